@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkEvent, EVENT_TYPES } from '../events/index.ts';
+import { tempDir } from '../testing/index.ts';
+
+const dir = tempDir('cli');
+afterAll(() => dir.remove());
+
+function aifi(...args: string[]) {
+  const result = spawnSync(process.execPath, ['bin/aifi.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, AIFI_DATA_DIR: dir.path },
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+describe('the aifi command', () => {
+  it('prints a valid example of every event type', () => {
+    for (const type of EVENT_TYPES) {
+      const { code, out } = aifi('events', 'example', type);
+      expect(code).toBe(0);
+      expect(checkEvent(JSON.parse(out)).ok).toBe(true);
+    }
+    const bad = aifi('events', 'example', 'study.deleted');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('one of: study.received');
+  });
+
+  it('prints the JSON Schema', () => {
+    const { code, out } = aifi('events', 'schema');
+    expect(code).toBe(0);
+    expect(JSON.parse(out).oneOf).toHaveLength(EVENT_TYPES.length);
+  });
+
+  it('migrates, and queries read-only with bound parameters in any format', () => {
+    expect(aifi('migrate').out).toMatch(/applied 0001_events, 0002_lifecycle/);
+    expect(aifi('migrate').out).toMatch(/schema already at version 2/);
+    const q = aifi('query', 'SELECT count() AS n, {h:String} AS h FROM events', '--param', 'h=gelre', '--format', 'JSONEachRow');
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.out)).toEqual({ n: 0, h: 'gelre' });
+    const write = aifi('query', 'TRUNCATE TABLE events');
+    expect(write.code).toBe(1);
+    expect(write.err).toMatch(/readonly mode/);
+  });
+
+  it('answers a bad call with usage and a bad configuration with its reason', () => {
+    expect(aifi('frobnicate').code).toBe(2);
+    const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'migrate'], { encoding: 'utf8', env: { ...process.env, AIFI_PORT: '-1' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('AIFI_PORT');
+  });
+});

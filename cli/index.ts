@@ -1,0 +1,62 @@
+import { ConfigError, loadConfig } from '../config/index.ts';
+import { StoreError } from '../store/index.ts';
+import { UsageError } from './cli-error.ts';
+import { eventsCommand, eventsHelp } from './events-command.ts';
+import { migrateCommand, queryCommand, storeHelp } from './store-commands.ts';
+import { upCommand, upHelp } from './up-command.ts';
+
+const help = `aifi — monitoring and clinical validation of AI in radiology
+
+usage:
+${upHelp}
+${storeHelp}
+${eventsHelp}
+aifi --help                   this text
+
+Configuration comes from AIFI_* environment variables (see README.md).`;
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+/** Runs the `aifi` command; resolves with the process exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(help);
+        return 0;
+      case 'events':
+        eventsCommand(args, io.out);
+        return 0;
+      case 'migrate':
+        await migrateCommand(loadConfig(), io.out);
+        return 0;
+      case 'query':
+        await queryCommand(loadConfig(), args, io.out);
+        return 0;
+      case 'up':
+        return await upCommand(loadConfig(), args, io);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      io.err(`aifi: ${(error as Error).message}\nrun 'aifi --help' for usage`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof StoreError) {
+      io.err(`aifi: ${error.message}`);
+      return 1;
+    }
+    io.err(`aifi: ${(error as Error)?.stack ?? String(error)}`);
+    return 1;
+  }
+}

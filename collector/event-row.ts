@@ -1,0 +1,83 @@
+import type { AifiEvent } from '../events/index.ts';
+import type { Row } from '../store/index.ts';
+
+/** `2026-03-02T08:15:04.250Z` → `2026-03-02 08:15:04.250`, the form DateTime64(3, 'UTC') parses on every ClickHouse. */
+export function clickhouseTime(iso: string): string {
+  return iso.slice(0, 23).replace('T', ' ');
+}
+
+const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
+
+/** Maps a validated event to a row of the `events` table: typed columns plus the whole event as JSON. */
+export function eventToRow(event: AifiEvent): Row {
+  const row: Row = {
+    event_id: event.event_id,
+    schema_version: event.schema_version,
+    type: event.type,
+    occurred_at: clickhouseTime(event.occurred_at),
+    hospital: event.hospital,
+    source: event.source,
+    trace_id: event.trace_id ?? '',
+    study_key: 'study_key' in event ? event.study_key : '',
+    product: 'product' in event ? event.product : '',
+    payload: JSON.stringify(event),
+  };
+  switch (event.type) {
+    case 'study.received':
+      Object.assign(row, {
+        patient_key: event.patient_key,
+        modality: event.modality,
+        body_part: event.body_part,
+        age_years: event.age_years,
+        sex: event.sex,
+        manufacturer: event.manufacturer,
+        device_model: event.device_model,
+        contrast: bit(event.contrast),
+        urgency: event.urgency,
+        send_mode: event.send_mode,
+        instance_count: event.instance_count,
+        acquired_at: event.acquired_at === null ? null : clickhouseTime(event.acquired_at),
+      });
+      break;
+    case 'study.routed':
+      Object.assign(row, { outcome: event.outcome, rule: event.rule, routing_ms: event.routing_ms });
+      break;
+    case 'inference.requested':
+      Object.assign(row, { attempt: event.attempt, queued_ms: event.queued_ms });
+      break;
+    case 'inference.completed':
+      Object.assign(row, {
+        model_version: event.model_version,
+        finding: event.finding,
+        score: event.score,
+        value: event.value,
+        attempt: event.attempt,
+        queued_ms: event.queued_ms,
+        inference_ms: event.inference_ms,
+        total_ms: event.total_ms,
+      });
+      break;
+    case 'inference.failed':
+      Object.assign(row, {
+        error_class: event.error_class,
+        retryable: bit(event.retryable),
+        final: bit(event.final),
+        attempt: event.attempt,
+        total_ms: event.total_ms,
+      });
+      break;
+    case 'result.delivered':
+      Object.assign(row, { channel: event.channel, acknowledged: bit(event.acknowledged), delivery_ms: event.delivery_ms });
+      break;
+    case 'result.viewed':
+      Object.assign(row, { user_key: event.user_key, role: event.role });
+      break;
+    case 'verdict.recorded':
+      Object.assign(row, { user_key: event.reader_key, label: event.label ?? '', value: event.value ?? null, agreement: bit(event.agreement) });
+      break;
+    case 'gateway.heartbeat':
+      Object.assign(row, { component: event.component, status: event.status });
+      break;
+  }
+  return row;
+}

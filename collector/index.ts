@@ -1,0 +1,1 @@
+export { eventToRow, clickhouseTime } from './event-row.ts';

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index.ts';
+
+describe('configuration', () => {
+  it('runs the embedded mode untouched', () => {
+    const config = loadConfig({});
+    expect(config.store).toEqual({ kind: 'embedded', path: './.aifi/clickhouse' });
+    expect(config.kafka).toBeNull();
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.dicom).toEqual({ host: '127.0.0.1', port: 11112, aeTitle: 'AIFI' });
+  });
+
+  it('switches to the distributed mode when a ClickHouse URL and Kafka brokers are set', () => {
+    const config = loadConfig({
+      AIFI_CLICKHOUSE_URL: 'http://127.0.0.1:8123',
+      AIFI_CLICKHOUSE_DATABASE: 'aifi',
+      AIFI_KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
+    });
+    expect(config.store).toEqual({ kind: 'server', url: 'http://127.0.0.1:8123', user: 'default', password: '', database: 'aifi' });
+    expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092', '127.0.0.1:9093'], topic: 'aifi.events' });
+  });
+
+  it('fails at start naming every bad value and contradiction', () => {
+    const attempt = () => loadConfig({ AIFI_PORT: 'eighty', AIFI_CLICKHOUSE_PASSWORD: 'secret', AIFI_CLICKHOUSE_URL: '' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/AIFI_PORT/);
+    expect(attempt).toThrow(/AIFI_CLICKHOUSE_PASSWORD: is set but AIFI_CLICKHOUSE_URL is not/);
+    expect(() => loadConfig({ AIFI_CLICKHOUSE_URL: 'ftp://x' })).toThrow(/AIFI_CLICKHOUSE_URL: must be an http\(s\) URL/);
+  });
+});

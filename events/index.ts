@@ -1,0 +1,17 @@
+export { PRODUCTS, PRODUCT_IDS, VENDOR_IDS, productsOfVendor, isBinaryProduct, type ProductId, type VendorId } from './products.ts';
+export {
+  SCHEMA_VERSION,
+  EVENT_TYPES,
+  eventSchemas,
+  aifiEvent,
+  pseudonym,
+  timestamp,
+  type AifiEvent,
+  type EventOf,
+  type EventType,
+} from './schemas.ts';
+export { checkEvent, parseEvent, describeIssues, InvalidEventError, type EventCheck, type EventIssue } from './validate.ts';
+export { makeEvent, isoTime, type EventFields } from './factory.ts';
+export { exampleEvent } from './examples.ts';
+export { eventsJsonSchema } from './json-schema.ts';
+export { uuidv7 } from './uuid.ts';

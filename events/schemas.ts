@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { isBinaryProduct, PRODUCT_IDS } from './products.ts';
+
+/** The version of the envelope and payload shapes below. Additive changes keep it. */
+export const SCHEMA_VERSION = 1;
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be a lower-case slug (a-z, 0-9, -)' });
+
+/** A keyed hash (HMAC-SHA256, hex) of an identifier: the only form an identifier takes in an event. */
+export const pseudonym = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { error: 'must be a pseudonym: 64 lower-case hex characters (HMAC-SHA256)' });
+
+/** ISO-8601 UTC timestamp with millisecond precision, e.g. 2026-03-01T08:15:00.000Z. */
+export const timestamp = z.iso.datetime({ precision: 3, error: 'must be an ISO-8601 UTC time with milliseconds, e.g. 2026-03-01T08:15:00.000Z' });
+
+const shortText = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f]*$/, { error: 'must not contain control characters' });
+
+export const product = z.enum(PRODUCT_IDS);
+export const urgency = z.enum(['acute', 'routine']);
+export const sendMode = z.enum(['automatic', 'manual']);
+export const finding = z.enum(['positive', 'negative', 'none']);
+export const stageMs = z.number().int().min(0).max(90 * 24 * 3600 * 1000);
+
+const envelope = {
+  event_id: z.uuid({ version: 'v7', error: 'must be a UUIDv7' }),
+  schema_version: z.literal(SCHEMA_VERSION),
+  occurred_at: timestamp,
+  hospital: slug,
+  source: slug,
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/, { error: 'must be a 32-character hex trace id' }).optional(),
+};
+
+/** Envelope plus the pseudonymised study key: every event about one study. */
+const studyEnvelope = { ...envelope, study_key: pseudonym };
+
+export const studyReceived = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('study.received'),
+  patient_key: pseudonym,
+  modality: z.string().regex(/^[A-Z]{2,4}$/, { error: 'must be a DICOM modality code such as CR, DX or CT' }),
+  body_part: shortText(64),
+  age_years: z.number().min(0).max(130).nullable(),
+  sex: z.enum(['M', 'F', 'O', 'U']),
+  manufacturer: shortText(128),
+  device_model: shortText(128),
+  contrast: z.boolean(),
+  urgency,
+  send_mode: sendMode,
+  instance_count: z.number().int().min(1).max(100_000),
+  acquired_at: timestamp.nullable(),
+});
+
+export const studyRouted = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('study.routed'),
+  product,
+  outcome: z.enum(['routed', 'not_eligible']),
+  /** The rule that decided: the one that matched, or the first one that said no. */
+  rule: slug,
+  reason: shortText(200),
+  routing_ms: stageMs,
+});
+
+export const inferenceRequested = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('inference.requested'),
+  product,
+  attempt: z.number().int().min(1).max(100),
+  queued_ms: stageMs,
+});
+
+export const inferenceCompleted = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('inference.completed'),
+  product,
+  model_version: shortText(64).min(1),
+  finding,
+  score: z.number().min(0).max(1).nullable(),
+  /** Continuous output, e.g. bone age in years. */
+  value: z.number().min(-1000).max(1000).nullable(),
+  attempt: z.number().int().min(1).max(100),
+  queued_ms: stageMs,
+  inference_ms: stageMs,
+  total_ms: stageMs,
+});
+
+export const inferenceFailed = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('inference.failed'),
+  product,
+  error_class: z.enum(['timeout', 'http_4xx', 'http_5xx', 'invalid_response', 'connection', 'circuit_open', 'rejected']),
+  retryable: z.boolean(),
+  attempt: z.number().int().min(1).max(100),
+  final: z.boolean(),
+  total_ms: stageMs,
+});
+
+export const resultDelivered = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('result.delivered'),
+  product,
+  channel: z.enum(['dicom-sr', 'dicom-sc', 'none']),
+  acknowledged: z.boolean(),
+  reason: shortText(200).optional(),
+  delivery_ms: stageMs,
+});
+
+export const resultViewed = z.strictObject({
+  ...studyEnvelope,
+  type: z.literal('result.viewed'),
+  product,
+  user_key: pseudonym,
+  role: z.enum(['radiologist', 'radiographer', 'clinician']),
+});
+
+export const verdictRecorded = z
+  .strictObject({
+    ...studyEnvelope,
+    type: z.literal('verdict.recorded'),
+    product,
+    reader_key: pseudonym,
+    /** For binary products: the reader's finding. */
+    label: z.enum(['positive', 'negative']).optional(),
+    /** For continuous products: the reader's value (bone age in years). */
+    value: z.number().min(-1000).max(1000).optional(),
+    agreement: z.boolean(),
+  })
+  .superRefine((v, ctx) => {
+    const binary = isBinaryProduct(v.product);
+    const [needed, other] = binary ? (['label', 'value'] as const) : (['value', 'label'] as const);
+    if (v[needed] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [needed], message: `required: ${v.product} is a ${binary ? 'binary' : 'continuous'} product` });
+    }
+    if (v[other] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [other], message: `not allowed: ${v.product} is a ${binary ? 'binary' : 'continuous'} product` });
+    }
+  });
+
+export const gatewayHeartbeat = z.strictObject({
+  ...envelope,
+  type: z.literal('gateway.heartbeat'),
+  component: slug,
+  status: z.enum(['up', 'degraded', 'down']),
+});
+
+export const eventSchemas = {
+  'study.received': studyReceived,
+  'study.routed': studyRouted,
+  'inference.requested': inferenceRequested,
+  'inference.completed': inferenceCompleted,
+  'inference.failed': inferenceFailed,
+  'result.delivered': resultDelivered,
+  'result.viewed': resultViewed,
+  'verdict.recorded': verdictRecorded,
+  'gateway.heartbeat': gatewayHeartbeat,
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export const EVENT_TYPES = Object.keys(eventSchemas) as [EventType, ...EventType[]];
+
+export const aifiEvent = z.discriminatedUnion('type', [
+  studyReceived,
+  studyRouted,
+  inferenceRequested,
+  inferenceCompleted,
+  inferenceFailed,
+  resultDelivered,
+  resultViewed,
+  verdictRecorded,
+  gatewayHeartbeat,
+]);
+
+export type AifiEvent = z.infer<typeof aifiEvent>;
+export type EventOf<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;

@@ -1,0 +1,134 @@
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { drainPending, Session } from 'chdb';
+import { checkIdentifier, classifyStoreError, StoreError, toJsonEachRow, type Params, type Row, type Store } from './store.ts';
+
+export interface EmbeddedStoreOptions {
+  /** Folder for the ClickHouse data; created if missing. */
+  path: string;
+  /** Refuse every write for the life of this store (enforced by the engine). */
+  readonly?: boolean;
+}
+
+/**
+ * ClickHouse in process (chDB) with its data on local disk. Every call is
+ * asynchronous, so the event loop never blocks on a query. One process at a
+ * time may hold a data directory.
+ */
+export class EmbeddedStore implements Store {
+  readonly kind = 'embedded' as const;
+  readonly location: string;
+  private session: Session | null;
+
+  constructor(options: EmbeddedStoreOptions) {
+    this.location = resolve(options.path);
+    mkdirSync(this.location, { recursive: true });
+    const args = ['--output_format_json_quote_64bit_integers=0'];
+    if (options.readonly) args.push('--readonly=1');
+    try {
+      this.session = new Session(this.location, { connectionArgs: args });
+    } catch (error) {
+      throw explainOpenFailure(this.location, error);
+    }
+  }
+
+  private get live(): Session {
+    if (!this.session) throw new StoreError('closed', `the embedded store at ${this.location} is closed`);
+    return this.session;
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async exec(sql: string, params?: Params): Promise<void> {
+    try {
+      if (params && Object.keys(params).length > 0) await this.live.queryBindAsync(sql, params, { format: 'Null' });
+      else await this.live.queryAsync(sql, { format: 'Null' });
+    } catch (error) {
+      throw classifyStoreError(error, 'statement failed');
+    }
+  }
+
+  async insert(table: string, rows: readonly Row[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    await this.insertJsonEachRow(table, toJsonEachRow(rows));
+    return rows.length;
+  }
+
+  async insertJsonEachRow(table: string, payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    try {
+      await this.live.insert({ table: checkIdentifier(table), values: payload, format: 'JSONEachRow' });
+    } catch (error) {
+      throw classifyStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async query<T = Row>(sql: string, params?: Params): Promise<T[]> {
+    const text = await this.queryText(sql, 'JSON', params);
+    return (JSON.parse(text) as { data: T[] }).data;
+  }
+
+  async *stream<T = Row>(sql: string, params?: Params): AsyncIterable<T> {
+    let rows: AsyncIterableIterator<T>;
+    try {
+      rows = this.live.queryStreamBind(sql, params ?? {}, { format: 'JSONEachRow' }).rows<T>();
+    } catch (error) {
+      throw classifyStoreError(error, 'query failed');
+    }
+    try {
+      yield* rows;
+    } catch (error) {
+      throw classifyStoreError(error, 'query failed');
+    }
+  }
+
+  async queryText(sql: string, format: string, params?: Params): Promise<string> {
+    try {
+      const result =
+        params && Object.keys(params).length > 0
+          ? await this.live.queryBindAsync(sql, params, { format })
+          : await this.live.queryAsync(sql, { format });
+      return result.text();
+    } catch (error) {
+      throw classifyStoreError(error, 'query failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.session) return;
+    const session = this.session;
+    this.session = null;
+    session.close();
+    await drainPending();
+  }
+}
+
+function explainOpenFailure(path: string, error: unknown): StoreError {
+  const detail = String((error as Error)?.message ?? error);
+  try {
+    accessSync(path, constants.W_OK);
+  } catch {
+    return new StoreError('failed', `cannot open the embedded ClickHouse data directory ${path}: it is not writable`, undefined, { cause: error });
+  }
+  if (existsSync(`${path}/status`)) {
+    const pid = /PID: (\d+)/.exec(readFileSafe(`${path}/status`))?.[1];
+    return new StoreError(
+      'locked',
+      `the embedded ClickHouse data directory ${path} is in use by another process${pid ? ` (pid ${pid})` : ''} ` +
+        `(only one process may open it at a time): stop the other aifi process, or set AIFI_DATA_DIR to another folder`,
+      76,
+      { cause: error },
+    );
+  }
+  return new StoreError('failed', `cannot open the embedded ClickHouse data directory ${path}: ${detail}`, undefined, { cause: error });
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,123 @@
+/** A row as it goes into or comes out of ClickHouse (JSONEachRow). */
+export type Row = Record<string, unknown>;
+
+/** Values bound to `{name:Type}` placeholders: never interpolated into SQL. */
+export type Params = Record<string, unknown>;
+
+/**
+ * The one door to ClickHouse. Two adapters implement it (embedded chDB, a
+ * ClickHouse server over HTTP); the same SQL runs on both.
+ */
+export interface Store {
+  readonly kind: 'embedded' | 'server';
+  /** Where the data lives, for logs and errors (a folder or a URL; never a password). */
+  readonly location: string;
+  ping(): Promise<void>;
+  /** Runs a statement that returns nothing (DDL, INSERT … SELECT, OPTIMIZE). */
+  exec(sql: string, params?: Params): Promise<void>;
+  /** Inserts rows as JSONEachRow in one statement; resolves with the row count once they are stored. */
+  insert(table: string, rows: readonly Row[]): Promise<number>;
+  /** Inserts an already serialised JSONEachRow payload (one object per line). */
+  insertJsonEachRow(table: string, payload: Buffer): Promise<void>;
+  /** Runs a query with bound parameters and returns its rows. */
+  query<T = Row>(sql: string, params?: Params): Promise<T[]>;
+  /** Streams the rows of a query, for results too large to hold at once. */
+  stream<T = Row>(sql: string, params?: Params): AsyncIterable<T>;
+  /** Runs a query and returns its output in a ClickHouse format (PrettyCompact, CSV, JSON, …). */
+  queryText(sql: string, format: string, params?: Params): Promise<string>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorKind =
+  | 'locked'
+  | 'unavailable'
+  | 'timeout'
+  | 'overloaded'
+  | 'readonly'
+  | 'syntax'
+  | 'unknown-object'
+  | 'bad-data'
+  | 'closed'
+  | 'failed';
+
+const RETRYABLE: ReadonlySet<StoreErrorKind> = new Set(['unavailable', 'timeout', 'overloaded']);
+
+/** A ClickHouse failure, classified so that callers retry only what can succeed later. */
+export class StoreError extends Error {
+  readonly retryable: boolean;
+  constructor(
+    readonly kind: StoreErrorKind,
+    message: string,
+    readonly clickhouseCode?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.retryable = RETRYABLE.has(kind);
+  }
+}
+
+const CODE_KINDS: Record<number, StoreErrorKind> = {
+  62: 'syntax',
+  47: 'unknown-object',
+  46: 'unknown-object',
+  60: 'unknown-object',
+  81: 'unknown-object',
+  16: 'unknown-object',
+  164: 'readonly',
+  159: 'timeout',
+  209: 'timeout',
+  210: 'unavailable',
+  252: 'overloaded',
+  202: 'overloaded',
+  241: 'overloaded',
+  27: 'bad-data',
+  26: 'bad-data',
+  38: 'bad-data',
+  41: 'bad-data',
+  53: 'bad-data',
+  69: 'bad-data',
+  72: 'bad-data',
+  117: 'bad-data',
+  376: 'bad-data',
+  6: 'bad-data',
+  76: 'locked',
+};
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** Maps whatever a driver threw to a StoreError; `context` says what was being done. */
+export function classifyStoreError(error: unknown, context: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const e = error as { message?: string; code?: unknown; clickhouseCode?: unknown; name?: string };
+  const message = String(e?.message ?? error);
+  const chCode =
+    typeof e?.clickhouseCode === 'number'
+      ? e.clickhouseCode
+      : /^\d+$/.test(String(e?.code ?? ''))
+        ? Number(e.code)
+        : Number(/Code: (\d+)[.,]/.exec(message)?.[1] ?? NaN);
+  let kind: StoreErrorKind = 'failed';
+  if (Number.isFinite(chCode) && CODE_KINDS[chCode]) kind = CODE_KINDS[chCode]!;
+  else if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) kind = 'unavailable';
+  else if (typeof e?.code === 'string' && e.code === 'ETIMEDOUT') kind = 'timeout';
+  else if (/timeout|timed out/i.test(message)) kind = 'timeout';
+  else if (/ECONNREFUSED|socket hang up|ECONNRESET/.test(message)) kind = 'unavailable';
+  const first = message.split('\n')[0]!.slice(0, 500);
+  return new StoreError(kind, `${context}: ${first}`, Number.isFinite(chCode) ? chCode : undefined, { cause: error });
+}
+
+/** Serialises rows as a JSONEachRow payload. */
+export function toJsonEachRow(rows: readonly Row[]): Buffer {
+  let text = '';
+  for (const row of rows) text += JSON.stringify(row) + '\n';
+  return Buffer.from(text, 'utf8');
+}
+
+/** Checks a table name before it is placed in SQL (names cannot be bound). */
+export function checkIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(name)) {
+    throw new StoreError('syntax', `not a plain table name: ${JSON.stringify(name)}`);
+  }
+  return name;
+}

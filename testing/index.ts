@@ -1,0 +1,3 @@
+export { needService, servicesRequired, tempDir, freePort, waitFor, startProcess, type RunningProcess } from './services.ts';
+export { startClickHouseServer, clickhouseServerInstalled, type ClickHouseServer } from './clickhouse-server.ts';
+export { sampleStudyEvents, sampleKey } from './sample-events.ts';

@@ -15,6 +15,8 @@ aifi --help                   this text
 
 Configuration comes from AIFI_* environment variables (see README.md).`;
 
+export { startStack, type Stack } from './stack.ts';
+
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;

@@ -22,6 +22,12 @@ export const configSchema = z
     AIFI_PORT: port.default(8080),
     AIFI_DICOM_PORT: port.default(11112),
     AIFI_DICOM_AE_TITLE: z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be 1-16 upper-case characters' }).default('AIFI'),
+    AIFI_HOSPITALS_FILE: z.string().min(1).optional(),
+    AIFI_SECRETS_FILE: z.string().min(1).optional(),
+    AIFI_STUDY_QUIET_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
+    AIFI_STOW_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+    AIFI_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a collector' }).optional(),
+    AIFI_COLLECTOR_TOKEN: z.string().min(1).optional(),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -36,16 +42,29 @@ export interface Config {
   kafka: { brokers: string[]; topic: string } | null;
   http: { host: string; port: number };
   dicom: { host: string; port: number; aeTitle: string };
+  orchestrator: {
+    hospitalsFile: string | undefined;
+    secretsFile: string;
+    quietMs: number;
+    maxStowBytes: number;
+    /** A remote collector to send events to (instead of the one in this process or Kafka). */
+    collector: { url: string; token: string } | null;
+  };
   logLevel: Env['AIFI_LOG_LEVEL'];
   requireServices: boolean;
 }
 
 /** Settings that make sense only together with another. */
 function contradictions(env: Record<string, string | undefined>): string[] {
-  if (env.AIFI_CLICKHOUSE_URL) return [];
-  return ['AIFI_CLICKHOUSE_USER', 'AIFI_CLICKHOUSE_PASSWORD', 'AIFI_CLICKHOUSE_DATABASE']
-    .filter((key) => env[key] !== undefined)
-    .map((key) => `${key}: is set but AIFI_CLICKHOUSE_URL is not: set the URL to use a ClickHouse server, or unset this for the embedded store`);
+  const problems: string[] = [];
+  if (!env.AIFI_CLICKHOUSE_URL) {
+    for (const key of ['AIFI_CLICKHOUSE_USER', 'AIFI_CLICKHOUSE_PASSWORD', 'AIFI_CLICKHOUSE_DATABASE']) {
+      if (env[key] !== undefined) problems.push(`${key}: is set but AIFI_CLICKHOUSE_URL is not: set the URL to use a ClickHouse server, or unset this for the embedded store`);
+    }
+  }
+  if (env.AIFI_COLLECTOR_URL && !env.AIFI_COLLECTOR_TOKEN) problems.push('AIFI_COLLECTOR_TOKEN: is required with AIFI_COLLECTOR_URL (the collector authenticates senders)');
+  if (env.AIFI_COLLECTOR_URL && env.AIFI_KAFKA_BROKERS) problems.push('AIFI_COLLECTOR_URL: events go either to Kafka (AIFI_KAFKA_BROKERS) or to a collector over HTTP, not both');
+  return problems;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +101,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     http: { host: e.AIFI_HOST, port: e.AIFI_PORT },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
+    orchestrator: {
+      hospitalsFile: e.AIFI_HOSPITALS_FILE,
+      secretsFile: e.AIFI_SECRETS_FILE ?? `${dataDir.replace(/\/+$/, '')}/secrets.json`,
+      quietMs: e.AIFI_STUDY_QUIET_MS,
+      maxStowBytes: e.AIFI_STOW_MAX_BYTES,
+      collector: e.AIFI_COLLECTOR_URL ? { url: e.AIFI_COLLECTOR_URL, token: e.AIFI_COLLECTOR_TOKEN ?? '' } : null,
+    },
     logLevel: e.AIFI_LOG_LEVEL,
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };
 }
+export { readJsonFile } from './json-file.ts';

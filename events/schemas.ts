@@ -51,6 +51,8 @@ export const studyReceived = z.strictObject({
   send_mode: sendMode,
   instance_count: z.number().int().min(1).max(100_000),
   acquired_at: timestamp.nullable(),
+  /** Set on a repeat of study.received when instances arrived after the study had completed; instance_count is the new total. */
+  amended: z.boolean().optional(),
 });
 
 export const studyRouted = z.strictObject({

@@ -1,0 +1,176 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { StoreError, type Row, type Store } from '../store/index.ts';
+import { batchRows, flushFailures, flushSeconds, queueCapacity, queueDepth, rowsWritten } from './metrics.ts';
+
+export interface BatchWriterOptions {
+  /** Flush when this many rows are queued (default 10,000). */
+  maxBatchRows?: number;
+  /** Flush at least this often while rows wait (default 1 s). */
+  flushIntervalMs?: number;
+  /** Rows held at most, queued and in flight; beyond it `add` refuses (default 100,000). */
+  maxQueueRows?: number;
+  /** Attempts per batch for retryable store errors (default 8), with exponential backoff. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export class QueueFullError extends Error {
+  constructor(
+    readonly table: string,
+    readonly capacity: number,
+  ) {
+    super(`the write queue for ${table} is full (${capacity} rows); retry later`);
+    this.name = 'QueueFullError';
+  }
+}
+
+interface Pending {
+  rows: Row[];
+  /** Resolved once these rows are in ClickHouse, rejected when they were given up. */
+  settle: { resolve: () => void; reject: (e: Error) => void };
+}
+
+/**
+ * Collects rows for one table and writes them in large batches, on size or on
+ * interval. Retryable store errors are retried with backoff; other errors, and
+ * retries exhausted, reject the promises of the rows concerned, so the caller
+ * (an HTTP request, a Kafka offset) learns that its rows are not stored. Memory
+ * is bounded. `shutdown` flushes what is queued and is safe to call twice.
+ */
+export class BatchWriter {
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private inFlightRows = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  private failing = false;
+  readonly maxBatchRows: number;
+  readonly maxQueueRows: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(
+    private readonly store: Store,
+    readonly table: string,
+    private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
+    options: BatchWriterOptions = {},
+  ) {
+    this.maxBatchRows = options.maxBatchRows ?? 10_000;
+    this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
+    this.maxQueueRows = options.maxQueueRows ?? 100_000;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.baseDelayMs = options.baseDelayMs ?? 200;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    queueCapacity.set({ table }, this.maxQueueRows);
+  }
+
+  /** Rows queued or being written. */
+  get depth(): number {
+    return this.queuedRows + this.inFlightRows;
+  }
+
+  /** True while the store refuses writes (the last attempt failed and is being retried). */
+  get degraded(): boolean {
+    return this.failing;
+  }
+
+  /** Whether `rows` more would fit now. */
+  hasRoomFor(rows: number): boolean {
+    return this.depth + rows <= this.maxQueueRows;
+  }
+
+  /**
+   * Queues rows; the promise settles when they are stored (or given up).
+   * Throws QueueFullError at once, taking none of them, when they do not fit.
+   */
+  add(rows: Row[]): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('closed', `the writer for ${this.table} is shut down`));
+    if (rows.length === 0) return Promise.resolve();
+    if (!this.hasRoomFor(rows.length)) throw new QueueFullError(this.table, this.maxQueueRows);
+    let settle!: Pending['settle'];
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    this.queue.push({ rows, settle });
+    this.queuedRows += rows.length;
+    queueDepth.set({ table: this.table }, this.depth);
+    if (this.queuedRows >= this.maxBatchRows) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
+      this.timer.unref();
+    }
+    return done;
+  }
+
+  /** Writes everything queued now; resolves when the queue is empty or the batches settled. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0) return;
+    this.flushing = this.drain().finally(() => (this.flushing = null));
+    await this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Pending[] = [];
+      let count = 0;
+      while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.rows.length <= this.maxBatchRows)) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        count += next.rows.length;
+      }
+      this.queuedRows -= count;
+      this.inFlightRows += count;
+      try {
+        await this.write(batch.flatMap((p) => p.rows));
+        for (const p of batch) p.settle.resolve();
+      } catch (error) {
+        for (const p of batch) p.settle.reject(error as Error);
+      } finally {
+        this.inFlightRows -= count;
+        queueDepth.set({ table: this.table }, this.depth);
+      }
+    }
+  }
+
+  private async write(rows: Row[]): Promise<void> {
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.insert(this.table, rows);
+        this.failing = false;
+        batchRows.observe({ table: this.table }, rows.length);
+        rowsWritten.inc({ table: this.table }, rows.length);
+        flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
+        return;
+      } catch (error) {
+        const e = error instanceof StoreError ? error : new StoreError('failed', String(error));
+        const final = !e.retryable || attempt >= this.maxAttempts || (this.closed && attempt >= 2);
+        flushFailures.inc({ table: this.table, kind: e.kind, final: String(final) });
+        this.failing = e.retryable;
+        if (final) {
+          this.log.error(
+            { table: this.table, rows: rows.length, attempts: attempt, kind: e.kind, err: e, event_ids: rows.slice(0, 50).map((r) => r.event_id) },
+            'batch not written to ClickHouse; its senders are told',
+          );
+          throw e;
+        }
+        const wait = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+        this.log.warn({ table: this.table, rows: rows.length, attempt, wait_ms: wait, kind: e.kind, reason: e.message }, 'insert failed; retrying');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** Stops taking rows and writes what is queued. Safe to call twice. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { readJsonFile } from '../config/index.ts';
+import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
+
+const aeTitle = z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be a DICOM AE title: 1-16 upper-case letters, digits, _ or space' });
+
+const productSettings = z.strictObject({
+  /** Whether this product's result goes back into the hospital's PACS. */
+  deliver: z.boolean().default(true),
+});
+
+export const hospitalSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be a lower-case slug' }),
+  name: z.string().min(1),
+  kind: z.enum(['academic', 'general']),
+  timeZone: z.string().default('Europe/Amsterdam'),
+  /** The contracted products; a product not listed is never routed for this hospital. */
+  products: z.partialRecord(z.enum(PRODUCT_IDS), productSettings),
+  /** Calling AE titles of this hospital's PACS, and the send mode each one stands for. */
+  aeTitles: z.record(aeTitle, z.enum(['automatic', 'manual'])),
+  /** Requesting services whose studies are acute (the emergency department). */
+  acuteServices: z.array(z.string().min(1)).default(['SEH', 'ED', 'EMERGENCY', 'SPOEDEISENDE HULP']),
+});
+
+export const hospitalsFileSchema = z
+  .strictObject({ hospitals: z.array(hospitalSchema).min(1) })
+  .superRefine((file, ctx) => {
+    const ids = new Set<string>();
+    const titles = new Map<string, string>();
+    file.hospitals.forEach((h, i) => {
+      if (ids.has(h.id)) ctx.addIssue({ code: 'custom', path: ['hospitals', i, 'id'], message: `duplicate hospital id ${h.id}` });
+      ids.add(h.id);
+      for (const title of Object.keys(h.aeTitles)) {
+        const other = titles.get(title);
+        if (other) ctx.addIssue({ code: 'custom', path: ['hospitals', i, 'aeTitles', title], message: `AE title ${title} is also used by ${other}` });
+        titles.set(title, h.id);
+      }
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: h.timeZone });
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['hospitals', i, 'timeZone'], message: `unknown time zone ${h.timeZone}` });
+      }
+    });
+  });
+
+export type Hospital = z.infer<typeof hospitalSchema>;
+export type HospitalsFile = z.infer<typeof hospitalsFileSchema>;
+
+const all = (cinaDelivers: boolean) => ({ bonexpert: { deliver: true }, rbfracture: { deliver: true }, 'cina-ipe': { deliver: cinaDelivers } });
+
+/** The five hospitals of the AIFI pilot. CINA-iPE output reaches the PACS in two of them. */
+export const PILOT_HOSPITALS: HospitalsFile = hospitalsFileSchema.parse({
+  hospitals: [
+    { id: 'catharina', name: 'Catharina Ziekenhuis', kind: 'general', products: all(true), aeTitles: { CZE_PACS: 'automatic', CZE_PACS_MAN: 'manual' } },
+    { id: 'gelre', name: 'Gelre Ziekenhuizen', kind: 'general', products: all(false), aeTitles: { GELRE_PACS: 'automatic', GELRE_PACS_MAN: 'manual' } },
+    { id: 'radboudumc', name: 'Radboudumc', kind: 'academic', products: all(true), aeTitles: { RUMC_PACS: 'automatic', RUMC_PACS_MAN: 'manual' } },
+    { id: 'zgt', name: 'Ziekenhuisgroep Twente', kind: 'general', products: all(false), aeTitles: { ZGT_PACS: 'automatic', ZGT_PACS_MAN: 'manual' } },
+    { id: 'rivierenland', name: 'Ziekenhuis Rivierenland', kind: 'general', products: all(false), aeTitles: { ZRT_PACS: 'automatic', ZRT_PACS_MAN: 'manual' } },
+  ],
+});
+
+/** Reads and validates a hospitals file; the error names the file and each bad field. */
+export function loadHospitals(path: string | undefined): HospitalsFile {
+  if (!path) return PILOT_HOSPITALS;
+  return readJsonFile(path, hospitalsFileSchema, 'hospitals file');
+}
+
+export function contracts(hospital: Hospital, product: ProductId): boolean {
+  return hospital.products[product] !== undefined;
+}

@@ -1,0 +1,11 @@
+export { createOrchestrator, type Orchestrator, type OrchestratorOptions } from './orchestrator.ts';
+export { callbackSink, HttpSink, SinkError, type EventSink } from './event-sink.ts';
+export { loadHospitals, PILOT_HOSPITALS, hospitalsFileSchema, type Hospital, type HospitalsFile } from './hospitals.ts';
+export { loadSecrets, type HospitalSecrets } from './secrets.ts';
+export { syntheticStudy, SOP_CLASS, type SyntheticStudy } from './synthetic-dicom.ts';
+export { writeDicom, newUid } from './dicom-writer.ts';
+export { readInstanceHeader, DicomInputError, type InstanceHeader } from './dicom-header.ts';
+export { route, PRODUCT_RULES, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
+export { Pseudonymizer } from './pseudonymizer.ts';
+export { ageInYears } from './patient-age.ts';
+export type { RoutedStudy } from './study-intake.ts';

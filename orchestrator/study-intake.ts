@@ -1,0 +1,170 @@
+import { trace, type Tracer } from '@opentelemetry/api';
+import type { FastifyBaseLogger } from 'fastify';
+import { makeEvent, type AifiEvent, type ProductId } from '../events/index.ts';
+import { dicomDateTimeToIso, dicomDtToIso } from './dicom-time.ts';
+import type { InstanceHeader } from './dicom-header.ts';
+import type { EventEmitter } from './event-emitter.ts';
+import type { Hospital, HospitalsFile } from './hospitals.ts';
+import { instancesReceived, intakeSeconds, lateInstances, openStudies, routingDecisions, routingSeconds, studiesReceived } from './metrics.ts';
+import { ageInYears } from './patient-age.ts';
+import type { Pseudonymizer } from './pseudonymizer.ts';
+import { route, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
+import { StudyAssembler, type AddOutcome, type AssembledStudy, type SendMode } from './study-assembler.ts';
+
+export type Channel = 'stow' | 'dimse';
+
+/** A study that the rules sent to one or more products, for the dispatcher. */
+export interface RoutedStudy {
+  hospital: Hospital;
+  studyKey: string;
+  studyInstanceUid: string;
+  products: ProductId[];
+  traceId: string | undefined;
+  receivedAt: number;
+}
+
+export interface StudyIntakeOptions {
+  hospitals: HospitalsFile;
+  pseudonymizer: Pseudonymizer;
+  emitter: EventEmitter;
+  quietMs: number;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  maxOpenStudies?: number;
+  source?: string;
+  tracer?: Tracer;
+  onRouted?: (study: RoutedStudy) => void;
+}
+
+const clean = (value: string, max: number) => value.replace(/[\u0000-\u001f]/g, ' ').trim().slice(0, max);
+const ACUTE_PRIORITIES = new Set(['STAT', 'HIGH', 'ASAP']);
+
+/**
+ * The orchestrator's intake: instances in, studies out. It registers each
+ * instance, and when a study is complete pseudonymises it, applies the routing
+ * rules and emits `study.received` and one `study.routed` per product. Nothing
+ * identifying enters an event.
+ */
+export class StudyIntake {
+  private readonly assembler: StudyAssembler;
+  private readonly byId: Map<string, Hospital>;
+  private readonly byAeTitle: Map<string, { hospital: Hospital; sendMode: SendMode }>;
+  private readonly source: string;
+  private readonly tracer: Tracer;
+
+  constructor(private readonly options: StudyIntakeOptions) {
+    this.source = options.source ?? 'orchestrator';
+    this.tracer = options.tracer ?? trace.getTracer('aifi-orchestrator');
+    this.byId = new Map(options.hospitals.hospitals.map((h) => [h.id, h]));
+    this.byAeTitle = new Map(
+      options.hospitals.hospitals.flatMap((h) => Object.entries(h.aeTitles).map(([ae, sendMode]) => [ae, { hospital: h, sendMode }] as const)),
+    );
+    this.assembler = new StudyAssembler({
+      quietMs: options.quietMs,
+      maxOpenStudies: options.maxOpenStudies,
+      onComplete: (study) => this.safely(() => this.completed(study, false)),
+      onLate: (study) => this.safely(() => this.completed(study, true)),
+    });
+  }
+
+  hospital(id: string): Hospital | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The hospital and send mode a calling AE title stands for. */
+  callingAe(aeTitle: string): { hospital: Hospital; sendMode: SendMode } | undefined {
+    return this.byAeTitle.get(aeTitle.trim());
+  }
+
+  /** Registers one instance whose header has been read. */
+  receive(hospital: Hospital, sendMode: SendMode, header: InstanceHeader, channel: Channel, startedAt = performance.now()): AddOutcome {
+    const outcome = this.assembler.add(hospital, sendMode, header);
+    openStudies.set(this.assembler.openStudies);
+    instancesReceived.inc({ channel, outcome });
+    intakeSeconds.observe({ channel }, (performance.now() - startedAt) / 1000);
+    return outcome;
+  }
+
+  /** Counts an instance refused before registration (unreadable, missing UIDs, intake full). */
+  refused(channel: Channel): void {
+    instancesReceived.inc({ channel, outcome: 'failed' });
+  }
+
+  /** Completes every open study now and waits for their events to be handed over. */
+  async flush(): Promise<void> {
+    this.assembler.flush();
+    openStudies.set(0);
+    await this.options.emitter.drain();
+  }
+
+  private safely(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.options.log.error({ err: error }, 'a completed study could not be turned into events');
+    }
+  }
+
+  private completed(study: AssembledStudy, amended: boolean): void {
+    const started = performance.now();
+    const { hospital, header } = study;
+    const span = this.tracer.startSpan(amended ? 'study.amended' : 'study', {
+      startTime: study.firstReceivedAt,
+      attributes: { 'aifi.hospital': hospital.id, 'aifi.instances': study.sopInstanceUids.size, 'aifi.modality': header.modality },
+    });
+    const traceId = span.spanContext().traceId;
+    const validTrace = /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) ? traceId : undefined;
+    const p = this.options.pseudonymizer;
+    const studyKey = p.pseudonym(hospital.id, 'study', header.studyInstanceUid);
+    const ageYears = ageInYears(header.patientAge, header.birthDate, header.studyDate);
+    const facts: StudyFacts = { modality: header.modality, bodyPart: header.bodyPart, ageYears, contrast: header.contrastAgent !== '', descriptions: header.descriptions };
+    const common = { hospital: hospital.id, source: this.source, study_key: studyKey, ...(validTrace ? { trace_id: validTrace } : {}) };
+    const receivedAt = new Date(amended ? study.lastReceivedAt : study.firstReceivedAt);
+    const events: AifiEvent[] = [
+      makeEvent('study.received', {
+        ...common,
+        occurred_at: receivedAt,
+        patient_key: p.pseudonym(hospital.id, 'patient', header.patientId || `unknown:${header.studyInstanceUid}`),
+        modality: /^[A-Z]{2,4}$/.test(header.modality) ? header.modality : 'OT',
+        body_part: clean(header.bodyPart, 64),
+        age_years: ageYears,
+        sex: (['M', 'F', 'O'].includes(header.sex) ? header.sex : 'U') as 'M' | 'F' | 'O' | 'U',
+        manufacturer: clean(header.manufacturer, 128),
+        device_model: clean(header.deviceModel, 128),
+        contrast: facts.contrast,
+        urgency: ACUTE_PRIORITIES.has(header.priority) || hospital.acuteServices.includes(header.requestingService) ? 'acute' : 'routine',
+        send_mode: study.sendMode,
+        instance_count: study.sopInstanceUids.size,
+        acquired_at: acquiredAt(header, hospital.timeZone),
+        ...(amended ? { amended: true } : {}),
+      }),
+    ];
+    let decisions: RoutingDecision[] = [];
+    if (amended) {
+      lateInstances.inc({ hospital: hospital.id });
+    } else {
+      decisions = route(facts, hospital);
+      const routingMs = Math.round(performance.now() - started);
+      for (const d of decisions) {
+        events.push(makeEvent('study.routed', { ...common, occurred_at: new Date(), product: d.product, outcome: d.outcome, rule: d.rule, reason: clean(d.reason, 200), routing_ms: routingMs }));
+        routingDecisions.inc({ hospital: hospital.id, product: d.product, outcome: d.outcome });
+      }
+      studiesReceived.inc({ hospital: hospital.id });
+    }
+    span.setAttribute('aifi.routed', decisions.filter((d) => d.outcome === 'routed').map((d) => d.product).join(','));
+    void this.options.emitter.emit(events);
+    routingSeconds.observe((performance.now() - started) / 1000);
+    span.end();
+    const products = decisions.filter((d) => d.outcome === 'routed').map((d) => d.product);
+    if (products.length > 0 && this.options.onRouted) {
+      this.options.onRouted({ hospital, studyKey, studyInstanceUid: header.studyInstanceUid, products, traceId: validTrace, receivedAt: study.firstReceivedAt });
+    }
+  }
+}
+
+function acquiredAt(h: InstanceHeader, timeZone: string): string | null {
+  if (h.acquisitionDateTime) return dicomDtToIso(h.acquisitionDateTime, timeZone);
+  const offset = h.timezoneOffset;
+  if (h.acquisitionDate) return dicomDateTimeToIso(h.acquisitionDate, h.acquisitionTime, timeZone, offset);
+  if (h.studyDate) return dicomDateTimeToIso(h.studyDate, h.studyTime, timeZone, offset);
+  return null;
+}

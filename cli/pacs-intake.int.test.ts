@@ -113,6 +113,14 @@ describe.skipIf(!available)('intake from a real PACS (Orthanc)', () => {
     });
   }
 
+  it('counts instances, studies and routing decisions on /metrics', async () => {
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(metrics).toMatch(/aifi_orchestrator_instances_received_total\{channel="stow",outcome="new-study"\} [1-9]/);
+    expect(metrics).toMatch(/aifi_orchestrator_instances_received_total\{channel="dimse",outcome="added"\} [1-9]/);
+    expect(metrics).toMatch(/aifi_orchestrator_routing_decisions_total\{hospital="catharina",product="cina-ipe",outcome="routed"\} 2/);
+    expect(metrics).toMatch(/aifi_orchestrator_intake_seconds_count\{channel="dimse"\} 16/);
+  });
+
   it('lets no identifying value reach an event or the store', async () => {
     const studies = await sendThrough('stow');
     const uids = studies.map((s) => s.studyInstanceUid);

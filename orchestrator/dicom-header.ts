@@ -56,17 +56,20 @@ export function readInstanceHeader(file: Buffer): InstanceHeader {
   if (file.length < 132 || file.toString('latin1', 128, 132) !== 'DICM') {
     throw new DicomInputError('not a DICOM Part 10 object (no DICM prefix at byte 128)');
   }
+  // Parse only the bytes before the pixel data: the header is small, the pixels are not.
+  const pixelData = findPixelData(file);
   let dataset: NaturalDataset;
-  let transferSyntax = '';
+  let transferSyntax: string;
   try {
-    const arrayBuffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
-    const dict = DicomMessage.readFile(arrayBuffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
-    dataset = DicomMetaDictionary.naturalizeDataset(dict.dict);
-    transferSyntax = text(DicomMetaDictionary.naturalizeDataset(dict.meta).TransferSyntaxUID);
-  } catch (error) {
-    throw new DicomInputError(`unreadable DICOM header (truncated or corrupt): ${(error as Error).message}`);
+    ({ dataset, transferSyntax } = parseHeader(file, pixelData ? pixelData.at : file.length));
+  } catch {
+    try {
+      ({ dataset, transferSyntax } = parseHeader(file, file.length));
+    } catch (error) {
+      throw new DicomInputError(`unreadable DICOM header (truncated or corrupt): ${(error as Error).message}`);
+    }
   }
-  checkPixelDataComplete(file, transferSyntax);
+  if (pixelData) checkPixelDataComplete(file, pixelData, transferSyntax);
   return headerFromDataset(dataset);
 }
 
@@ -111,25 +114,36 @@ export function headerFromDataset(dataset: NaturalDataset): InstanceHeader {
   return header;
 }
 
-/** The header stops before PixelData: check that the pixel data the header announces is all there. */
-function checkPixelDataComplete(file: Buffer, transferSyntax: string): void {
-  const implicit = transferSyntax === '1.2.840.10008.1.2';
-  const tag = Buffer.from([0xe0, 0x7f, 0x10, 0x00]);
-  const at = file.lastIndexOf(tag);
-  if (at < 0) return;
-  let length: number;
-  let valueStart: number;
-  if (implicit) {
-    if (at + 8 > file.length) throw new DicomInputError('truncated: the file ends inside the PixelData element');
-    length = file.readUInt32LE(at + 4);
-    valueStart = at + 8;
-  } else {
-    const vr = file.toString('latin1', at + 4, at + 6);
-    if (!['OB', 'OW', 'OF', 'OD', 'OL', 'UN'].includes(vr)) return; // the bytes were not an element header
-    if (at + 12 > file.length) throw new DicomInputError('truncated: the file ends inside the PixelData element');
-    length = file.readUInt32LE(at + 8);
-    valueStart = at + 12;
+function parseHeader(file: Buffer, end: number): { dataset: NaturalDataset; transferSyntax: string } {
+  const bytes = new Uint8Array(end);
+  bytes.set(file.subarray(0, end));
+  const dict = DicomMessage.readFile(bytes.buffer, { untilTag: PIXEL_DATA, includeUntilTagValue: false });
+  return {
+    dataset: DicomMetaDictionary.naturalizeDataset(dict.dict),
+    transferSyntax: text(DicomMetaDictionary.naturalizeDataset(dict.meta).TransferSyntaxUID),
+  };
+}
+
+const PIXEL_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00]);
+const PIXEL_VRS = new Set(['OB', 'OW', 'OF', 'OD', 'OL', 'UN']);
+
+/** Where the top-level PixelData element starts: the first (7FE0,0010) followed by a pixel VR, or any when implicit. */
+function findPixelData(file: Buffer): { at: number; explicit: boolean } | null {
+  for (let at = file.indexOf(PIXEL_TAG, 132); at >= 0; at = file.indexOf(PIXEL_TAG, at + 1)) {
+    if (PIXEL_VRS.has(file.toString('latin1', at + 4, at + 6))) return { at, explicit: true };
+    if (at + 8 <= file.length) return { at, explicit: false };
   }
+  return null;
+}
+
+/** The header stops before PixelData: check that the pixel data the header announces is all there. */
+function checkPixelDataComplete(file: Buffer, pixelData: { at: number; explicit: boolean }, transferSyntax: string): void {
+  const explicit = pixelData.explicit && transferSyntax !== '1.2.840.10008.1.2';
+  const { at } = pixelData;
+  const headerLength = explicit ? 12 : 8;
+  if (at + headerLength > file.length) throw new DicomInputError('truncated: the file ends inside the PixelData element');
+  const length = file.readUInt32LE(at + headerLength - 4);
+  const valueStart = at + headerLength;
   if (length === 0xffffffff) {
     const delimiter = Buffer.from([0xfe, 0xff, 0xdd, 0xe0]);
     if (file.lastIndexOf(delimiter) < valueStart) throw new DicomInputError('truncated: encapsulated pixel data has no sequence delimiter');

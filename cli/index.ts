@@ -3,7 +3,7 @@ import { StoreError } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
 import { eventsCommand, eventsHelp } from './events-command.ts';
 import { migrateCommand, queryCommand, storeHelp } from './store-commands.ts';
-import { upCommand, upHelp } from './up-command.ts';
+import { serveCommand, upHelp } from './up-command.ts';
 
 const help = `aifi — monitoring and clinical validation of AI in radiology
 
@@ -15,7 +15,7 @@ aifi --help                   this text
 
 Configuration comes from AIFI_* environment variables (see README.md).`;
 
-export { startStack, type Stack } from './stack.ts';
+export { startStack, type Stack, type FullStack, type Role } from './stack.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -45,7 +45,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         await queryCommand(loadConfig(), args, io.out);
         return 0;
       case 'up':
-        return await upCommand(loadConfig(), args, io);
+        return await serveCommand('all', loadConfig(), args, io);
+      case 'collector':
+      case 'orchestrator':
+        return await serveCommand(command, loadConfig(), args, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
 import { Pseudonymizer, syntheticStudy, type SyntheticStudy } from '../orchestrator/index.ts';
 import { needService, orthancInstalled, startOrthanc, tempDir, waitFor, type Orthanc } from '../testing/index.ts';
-import { startStack, type Stack } from './index.ts';
+import { startStack, type FullStack } from './index.ts';
 
 const available = await needService('Orthanc with the DICOMweb plugin (Debian packages orthanc, orthanc-dicomweb)', orthancInstalled);
 
@@ -51,7 +51,7 @@ const EXPECTED = {
 
 describe.skipIf(!available)('intake from a real PACS (Orthanc)', () => {
   const dir = tempDir('pacs-intake');
-  let stack: Stack;
+  let stack: FullStack;
   let orthanc: Orthanc;
   let pseudonyms: Pseudonymizer;
 
@@ -138,7 +138,7 @@ const run = promisify(execFile);
 
 describe.skipIf(!available)('dcmtk against the C-STORE SCP', () => {
   const dir = tempDir('dcmtk');
-  let stack: Stack;
+  let stack: FullStack;
 
   beforeAll(async () => {
     stack = await startStack(loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '200', AIFI_LOG_LEVEL: 'silent' }), { port: 0, dicomPort: 0 });

@@ -1,96 +1,133 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, register } from 'prom-client';
-import { Collector, QueueFullError } from '../collector/index.ts';
+import type { FastifyInstance } from 'fastify';
+import { Collector, ingestRoutes, KafkaIngest, QueueFullError, SenderTokens } from '../collector/index.ts';
 import type { Config } from '../config/index.ts';
-import { callbackSink, createOrchestrator, HttpSink, loadHospitals, loadSecrets, SinkError, type EventSink, type Orchestrator } from '../orchestrator/index.ts';
+import {
+  callbackSink,
+  createOrchestrator,
+  HttpSink,
+  KafkaSink,
+  loadHospitals,
+  loadSecrets,
+  SinkError,
+  type EventSink,
+  type Orchestrator,
+} from '../orchestrator/index.ts';
 import { migrate, openStore, type Store } from '../store/index.ts';
+import { createHttpApp, type ReadinessCheck } from './http-app.ts';
+
+/** Which parts of the stack run in this process. */
+export type Role = 'all' | 'collector' | 'orchestrator';
 
 export interface Stack {
   app: FastifyInstance;
   /** http://host:port of the HTTP endpoints. */
   url: string;
-  store: Store;
-  collector: Collector;
-  orchestrator: Orchestrator;
+  store: Store | null;
+  collector: Collector | null;
+  kafka: KafkaIngest | null;
+  orchestrator: Orchestrator | null;
   /** Stops intake first, then hands over and writes what is in flight, then closes the store. */
   close: () => Promise<void>;
 }
 
-let defaultMetrics = false;
+/** The whole stack in one process: every part present. */
+export type FullStack = Stack & { store: Store; collector: Collector; orchestrator: Orchestrator };
 
-/** The whole stack in one process (the embedded mode): store, collector, orchestrator, one HTTP port, the DICOM receiver. */
-export async function startStack(config: Config, options: { port?: number; dicomPort?: number | null } = {}): Promise<Stack> {
-  const store = await openStore(config.store);
+export interface StackOptions {
+  role?: Role;
+  port?: number;
+  dicomPort?: number | null;
+}
+
+/**
+ * Starts the stack, or one role of it, in this process. The embedded mode runs
+ * everything with events handed over in process; with Kafka configured the
+ * orchestrator produces to the topic and the collector consumes it.
+ */
+export async function startStack(config: Config, options?: StackOptions & { role?: 'all' }): Promise<FullStack>;
+export async function startStack(config: Config, options: StackOptions): Promise<Stack>;
+export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
+  const role = options.role ?? 'all';
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
   try {
-    await migrate(store);
+    const readiness: ReadinessCheck[] = [];
+    let store: Store | null = null;
+    let collector: Collector | null = null;
+    let kafka: KafkaIngest | null = null;
+    let orchestrator: Orchestrator | null = null;
+    const app = createHttpApp(config, readiness);
+
+    if (role !== 'orchestrator') {
+      const s = await openStore(config.store);
+      store = s;
+      closers.push(() => s.close());
+      await migrate(s);
+      const c = new Collector(s, app.log);
+      collector = c;
+      closers.push(() => c.shutdown());
+      readiness.push({
+        name: 'clickhouse',
+        check: async () => {
+          await s.ping();
+          if (c.writer.degraded) throw new Error('ClickHouse refuses writes; retrying');
+        },
+      });
+      await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile) });
+      if (config.kafka) {
+        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log });
+        kafka = k;
+        closers.push(() => k.stop());
+        readiness.push({ name: 'kafka', check: () => k.ping() });
+        await k.start();
+      }
+    }
+
+    if (role !== 'collector') {
+      const hospitals = loadHospitals(config.orchestrator.hospitalsFile);
+      const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
+      const sink = orchestratorSink(config, collector, app);
+      const dicomPort = options.dicomPort === undefined ? config.dicom.port : options.dicomPort;
+      const o = await createOrchestrator({
+        hospitals,
+        secrets,
+        sink,
+        log: app.log,
+        quietMs: config.orchestrator.quietMs,
+        maxStowBytes: config.orchestrator.maxStowBytes,
+        dicom: dicomPort === null ? null : { host: config.dicom.host, port: dicomPort, aeTitle: config.dicom.aeTitle },
+      });
+      orchestrator = o;
+      closers.push(() => o.close());
+      await app.register(o.routes);
+    }
+
+    const url = await app.listen({ host: config.http.host, port: options.port ?? config.http.port });
+    // Stop taking requests before anything behind them closes.
+    closers.push(() => app.close());
+    let closing: Promise<void> | null = null;
+    return { app, url, store, collector, kafka, orchestrator, close: () => (closing ??= closeAll()) };
   } catch (error) {
-    await store.close();
+    await closeAll();
     throw error;
   }
-  if (!defaultMetrics) {
-    collectDefaultMetrics();
-    defaultMetrics = true;
-  }
-  const app = Fastify({ logger: { level: config.logLevel }, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 16 * 1024 * 1024 });
-  const collector = new Collector(store, app.log);
-  const hospitals = loadHospitals(config.orchestrator.hospitalsFile);
-  const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
-  const sink: EventSink = config.orchestrator.collector
-    ? new HttpSink(config.orchestrator.collector.url, config.orchestrator.collector.token)
-    : callbackSink('in-process', async (events) => {
-        try {
-          await collector.acceptAndStore(events);
-        } catch (error) {
-          if (error instanceof QueueFullError) throw new SinkError(error.message, true);
-          throw new SinkError((error as Error).message, (error as { retryable?: boolean }).retryable ?? false);
-        }
-      });
-  const dicomPort = options.dicomPort === undefined ? config.dicom.port : options.dicomPort;
-  const orchestrator = await createOrchestrator({
-    hospitals,
-    secrets,
-    sink,
-    log: app.log,
-    quietMs: config.orchestrator.quietMs,
-    maxStowBytes: config.orchestrator.maxStowBytes,
-    dicom: dicomPort === null ? null : { host: config.dicom.host, port: dicomPort, aeTitle: config.dicom.aeTitle },
-  });
+}
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+/** Where the orchestrator's events go: Kafka when configured, a remote collector over HTTP, or the collector in this process. */
+function orchestratorSink(config: Config, collector: Collector | null, app: FastifyInstance): EventSink {
+  if (config.kafka) return new KafkaSink(config.kafka.brokers, config.kafka.topic, app.log);
+  if (config.orchestrator.collector) return new HttpSink(config.orchestrator.collector.url, config.orchestrator.collector.token);
+  if (!collector) {
+    throw new Error('the orchestrator alone needs somewhere to send events: set AIFI_KAFKA_BROKERS, or AIFI_COLLECTOR_URL and AIFI_COLLECTOR_TOKEN');
+  }
+  return callbackSink('in-process', async (events) => {
     try {
-      await store.ping();
-      if (collector.writer.degraded) return reply.code(503).send({ status: 'degraded', reason: 'ClickHouse refuses writes; retrying' });
-      return { status: 'ready', store: store.kind };
+      await collector.acceptAndStore(events);
     } catch (error) {
-      return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
+      if (error instanceof QueueFullError) throw new SinkError(error.message, true);
+      throw new SinkError((error as Error).message, (error as { retryable?: boolean }).retryable ?? false);
     }
   });
-  app.get('/metrics', async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
-  await app.register(orchestrator.routes);
-
-  let url: string;
-  try {
-    url = await app.listen({ host: config.http.host, port: options.port ?? config.http.port });
-  } catch (error) {
-    await orchestrator.close();
-    await collector.shutdown();
-    await store.close();
-    throw error;
-  }
-  let closing: Promise<void> | null = null;
-  return {
-    app,
-    url,
-    store,
-    collector,
-    orchestrator,
-    close: () =>
-      (closing ??= (async () => {
-        await app.close();
-        await orchestrator.close();
-        await collector.shutdown();
-        await store.close();
-      })()),
-  };
 }

@@ -13,6 +13,8 @@ export interface BatchWriterOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** While the store refuses writes, how often it is pinged to learn that it is back (default 1 s). */
+  probeIntervalMs?: number;
 }
 
 export class QueueFullError extends Error {
@@ -46,12 +48,14 @@ export class BatchWriter {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private failing = false;
+  private probe: NodeJS.Timeout | null = null;
   readonly maxBatchRows: number;
   readonly maxQueueRows: number;
   private readonly flushIntervalMs: number;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly probeIntervalMs: number;
 
   constructor(
     private readonly store: Store,
@@ -65,6 +69,7 @@ export class BatchWriter {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.baseDelayMs = options.baseDelayMs ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.probeIntervalMs = options.probeIntervalMs ?? 1_000;
     queueCapacity.set({ table }, this.maxQueueRows);
   }
 
@@ -144,7 +149,7 @@ export class BatchWriter {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.store.insert(this.table, rows);
-        this.failing = false;
+        this.markHealthy();
         batchRows.observe({ table: this.table }, rows.length);
         rowsWritten.inc({ table: this.table }, rows.length);
         flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
@@ -153,7 +158,7 @@ export class BatchWriter {
         const e = error instanceof StoreError ? error : new StoreError('failed', String(error));
         const final = !e.retryable || attempt >= this.maxAttempts || (this.closed && attempt >= 2);
         flushFailures.inc({ table: this.table, kind: e.kind, final: String(final) });
-        this.failing = e.retryable;
+        if (e.retryable) this.markFailing();
         if (final) {
           this.log.error(
             { table: this.table, rows: rows.length, attempts: attempt, kind: e.kind, err: e, event_ids: rows.slice(0, 50).map((r) => r.event_id) },
@@ -168,9 +173,29 @@ export class BatchWriter {
     }
   }
 
+  /** While the store refuses writes, ping it every second so that intake reopens as soon as it answers. */
+  private markFailing(): void {
+    this.failing = true;
+    if (this.probe) return;
+    this.probe = setInterval(() => {
+      this.store.ping().then(
+        () => this.markHealthy(),
+        () => {},
+      );
+    }, this.probeIntervalMs);
+    this.probe.unref();
+  }
+
+  private markHealthy(): void {
+    this.failing = false;
+    if (this.probe) clearInterval(this.probe);
+    this.probe = null;
+  }
+
   /** Stops taking rows and writes what is queued. Safe to call twice. */
   async shutdown(): Promise<void> {
     this.closed = true;
     await this.flush();
+    this.markHealthy();
   }
 }

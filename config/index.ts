@@ -28,6 +28,7 @@ export const configSchema = z
     AIFI_STOW_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
     AIFI_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a collector' }).optional(),
     AIFI_COLLECTOR_TOKEN: z.string().min(1).optional(),
+    AIFI_COLLECTOR_TOKENS_FILE: z.string().min(1).optional(),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -42,6 +43,10 @@ export interface Config {
   kafka: { brokers: string[]; topic: string } | null;
   http: { host: string; port: number };
   dicom: { host: string; port: number; aeTitle: string };
+  collector: {
+    /** Bearer tokens (SHA-256) of the senders allowed to POST /v1/events. */
+    tokensFile: string | undefined;
+  };
   orchestrator: {
     hospitalsFile: string | undefined;
     secretsFile: string;
@@ -101,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     http: { host: e.AIFI_HOST, port: e.AIFI_PORT },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
+    collector: { tokensFile: e.AIFI_COLLECTOR_TOKENS_FILE },
     orchestrator: {
       hospitalsFile: e.AIFI_HOSPITALS_FILE,
       secretsFile: e.AIFI_SECRETS_FILE ?? `${dataDir.replace(/\/+$/, '')}/secrets.json`,

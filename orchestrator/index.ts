@@ -1,5 +1,6 @@
 export { createOrchestrator, type Orchestrator, type OrchestratorOptions } from './orchestrator.ts';
 export { callbackSink, HttpSink, SinkError, type EventSink } from './event-sink.ts';
+export { KafkaSink, eventKey } from './kafka-sink.ts';
 export { loadHospitals, PILOT_HOSPITALS, hospitalsFileSchema, type Hospital, type HospitalsFile } from './hospitals.ts';
 export { loadSecrets, type HospitalSecrets } from './secrets.ts';
 export { syntheticStudy, SOP_CLASS, type SyntheticStudy } from './synthetic-dicom.ts';

@@ -2,3 +2,5 @@ export { needService, servicesRequired, tempDir, freePort, waitFor, startProcess
 export { startClickHouseServer, clickhouseServerInstalled, type ClickHouseServer } from './clickhouse-server.ts';
 export { sampleStudyEvents, sampleKey } from './sample-events.ts';
 export { startOrthanc, orthancInstalled, type Orthanc, type OrthancOptions } from './orthanc.ts';
+export { outageSwitch } from './flaky-store.ts';
+export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';

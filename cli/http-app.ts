@@ -1,0 +1,50 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, register } from 'prom-client';
+import type { Config } from '../config/index.ts';
+
+let defaultMetrics = false;
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+/**
+ * A fastify instance with what every service of the stack shares: one error
+ * handler (4xx carry the reason, 5xx say only "internal error" and the detail
+ * goes to the log), /healthz, /readyz over the given checks, and /metrics.
+ */
+export function createHttpApp(config: Config, readiness: ReadinessCheck[]): FastifyInstance {
+  if (!defaultMetrics) {
+    collectDefaultMetrics();
+    defaultMetrics = true;
+  }
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024 * 1024,
+  });
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error, url: request.url }, 'request failed');
+      return reply.code(status).send({ error: 'internal error' });
+    }
+    return reply.code(status).send({ error: error.message });
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const failures: Record<string, string> = {};
+    for (const r of readiness) {
+      try {
+        await r.check();
+      } catch (error) {
+        failures[r.name] = (error as Error).message;
+      }
+    }
+    if (Object.keys(failures).length) return reply.code(503).send({ status: 'unavailable', failures });
+    return { status: 'ready', checked: readiness.map((r) => r.name) };
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
+  return app;
+}

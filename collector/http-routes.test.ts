@@ -1,0 +1,181 @@
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleEvent, makeEvent, type AifiEvent } from '../events/index.ts';
+import { EmbeddedStore, migrate } from '../store/index.ts';
+import { outageSwitch, sampleStudyEvents, tempDir, waitFor } from '../testing/index.ts';
+import { Collector, ingestRoutes, SenderTokens, sha256Hex } from './index.ts';
+
+const dir = tempDir('ingest');
+let store: EmbeddedStore;
+let outage: ReturnType<typeof outageSwitch>;
+let collector: Collector;
+let app: FastifyInstance;
+
+const tokens = new SenderTokens([
+  { name: 'network', sha256: sha256Hex('network-token-0123456789') },
+  { name: 'gelre-gateway', sha256: sha256Hex('gelre-token-0123456789'), hospital: 'gelre' },
+]);
+const network = { authorization: 'Bearer network-token-0123456789' };
+
+function post(body: string | Buffer, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url: '/v1/events', payload: body, headers: { ...network, 'content-type': 'application/json', ...headers } });
+}
+
+async function stored(ids: string[]): Promise<number> {
+  const [row] = await store.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events WHERE event_id IN {ids:Array(UUID)}', { ids });
+  return row!.n;
+}
+
+const heartbeat = (hospital = 'gelre') => makeEvent('gateway.heartbeat', { hospital, source: 'gateway', component: 'pacs-gateway', status: 'up' });
+
+beforeAll(async () => {
+  store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
+  await migrate(store);
+  outage = outageSwitch(store);
+  const quiet = { warn: () => {}, error: () => {} };
+  collector = new Collector(outage.store, quiet, { flushIntervalMs: 50, maxQueueRows: 5_000, baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 4 });
+  app = Fastify({ logger: false });
+  await app.register(ingestRoutes, { collector, tokens, maxBodyBytes: 4 * 1024 * 1024, maxEvents: 10_000 });
+});
+afterAll(async () => {
+  await app.close();
+  await collector.shutdown();
+  await store.close();
+  dir.remove();
+});
+
+describe('POST /v1/events', () => {
+  it('stores a JSON array and answers 202 with the count once the events are in ClickHouse', async () => {
+    const events = sampleStudyEvents(1);
+    const response = await post(JSON.stringify(events));
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ accepted: events.length, rejected: [] });
+    expect(await stored(events.map((e) => e.event_id))).toBe(events.length);
+  });
+
+  it('takes NDJSON and gzip, and counts a resent batch once', async () => {
+    const events = sampleStudyEvents(2);
+    const ndjson = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    expect((await post(gzipSync(ndjson), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' })).json()).toEqual({ accepted: 12, rejected: [] });
+    expect((await post(ndjson, { 'content-type': 'application/x-ndjson' })).statusCode).toBe(202);
+    const [row] = await store.query<{ n: number }>('SELECT count() AS n FROM events FINAL WHERE event_id IN {ids:Array(UUID)}', { ids: events.map((e) => e.event_id) });
+    expect(row!.n).toBe(12);
+  });
+
+  it('stores the valid events of a mixed batch and names each rejected one with its path', async () => {
+    const good = [heartbeat(), exampleEvent('study.received'), heartbeat()];
+    const bad = [
+      { ...exampleEvent('inference.completed'), score: 1.7 },
+      { ...exampleEvent('result.viewed'), user_name: 'dr. Jansen' },
+      'not an event',
+    ];
+    const response = await post(JSON.stringify([good[0], bad[0], good[1], bad[1], bad[2], good[2]]));
+    expect(response.statusCode).toBe(202);
+    const body = response.json();
+    expect(body.accepted).toBe(3);
+    expect(body.rejected.map((r: { index: number; path: string }) => [r.index, r.path])).toEqual([
+      [1, 'score'],
+      [3, 'user_name'],
+      [4, '(root)'],
+    ]);
+    expect(body.rejected[0].reason).toMatch(/score: Too big/);
+    expect(await stored(good.map((e) => e.event_id))).toBe(3);
+  });
+
+  it('binds a token to its hospital', async () => {
+    const mine = heartbeat('gelre');
+    const theirs = heartbeat('radboudumc');
+    const response = await post(JSON.stringify([mine, theirs]), { authorization: 'Bearer gelre-token-0123456789' });
+    expect(response.json()).toMatchObject({ accepted: 1, rejected: [{ index: 1, path: 'hospital' }] });
+    expect(response.json().rejected[0].reason).toMatch(/only send events of hospital gelre, not radboudumc/);
+  });
+
+  it('refuses whole requests with the right status and a reason', async () => {
+    const cases: [string | Buffer, Record<string, string>, number, RegExp][] = [
+      ['[]', { authorization: '' }, 401, /bearer token/],
+      ['[]', { authorization: 'Bearer wrong' }, 401, /bearer token/],
+      ['[]', { 'content-type': 'text/plain' }, 415, /application\/json/],
+      ['[{"event_id": ', {}, 400, /not valid JSON/],
+      ['{"type": "gateway.heartbeat"}', {}, 400, /JSON array/],
+      ['x'.repeat(4 * 1024 * 1024 + 10), {}, 413, /.+/],
+      [JSON.stringify([{ type: 'gateway.heartbeat' }]), {}, 400, /no event in the batch is valid/],
+      [gzipSync(Buffer.alloc(20 * 1024 * 1024, 32)), { 'content-encoding': 'gzip' }, 413, /decompressed body is over/],
+      [Buffer.from('not gzip'), { 'content-encoding': 'gzip' }, 400, /not valid gzip/],
+      ['[]', { 'content-encoding': 'br' }, 415, /content-encoding br/],
+      ['{"a":1}\n{"b":\n', { 'content-type': 'application/x-ndjson' }, 400, /line 2 is not valid JSON/],
+    ];
+    for (const [body, headers, status, reason] of cases) {
+      const response = await post(body, headers);
+      expect(response.statusCode, JSON.stringify(headers)).toBe(status);
+      expect(response.json().error ?? response.json().message).toMatch(reason);
+    }
+  });
+
+  it('survives a few hundred malformed bodies with 4xx only, and still stores the valid events of mixed batches', async () => {
+    const valid: AifiEvent[] = [];
+    const statuses = new Set<number>();
+    const random = (n: number) => Math.floor(Math.random() * n);
+    const garbage = () => {
+      const variants = [
+        () => '['.repeat(5000) + ']'.repeat(5000),
+        () => JSON.stringify([{ type: 'study.received', hospital: 'x'.repeat(200_000) }]),
+        () => JSON.stringify([{ ...exampleEvent('verdict.recorded'), agreement: 'yes' }]),
+        () => JSON.stringify([null, 1, 'a', [], {}]),
+        () => Buffer.from(Array.from({ length: 200 }, () => random(256))).toString('latin1'),
+        () => JSON.stringify([{ a: { b: { c: { d: { e: { f: Array(50).fill({ g: 1 }) } } } } } }]),
+        () => '{"__proto__": {"polluted": true}, "type": "gateway.heartbeat"}',
+        () => JSON.stringify([{ ...exampleEvent('gateway.heartbeat'), constructor: { prototype: { x: 1 } } }]),
+        () => '\u0000\u0001\u0002',
+        () => JSON.stringify([exampleEvent('study.routed')]).replace('"schema_version":1', '"schema_version":"1"'),
+      ];
+      return variants[random(variants.length)]!();
+    };
+    for (let i = 0; i < 300; i++) {
+      let body: string;
+      if (i % 10 === 0) {
+        const good = heartbeat();
+        valid.push(good);
+        body = JSON.stringify([{ broken: true }, good, { ...heartbeat(), status: 'sideways' }]);
+      } else body = garbage();
+      const contentType = ['application/json', 'application/x-ndjson', 'text/html', 'application/json; charset=utf-8'][random(4)]!;
+      const response = await post(body, { 'content-type': i % 10 === 0 ? 'application/json' : contentType });
+      statuses.add(response.statusCode);
+      expect(response.statusCode, body.slice(0, 80)).toBeGreaterThanOrEqual(i % 10 === 0 ? 202 : 400);
+      expect(response.statusCode).toBeLessThan(500);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await stored(valid.map((e) => e.event_id))).toBe(valid.length);
+    expect([...statuses].every((s) => s === 202 || (s >= 400 && s < 500))).toBe(true);
+  });
+
+  it('answers 429 with Retry-After when the write queue is full, taking nothing', async () => {
+    const events = Array.from({ length: 6_000 }, () => heartbeat());
+    const response = await post(JSON.stringify(events));
+    expect(response.statusCode).toBe(429);
+    expect(response.headers['retry-after']).toBe('2');
+    expect(await stored(events.slice(0, 100).map((e) => e.event_id))).toBe(0);
+  });
+});
+
+describe('a storage outage', () => {
+  it('answers 503 while ClickHouse is unreachable and loses nothing when it returns', async () => {
+    const before = sampleStudyEvents(10);
+    const during = sampleStudyEvents(11);
+    outage.down = true;
+    // A request already on its way when storage goes: the writer retries, then tells the sender.
+    const inFlight = await post(JSON.stringify(before));
+    expect(inFlight.statusCode).toBe(503);
+    expect(inFlight.headers['retry-after']).toBe('5');
+    // While the writer knows storage is down, new requests are refused at once.
+    const refused = await post(JSON.stringify(during));
+    expect(refused.statusCode).toBe(503);
+    outage.down = false;
+    // The senders retry as told; the writer recovers on its next successful write.
+    await waitFor('ClickHouse to take writes again', async () => (await post(JSON.stringify(before))).statusCode === 202, 10_000, 200);
+    expect((await post(JSON.stringify(during))).statusCode).toBe(202);
+    const all = [...before, ...during].map((e) => e.event_id);
+    expect(await stored(all)).toBe(all.length);
+  });
+});

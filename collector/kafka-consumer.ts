@@ -1,0 +1,166 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Collector } from './collector.ts';
+import { consumerLag, dlqMessages } from './metrics.ts';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+export interface KafkaIngestOptions {
+  brokers: string[];
+  topic: string;
+  /** Dead-letter topic for messages that can never be valid (default `<topic>.dlq`). */
+  dlqTopic?: string;
+  groupId?: string;
+  collector: Collector;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  /** How long a partition rests after a storage error before it is tried again (default 5 s). */
+  pauseMs?: number;
+  /** How often consumer lag is measured (default 10 s). */
+  lagIntervalMs?: number;
+}
+
+/**
+ * The collector's Kafka consumer group. For each batch of a partition: decode
+ * and validate; send what can never be valid to the dead-letter topic with the
+ * reason in headers; queue the rest for ClickHouse; commit the offset only once
+ * ClickHouse has the rows. On a storage error the partition pauses and resumes
+ * later from the last committed offset, so nothing is lost; replays are
+ * deduplicated downstream on event_id.
+ */
+export class KafkaIngest {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly dlqTopic: string;
+  private readonly groupId: string;
+  private lagTimer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(private readonly options: KafkaIngestOptions) {
+    this.dlqTopic = options.dlqTopic ?? `${options.topic}.dlq`;
+    this.groupId = options.groupId ?? 'aifi-collector';
+    const log = options.log;
+    this.kafka = new Kafka({
+      clientId: 'aifi-collector',
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => log.warn({ kafka: entry.log }, `kafka: ${entry.log.message}`),
+      retry: { retries: 10, initialRetryTime: 300 },
+    });
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, retry: { retries: 10 } });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.admin = this.kafka.admin();
+  }
+
+  get dlq(): string {
+    return this.dlqTopic;
+  }
+
+  /** Whether the brokers answer (for readiness). */
+  async ping(): Promise<void> {
+    await this.admin.describeCluster();
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [this.options.topic, this.dlqTopic].filter((t) => !existing.has(t));
+    if (missing.length) await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const { topic, partition } = batch;
+        const good: { message: KafkaMessage; event: unknown }[] = [];
+        const dead: { message: KafkaMessage; reason: string; path: string }[] = [];
+        for (const message of batch.messages) {
+          try {
+            good.push({ message, event: JSON.parse(message.value?.toString('utf8') ?? '') });
+          } catch (error) {
+            dead.push({ message, reason: `not JSON: ${(error as Error).message}`, path: '(root)' });
+          }
+        }
+        try {
+          const intake = this.options.collector.accept(good.map((g) => g.event), 'kafka');
+          for (const r of intake.rejected) dead.push({ message: good[r.index]!.message, reason: r.reason, path: r.path });
+          if (dead.length) await this.deadLetter(topic, partition, dead);
+          await intake.stored;
+        } catch (error) {
+          // Storage refused (or the queue is full): rest this partition, then read again from the last commit.
+          const wait = this.options.pauseMs ?? 5_000;
+          this.options.log.warn({ topic, partition, wait_ms: wait, reason: (error as Error).message }, 'storage refused a batch; pausing the partition');
+          this.consumer.pause([{ topic, partitions: [partition] }]);
+          setTimeout(() => {
+            if (!this.running) return;
+            this.consumer.seek({ topic, partition, offset: batch.firstOffset() ?? batch.messages[0]!.offset });
+            this.consumer.resume([{ topic, partitions: [partition] }]);
+          }, wait).unref();
+          return;
+        }
+        const last = batch.messages[batch.messages.length - 1]!.offset;
+        resolveOffset(last);
+        await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+        await heartbeat();
+      },
+    });
+    this.lagTimer = setInterval(() => void this.measureLag(), this.options.lagIntervalMs ?? 10_000);
+    this.lagTimer.unref();
+  }
+
+  private async deadLetter(topic: string, partition: number, dead: { message: KafkaMessage; reason: string; path: string }[]): Promise<void> {
+    await this.producer.send({
+      topic: this.dlqTopic,
+      acks: -1,
+      messages: dead.map(({ message, reason, path }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          'x-aifi-reason': reason.slice(0, 1000),
+          'x-aifi-path': path,
+          'x-aifi-source-topic': topic,
+          'x-aifi-source-partition': String(partition),
+          'x-aifi-source-offset': message.offset,
+        },
+      })),
+    });
+    for (const d of dead) dlqMessages.inc({ reason: d.reason.startsWith('not JSON') ? 'not-json' : 'invalid' });
+  }
+
+  /** Messages not yet committed, per partition, into the consumer-lag gauge. */
+  async measureLag(): Promise<number> {
+    try {
+      const [ends, committed] = await Promise.all([
+        this.admin.fetchTopicOffsets(this.options.topic),
+        this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.options.topic] }),
+      ]);
+      const done = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]));
+      let total = 0;
+      for (const p of ends) {
+        const lag = Number(BigInt(p.high) - (done.get(p.partition) ?? 0n));
+        consumerLag.set({ topic: this.options.topic, partition: String(p.partition) }, lag);
+        total += lag;
+      }
+      return total;
+    } catch (error) {
+      this.options.log.warn({ reason: (error as Error).message }, 'could not measure consumer lag');
+      return NaN;
+    }
+  }
+
+  /** Stops consuming after the batch in hand, then closes the clients. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+  }
+}

@@ -1,0 +1,55 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { freePort, startProcess, tempDir, waitFor } from './services.ts';
+
+const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'kafka');
+
+/** Throws unless the Kafka jars have been fetched from Maven Central (deploy/kafka/pom.xml). */
+export function kafkaInstalled(): void {
+  const lib = join(DEPLOY, 'lib');
+  if (!existsSync(lib) || !readdirSync(lib).some((f) => /^kafka_2\.13-.*\.jar$/.test(f))) {
+    throw new Error('Kafka jars missing: run  mvn -q -f deploy/kafka/pom.xml dependency:copy-dependencies');
+  }
+}
+
+export interface KafkaBroker {
+  brokers: string[];
+  stop: () => Promise<void>;
+}
+
+/** Starts a single-node Kafka (KRaft) on 127.0.0.1 with deploy/kafka/start.sh, its own storage and free ports. */
+export async function startKafka(): Promise<KafkaBroker> {
+  const dir = tempDir('kafka');
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const broker = startProcess(join(DEPLOY, 'start.sh'), [dir.path, String(port), String(controllerPort)]);
+  const brokers = [`127.0.0.1:${port}`];
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  try {
+    await waitFor(
+      'Kafka to answer',
+      async () => {
+        if (broker.child.exitCode !== null) throw new Error(`Kafka exited: ${broker.output().slice(-2000)}`);
+        await admin.connect();
+        await admin.describeCluster();
+        return true;
+      },
+      90_000,
+      500,
+    );
+  } catch (error) {
+    await broker.stop();
+    dir.remove();
+    throw error;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  return {
+    brokers,
+    stop: async () => {
+      await broker.stop();
+      dir.remove();
+    },
+  };
+}

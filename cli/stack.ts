@@ -65,7 +65,11 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       store = s;
       closers.push(() => s.close());
       await migrate(s);
-      const c = new Collector(s, app.log);
+      const c = new Collector(s, app.log, {
+        maxBatchRows: config.collector.batchRows,
+        flushIntervalMs: config.collector.flushMs,
+        maxQueueRows: config.collector.queueRows,
+      });
       collector = c;
       closers.push(() => c.shutdown());
       readiness.push({

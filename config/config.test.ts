@@ -26,5 +26,7 @@ describe('configuration', () => {
     expect(attempt).toThrow(/AIFI_PORT/);
     expect(attempt).toThrow(/AIFI_CLICKHOUSE_PASSWORD: is set but AIFI_CLICKHOUSE_URL is not/);
     expect(() => loadConfig({ AIFI_CLICKHOUSE_URL: 'ftp://x' })).toThrow(/AIFI_CLICKHOUSE_URL: must be an http\(s\) URL/);
+    expect(() => loadConfig({ AIFI_COLLECTOR_QUEUE_ROWS: '100' })).toThrow(/AIFI_COLLECTOR_QUEUE_ROWS: must be at least AIFI_COLLECTOR_BATCH_ROWS/);
+    expect(() => loadConfig({ AIFI_COLLECTOR_URL: 'http://127.0.0.1:1' })).toThrow(/AIFI_COLLECTOR_TOKEN: is required/);
   });
 });

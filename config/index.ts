@@ -29,6 +29,9 @@ export const configSchema = z
     AIFI_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a collector' }).optional(),
     AIFI_COLLECTOR_TOKEN: z.string().min(1).optional(),
     AIFI_COLLECTOR_TOKENS_FILE: z.string().min(1).optional(),
+    AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
+    AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -46,6 +49,10 @@ export interface Config {
   collector: {
     /** Bearer tokens (SHA-256) of the senders allowed to POST /v1/events. */
     tokensFile: string | undefined;
+    /** Rows per ClickHouse insert, flush interval, and rows held at most before senders are told to wait. */
+    batchRows: number;
+    flushMs: number;
+    queueRows: number;
   };
   orchestrator: {
     hospitalsFile: string | undefined;
@@ -85,6 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(relevant);
   const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
   lines.push(...contradictions(relevant).map((c) => `  ${c}`));
+  if (parsed.success && parsed.data.AIFI_COLLECTOR_QUEUE_ROWS < parsed.data.AIFI_COLLECTOR_BATCH_ROWS) {
+    lines.push('  AIFI_COLLECTOR_QUEUE_ROWS: must be at least AIFI_COLLECTOR_BATCH_ROWS (the queue holds whole batches)');
+  }
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
@@ -106,7 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     http: { host: e.AIFI_HOST, port: e.AIFI_PORT },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
-    collector: { tokensFile: e.AIFI_COLLECTOR_TOKENS_FILE },
+    collector: {
+      tokensFile: e.AIFI_COLLECTOR_TOKENS_FILE,
+      batchRows: e.AIFI_COLLECTOR_BATCH_ROWS,
+      flushMs: e.AIFI_COLLECTOR_FLUSH_MS,
+      queueRows: e.AIFI_COLLECTOR_QUEUE_ROWS,
+    },
     orchestrator: {
       hospitalsFile: e.AIFI_HOSPITALS_FILE,
       secretsFile: e.AIFI_SECRETS_FILE ?? `${dataDir.replace(/\/+$/, '')}/secrets.json`,

@@ -156,7 +156,7 @@ describe('the orchestrator sending to a remote collector over HTTP', () => {
       const { readInstanceHeader } = await import('../orchestrator/index.ts');
       intake.receive(intake.hospital('radboudumc')!, 'automatic', readInstanceHeader(syntheticStudy({ modality: 'CT', bodyPart: 'CHEST', patientAge: '055Y', contrastAgent: 'X' }).files[0]!), 'stow');
       const rows = await waitFor('the events in ClickHouse', async () => {
-        const r = await collector.store!.query<{ type: string; source: string }>("SELECT type, source FROM events WHERE hospital = 'radboudumc'");
+        const r = await collector.store!.query<{ type: string; source: string }>("SELECT type, source FROM events WHERE hospital = 'radboudumc' AND type IN ('study.received', 'study.routed')");
         return r.length === 4 && r;
       }, 20_000);
       expect(new Set(rows.map((r) => r.source))).toEqual(new Set(['orchestrator']));

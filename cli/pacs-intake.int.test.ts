@@ -96,7 +96,7 @@ describe.skipIf(!available)('intake from a real PACS (Orthanc)', () => {
   }
 
   async function eventsOf(studyKey: string) {
-    return stack.store.query<Record<string, unknown>>('SELECT type, product, outcome, rule, modality, body_part, age_years, sex, urgency, send_mode, instance_count, contrast, hospital FROM events WHERE study_key = {k:String} ORDER BY type, product', { k: studyKey });
+    return stack.store.query<Record<string, unknown>>('SELECT type, product, outcome, rule, modality, body_part, age_years, sex, urgency, send_mode, instance_count, contrast, hospital FROM events WHERE study_key = {k:String} AND type IN (\'study.received\', \'study.routed\') ORDER BY type, product', { k: studyKey });
   }
 
   for (const channel of ['stow', 'c-store'] as const) {

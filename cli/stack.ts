@@ -13,6 +13,8 @@ import {
   type Orchestrator,
 } from '../orchestrator/index.ts';
 import { migrate, openStore, type Store } from '../store/index.ts';
+import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
+import { startSimulatedVendor, type SimulatedVendor, type VendorBehaviourInput } from '../vendors/index.ts';
 import { createHttpApp, type ReadinessCheck } from './http-app.ts';
 
 /** Which parts of the stack run in this process. */
@@ -26,6 +28,8 @@ export interface Stack {
   collector: Collector | null;
   kafka: KafkaIngest | null;
   orchestrator: Orchestrator | null;
+  /** The simulated vendor services started for products without a configured vendor. */
+  vendors: Map<ProductId, SimulatedVendor>;
   /** Stops intake first, then hands over and writes what is in flight, then closes the store. */
   close: () => Promise<void>;
 }
@@ -37,7 +41,16 @@ export interface StackOptions {
   role?: Role;
   port?: number;
   dicomPort?: number | null;
+  /** Behaviour of the simulated vendors started for products without a configured vendor. */
+  simulatedVendors?: Partial<Record<ProductId, VendorBehaviourInput>>;
 }
+
+/** Simulated vendors answer like the pilot's products, a little faster: seconds, not minutes. */
+export const DEFAULT_SIMULATED_VENDORS: Record<ProductId, VendorBehaviourInput> = {
+  bonexpert: { model_version: '3.2.1', latency_median_ms: 2_000, sd_years: 0.6, seed: 'bonexpert' },
+  rbfracture: { model_version: '2.1.0', latency_median_ms: 4_000, sensitivity: 0.92, specificity: 0.88, seed: 'rbfracture' },
+  'cina-ipe': { model_version: '1.4.2', latency_median_ms: 8_000, sensitivity: 0.9, specificity: 0.95, seed: 'cina-ipe' },
+};
 
 /**
  * Starts the stack, or one role of it, in this process. The embedded mode runs
@@ -58,6 +71,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     let collector: Collector | null = null;
     let kafka: KafkaIngest | null = null;
     let orchestrator: Orchestrator | null = null;
+    const vendors = new Map<ProductId, SimulatedVendor>();
     const app = createHttpApp(config, readiness);
 
     if (role !== 'orchestrator') {
@@ -94,6 +108,20 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
       const sink = orchestratorSink(config, collector, app);
       const dicomPort = options.dicomPort === undefined ? config.dicom.port : options.dicomPort;
+      const vendorUrls = new Map<ProductId, string>();
+      const unknown = Object.keys(config.orchestrator.vendorUrls).filter((p) => !(PRODUCT_IDS as string[]).includes(p));
+      if (unknown.length) throw new Error(`AIFI_VENDOR_URLS names unknown products: ${unknown.join(', ')} (known: ${PRODUCT_IDS.join(', ')})`);
+      for (const product of PRODUCT_IDS) {
+        const configured = config.orchestrator.vendorUrls[product];
+        if (configured) {
+          vendorUrls.set(product, configured);
+          continue;
+        }
+        const vendor = await startSimulatedVendor(product, { ...DEFAULT_SIMULATED_VENDORS[product], ...options.simulatedVendors?.[product] });
+        vendors.set(product, vendor);
+        closers.push(() => vendor.close());
+        vendorUrls.set(product, vendor.url);
+      }
       const o = await createOrchestrator({
         hospitals,
         secrets,
@@ -102,6 +130,9 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         quietMs: config.orchestrator.quietMs,
         maxStowBytes: config.orchestrator.maxStowBytes,
         dicom: dicomPort === null ? null : { host: config.dicom.host, port: dicomPort, aeTitle: config.dicom.aeTitle },
+        vendors: vendorUrls,
+        inference: { ...config.orchestrator.inference, baseDelayMs: 1_000 },
+        delivery: { ...config.orchestrator.delivery, baseDelayMs: 1_000 },
       });
       orchestrator = o;
       closers.push(() => o.close());
@@ -112,7 +143,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     // Stop taking requests before anything behind them closes.
     closers.push(() => app.close());
     let closing: Promise<void> | null = null;
-    return { app, url, store, collector, kafka, orchestrator, close: () => (closing ??= closeAll()) };
+    return { app, url, store, collector, kafka, orchestrator, vendors, close: () => (closing ??= closeAll()) };
   } catch (error) {
     await closeAll();
     throw error;

@@ -26,6 +26,14 @@ export const configSchema = z
     AIFI_SECRETS_FILE: z.string().min(1).optional(),
     AIFI_STUDY_QUIET_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
     AIFI_STOW_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+    AIFI_VENDOR_URLS: z
+      .string()
+      .regex(/^\s*[a-z-]+=https?:\/\/\S+?(\s*,\s*[a-z-]+=https?:\/\/\S+?)*\s*$/, { error: 'must be product=url pairs separated by commas, e.g. bonexpert=http://127.0.0.1:9001' })
+      .optional(),
+    AIFI_INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+    AIFI_INFERENCE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    AIFI_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    AIFI_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     AIFI_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a collector' }).optional(),
     AIFI_COLLECTOR_TOKEN: z.string().min(1).optional(),
     AIFI_COLLECTOR_TOKENS_FILE: z.string().min(1).optional(),
@@ -59,6 +67,10 @@ export interface Config {
     secretsFile: string;
     quietMs: number;
     maxStowBytes: number;
+    /** Vendor services by product; products without one get a simulated vendor in the embedded mode. */
+    vendorUrls: Record<string, string>;
+    inference: { timeoutMs: number; maxAttempts: number };
+    delivery: { timeoutMs: number; maxAttempts: number };
     /** A remote collector to send events to (instead of the one in this process or Kafka). */
     collector: { url: string; token: string } | null;
   };
@@ -127,6 +139,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretsFile: e.AIFI_SECRETS_FILE ?? `${dataDir.replace(/\/+$/, '')}/secrets.json`,
       quietMs: e.AIFI_STUDY_QUIET_MS,
       maxStowBytes: e.AIFI_STOW_MAX_BYTES,
+      vendorUrls: Object.fromEntries(
+        (e.AIFI_VENDOR_URLS ?? '')
+          .split(',')
+          .map((pair) => pair.trim())
+          .filter(Boolean)
+          .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      ),
+      inference: { timeoutMs: e.AIFI_INFERENCE_TIMEOUT_MS, maxAttempts: e.AIFI_INFERENCE_ATTEMPTS },
+      delivery: { timeoutMs: e.AIFI_DELIVERY_TIMEOUT_MS, maxAttempts: e.AIFI_DELIVERY_ATTEMPTS },
       collector: e.AIFI_COLLECTOR_URL ? { url: e.AIFI_COLLECTOR_URL, token: e.AIFI_COLLECTOR_TOKEN ?? '' } : null,
     },
     logLevel: e.AIFI_LOG_LEVEL,

@@ -14,4 +14,4 @@ export { checkEvent, parseEvent, describeIssues, InvalidEventError, type EventCh
 export { makeEvent, isoTime, type EventFields } from './factory.ts';
 export { exampleEvent } from './examples.ts';
 export { eventsJsonSchema } from './json-schema.ts';
-export { uuidv7 } from './uuid.ts';
+export { uuidv7, uuidv7For } from './uuid.ts';

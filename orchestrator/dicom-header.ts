@@ -11,6 +11,12 @@ export interface InstanceHeader {
   modality: string;
   bodyPart: string;
   patientId: string;
+  /** Kept only to address the result object to the same patient in the PACS; never emitted. */
+  patientName: string;
+  referringPhysician: string;
+  studyId: string;
+  /** What the model reads of the images (see vendors/protocol.ts); never emitted. */
+  imageComments: string;
   accessionNumber: string;
   patientAge: string;
   birthDate: string;
@@ -83,6 +89,10 @@ export function headerFromDataset(dataset: NaturalDataset): InstanceHeader {
     modality: text(dataset.Modality).toUpperCase(),
     bodyPart: text(dataset.BodyPartExamined).toUpperCase(),
     patientId: text(dataset.PatientID),
+    patientName: text(dataset.PatientName),
+    referringPhysician: text(dataset.ReferringPhysicianName),
+    studyId: text(dataset.StudyID),
+    imageComments: text(dataset.ImageComments),
     accessionNumber: text(dataset.AccessionNumber),
     patientAge: text(dataset.PatientAge),
     birthDate: text(dataset.PatientBirthDate),

@@ -9,6 +9,13 @@ const productSettings = z.strictObject({
   deliver: z.boolean().default(true),
 });
 
+/** Where results go back into a hospital's PACS. */
+export const pacsTarget = z.discriminatedUnion('via', [
+  z.strictObject({ via: z.literal('stow'), url: z.url(), headers: z.record(z.string(), z.string()).default({}) }),
+  z.strictObject({ via: z.literal('c-store'), aeTitle, host: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+]);
+export type PacsTarget = z.infer<typeof pacsTarget>;
+
 export const hospitalSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be a lower-case slug' }),
   name: z.string().min(1),
@@ -20,6 +27,8 @@ export const hospitalSchema = z.strictObject({
   aeTitles: z.record(aeTitle, z.enum(['automatic', 'manual'])),
   /** Requesting services whose studies are acute (the emergency department). */
   acuteServices: z.array(z.string().min(1)).default(['SEH', 'ED', 'EMERGENCY', 'SPOEDEISENDE HULP']),
+  /** The PACS that results go back to; without one, nothing is delivered. */
+  pacs: pacsTarget.optional(),
 });
 
 export const hospitalsFileSchema = z

@@ -58,3 +58,28 @@ export const emitPending = new Gauge({
   name: 'aifi_orchestrator_emit_pending_events',
   help: 'Events waiting for the sink to accept them',
 });
+
+export const inferenceAttempts = new Counter({
+  name: 'aifi_orchestrator_inference_attempts_total',
+  help: 'Inference attempts, by product and outcome (completed, or the error class)',
+  labelNames: ['product', 'outcome'] as const,
+});
+
+export const inferenceSeconds = new Histogram({
+  name: 'aifi_orchestrator_inference_seconds',
+  help: 'Time of successful inference calls, by product',
+  labelNames: ['product'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+});
+
+export const jobsInFlight = new Gauge({
+  name: 'aifi_orchestrator_inference_jobs_in_flight',
+  help: 'Inference jobs running, by product',
+  labelNames: ['product'] as const,
+});
+
+export const deliveries = new Counter({
+  name: 'aifi_orchestrator_result_deliveries_total',
+  help: 'Results delivered to the PACS, by product and outcome (acknowledged, failed, off)',
+  labelNames: ['product', 'outcome'] as const,
+});

@@ -8,6 +8,10 @@ import { Pseudonymizer } from './pseudonymizer.ts';
 import type { HospitalSecrets } from './secrets.ts';
 import { stowRoutes } from './stow-route.ts';
 import { StudyIntake, type RoutedStudy } from './study-intake.ts';
+import { Dispatcher, type RetryPolicy } from './dispatcher.ts';
+import { usageRoutes } from './usage-routes.ts';
+import { HttpVendorAdapter, type VendorAdapter } from './vendor-adapter.ts';
+import type { ProductId } from '../events/index.ts';
 
 export interface OrchestratorOptions {
   hospitals: HospitalsFile;
@@ -20,15 +24,22 @@ export interface OrchestratorOptions {
   /** The C-STORE SCP; null to run without one. */
   dicom: { host: string; port: number; aeTitle: string } | null;
   emitter?: EmitterOptions;
+  /** Each product's vendor service (URL of the vendor protocol, or an adapter); a product without one fails its jobs. */
+  vendors?: Map<ProductId, string | VendorAdapter>;
+  inference?: Partial<RetryPolicy>;
+  delivery?: Partial<RetryPolicy>;
+  circuit?: { threshold: number; openMs: number };
+  /** Called for each routed study after dispatch (the simulator listens). */
   onRouted?: (study: RoutedStudy) => void;
 }
 
 export interface Orchestrator {
   intake: StudyIntake;
   emitter: EventEmitter;
+  dispatcher: Dispatcher;
   /** The port the DICOM receiver listens on, or null. */
   dicomPort: number | null;
-  /** Registers the HTTP endpoints (DICOMweb STOW-RS). */
+  /** Registers the HTTP endpoints (DICOMweb STOW-RS; usage, verdicts, manual send). */
   routes: (app: FastifyInstance) => Promise<void>;
   /** Stops the DICOM receiver, completes open studies, hands over their events, closes the sink. */
   close: () => Promise<void>;
@@ -38,13 +49,28 @@ export async function createOrchestrator(options: OrchestratorOptions): Promise<
   const emitter = new EventEmitter(options.sink, options.log, options.emitter);
   const pseudonymizer = new Pseudonymizer(new Map([...options.secrets].map(([id, s]) => [id, s.pseudonym_key])));
   const tokens = new GatewayTokens([...options.secrets].map(([id, s]) => [id, s.token] as [string, string]));
+  const adapters = new Map<ProductId, VendorAdapter>(
+    [...(options.vendors ?? new Map())].map(([product, v]) => [product, typeof v === 'string' ? new HttpVendorAdapter(v) : v]),
+  );
+  const dispatcher = new Dispatcher({
+    adapters,
+    emitter,
+    log: options.log,
+    inference: { maxAttempts: 3, timeoutMs: 120_000, baseDelayMs: 1_000, ...options.inference },
+    delivery: { maxAttempts: 5, timeoutMs: 30_000, baseDelayMs: 1_000, ...options.delivery },
+    circuit: options.circuit,
+    callingAe: options.dicom?.aeTitle ?? 'AIFI',
+  });
   const intake = new StudyIntake({
     hospitals: options.hospitals,
     pseudonymizer,
     emitter,
     quietMs: options.quietMs,
     log: options.log,
-    onRouted: options.onRouted,
+    onRouted: (study) => {
+      dispatcher.dispatch(study);
+      options.onRouted?.(study);
+    },
   });
   let scp: DimseScp | null = null;
   if (options.dicom) scp = await startDimseScp({ intake, ...options.dicom, log: options.log });
@@ -52,13 +78,19 @@ export async function createOrchestrator(options: OrchestratorOptions): Promise<
   return {
     intake,
     emitter,
+    dispatcher,
     dicomPort: scp?.port ?? null,
-    routes: (app) => stowRoutes(app, { intake, tokens, maxBodyBytes: options.maxStowBytes }),
+    routes: async (app) => {
+      await stowRoutes(app, { intake, tokens, maxBodyBytes: options.maxStowBytes });
+      await usageRoutes(app, { intake, tokens, pseudonymizer, emitter });
+    },
     close: async () => {
       if (closed) return;
       closed = true;
       await scp?.close();
       await intake.flush();
+      await dispatcher.drain();
+      await emitter.drain();
       await options.sink.close();
     },
   };

@@ -69,10 +69,11 @@ describe('STOW-RS intake', () => {
       [0xa900, 'missing StudyInstanceUID (0020,000D)'],
       [0xc000, 'part is image/jpeg, not application/dicom'],
     ]);
-    await waitFor('the good study to complete', () => emitted.length > before);
+    const intakeEvents = () => emitted.slice(before).filter((e) => e.type === 'study.received' || e.type === 'study.routed');
+    await waitFor('the good study to complete', () => intakeEvents().length >= 4);
     const received = ofType('study.received').slice(-1)[0]!;
     expect(received).toMatchObject({ hospital: 'gelre', instance_count: 2, modality: 'DX', body_part: 'WRIST', age_years: 45, send_mode: 'automatic' });
-    expect(emitted.length - before).toBe(4); // received + one decision per product, nothing for the refused ones
+    expect(intakeEvents()).toHaveLength(4); // received + one decision per product, nothing for the refused ones
   });
 
   it('answers 409 when every instance failed, 401 without a valid token, 413 over the size limit, 400/415 for bad framing', async () => {

@@ -94,6 +94,11 @@ export class StudyAssembler {
     this.options.onComplete(study);
   }
 
+  /** A study that has completed and is still remembered. */
+  find(hospitalId: string, studyInstanceUid: string): Readonly<Completed> | undefined {
+    return this.completed.get(`${hospitalId}\u0000${studyInstanceUid}`);
+  }
+
   /** Completes every open study now (at shutdown). */
   flush(): void {
     for (const key of [...this.open.keys()]) this.complete(key);

@@ -17,10 +17,21 @@ export type Channel = 'stow' | 'dimse';
 export interface RoutedStudy {
   hospital: Hospital;
   studyKey: string;
-  studyInstanceUid: string;
+  /** The first instance's header: what the vendor job and the result object are made from. Never emitted. */
+  header: InstanceHeader;
+  ageYears: number | null;
+  instanceCount: number;
   products: ProductId[];
   traceId: string | undefined;
   receivedAt: number;
+  routedAt: number;
+}
+
+export class UnknownStudyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownStudyError';
+  }
 }
 
 export interface StudyIntakeOptions {
@@ -156,8 +167,48 @@ export class StudyIntake {
     span.end();
     const products = decisions.filter((d) => d.outcome === 'routed').map((d) => d.product);
     if (products.length > 0 && this.options.onRouted) {
-      this.options.onRouted({ hospital, studyKey, studyInstanceUid: header.studyInstanceUid, products, traceId: validTrace, receivedAt: study.firstReceivedAt });
+      this.options.onRouted({
+        hospital,
+        studyKey,
+        header,
+        ageYears,
+        instanceCount: study.sopInstanceUids.size,
+        products,
+        traceId: validTrace,
+        receivedAt: study.firstReceivedAt,
+        routedAt: Date.now(),
+      });
     }
+  }
+
+  /**
+   * A user asks for AI on a study the rules did not send (manual send mode):
+   * records the decision as routed by `manual-request` and dispatches it.
+   */
+  sendManually(hospital: Hospital, studyInstanceUid: string, product: ProductId): RoutedStudy {
+    const study = this.assembler.find(hospital.id, studyInstanceUid);
+    if (!study) throw new UnknownStudyError(`no completed study ${studyInstanceUid} at ${hospital.id} (studies are remembered for a while after they complete)`);
+    if (!hospital.products[product]) throw new UnknownStudyError(`${hospital.id} has no contract for ${product}`);
+    const { header } = study;
+    const studyKey = this.options.pseudonymizer.pseudonym(hospital.id, 'study', header.studyInstanceUid);
+    const ageYears = ageInYears(header.patientAge, header.birthDate, header.studyDate);
+    const routed: RoutedStudy = {
+      hospital,
+      studyKey,
+      header,
+      ageYears,
+      instanceCount: study.sopInstanceUids.size,
+      products: [product],
+      traceId: undefined,
+      receivedAt: study.firstReceivedAt,
+      routedAt: Date.now(),
+    };
+    void this.options.emitter.emit([
+      makeEvent('study.routed', { hospital: hospital.id, source: this.source, study_key: studyKey, product, outcome: 'routed', rule: 'manual-request', reason: 'sent by a user from the PACS', routing_ms: 0 }),
+    ]);
+    routingDecisions.inc({ hospital: hospital.id, product, outcome: 'routed' });
+    this.options.onRouted?.(routed);
+    return routed;
   }
 }
 

@@ -30,6 +30,8 @@ export interface SyntheticStudy {
   contrastAgent?: string;
   priority?: 'STAT' | 'HIGH' | 'ROUTINE' | 'MEDIUM' | 'LOW';
   requestingService?: string;
+  /** ImageComments: where a simulated image carries its ground truth (see vendors/protocol.ts). */
+  imageComments?: string;
   studyInstanceUid?: string;
   seriesInstanceUid?: string;
   /** Number of instances in the (single) series. */
@@ -80,6 +82,7 @@ export function syntheticStudy(study: SyntheticStudy): { studyInstanceUid: strin
       ...(study.contrastAgent ? { ContrastBolusAgent: study.contrastAgent } : {}),
       ...(study.priority ? { RequestedProcedurePriority: study.priority } : {}),
       ...(study.requestingService ? { RequestingService: study.requestingService } : {}),
+      ...(study.imageComments ? { ImageComments: study.imageComments } : {}),
       SamplesPerPixel: 1,
       PhotometricInterpretation: 'MONOCHROME2',
       Rows: rows,

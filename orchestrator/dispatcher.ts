@@ -1,0 +1,198 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { makeEvent, PRODUCTS, type AifiEvent, type ProductId } from '../events/index.ts';
+import type { InferenceResult, JobRequest } from '../vendors/index.ts';
+import type { EventEmitter } from './event-emitter.ts';
+import { DeliveryError, sendToPacs } from './pacs-delivery.ts';
+import { resultStructuredReport } from './result-object.ts';
+import type { RoutedStudy } from './study-intake.ts';
+import { CircuitBreaker, InferenceError, type VendorAdapter } from './vendor-adapter.ts';
+import { deliveries, inferenceAttempts, inferenceSeconds, jobsInFlight } from './metrics.ts';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  timeoutMs: number;
+  baseDelayMs: number;
+  maxDelayMs?: number;
+}
+
+export interface DispatcherOptions {
+  adapters: Map<ProductId, VendorAdapter>;
+  emitter: EventEmitter;
+  log: Pick<FastifyBaseLogger, 'warn' | 'error'>;
+  inference: RetryPolicy;
+  delivery: RetryPolicy;
+  /** Jobs running at once per product. */
+  concurrency?: number;
+  /** Failures in a row that open a vendor's circuit, and how long it stays open. */
+  circuit?: { threshold: number; openMs: number };
+  /** Our AE title when we C-STORE results. */
+  callingAe: string;
+  source?: string;
+}
+
+/** Waits its turn: at most `limit` holders at a time. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+const backoff = (policy: RetryPolicy, attempt: number) => Math.min(policy.maxDelayMs ?? 30_000, policy.baseDelayMs * 2 ** (attempt - 1));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Sends each routed study to its products' vendors, retries what can succeed
+ * later, stops calling a vendor that keeps failing, and delivers each result
+ * back into the hospital's PACS. Every step is an event with its stage latency.
+ * A slow or failing vendor holds up only its own product's jobs.
+ */
+export class Dispatcher {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly slots = new Map<ProductId, Semaphore>();
+  private readonly breakers = new Map<ProductId, CircuitBreaker>();
+  private readonly source: string;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.source = options.source ?? 'orchestrator';
+    for (const product of options.adapters.keys()) {
+      this.slots.set(product, new Semaphore(options.concurrency ?? 16));
+      this.breakers.set(product, new CircuitBreaker(options.circuit?.threshold ?? 5, options.circuit?.openMs ?? 30_000));
+    }
+  }
+
+  circuit(product: ProductId): CircuitBreaker['state'] {
+    return this.breakers.get(product)?.state ?? 'closed';
+  }
+
+  dispatch(study: RoutedStudy): void {
+    for (const product of study.products) {
+      const job = this.run(study, product).catch((error) => this.options.log.error({ err: error, product }, 'dispatch failed unexpectedly'));
+      this.inFlight.add(job);
+      void job.finally(() => this.inFlight.delete(job));
+    }
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private emit(events: AifiEvent[]): void {
+    void this.options.emitter.emit(events);
+  }
+
+  private async run(study: RoutedStudy, product: ProductId): Promise<void> {
+    const adapter = this.options.adapters.get(product);
+    const common = { hospital: study.hospital.id, source: this.source, study_key: study.studyKey, product, ...(study.traceId ? { trace_id: study.traceId } : {}) };
+    const routedAt = study.routedAt;
+    const policy = this.options.inference;
+    const slot = this.slots.get(product)!;
+    const breaker = this.breakers.get(product)!;
+    if (!adapter) {
+      this.emit([makeEvent('inference.failed', { ...common, error_class: 'rejected', retryable: false, attempt: 1, final: true, total_ms: 0 })]);
+      return;
+    }
+    await slot.acquire();
+    jobsInFlight.inc({ product });
+    let result: InferenceResult | null = null;
+    try {
+      const job: JobRequest = {
+        job_id: `${study.studyKey.slice(0, 32)}-${product}`,
+        product,
+        hospital: study.hospital.id,
+        study: {
+          modality: study.header.modality,
+          body_part: study.header.bodyPart,
+          age_years: study.ageYears,
+          sex: study.header.sex,
+          manufacturer: study.header.manufacturer,
+          instance_count: study.instanceCount,
+        },
+        image_content: study.header.imageComments,
+      };
+      for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+        const started = Date.now();
+        const queuedMs = Math.max(0, started - routedAt);
+        this.emit([makeEvent('inference.requested', { ...common, attempt, queued_ms: queuedMs })]);
+        try {
+          breaker.check();
+          result = await adapter.submit({ ...job, job_id: `${job.job_id}-${attempt}` }, policy.timeoutMs);
+          breaker.success();
+          const now = Date.now();
+          inferenceAttempts.inc({ product, outcome: 'completed' });
+          inferenceSeconds.observe({ product }, (now - started) / 1000);
+          this.emit([
+            makeEvent('inference.completed', {
+              ...common,
+              model_version: result.model_version,
+              finding: result.finding,
+              score: result.score,
+              value: result.value,
+              attempt,
+              queued_ms: queuedMs,
+              inference_ms: now - started,
+              total_ms: now - routedAt,
+            }),
+          ]);
+          break;
+        } catch (error) {
+          const e = error instanceof InferenceError ? error : new InferenceError('invalid_response', String(error), false);
+          if (e.errorClass !== 'circuit_open') breaker.failure();
+          const final = !e.retryable || attempt >= policy.maxAttempts;
+          inferenceAttempts.inc({ product, outcome: e.errorClass });
+          this.emit([makeEvent('inference.failed', { ...common, error_class: e.errorClass, retryable: e.retryable, attempt, final, total_ms: Date.now() - routedAt })]);
+          if (final) {
+            this.options.log.warn({ hospital: study.hospital.id, product, attempts: attempt, reason: e.message }, 'inference failed; giving up');
+            return;
+          }
+          await sleep(backoff(policy, attempt));
+        }
+      }
+    } finally {
+      jobsInFlight.dec({ product });
+      slot.release();
+    }
+    if (result) await this.deliver(study, product, result, common);
+  }
+
+  private async deliver(study: RoutedStudy, product: ProductId, result: InferenceResult, common: Record<string, unknown> & { hospital: string; source: string; study_key: string; product: ProductId }): Promise<void> {
+    const { hospital } = study;
+    const none = (reason: string) => {
+      deliveries.inc({ product, outcome: 'off' });
+      this.emit([makeEvent('result.delivered', { ...common, channel: 'none', acknowledged: false, reason, delivery_ms: 0 })]);
+    };
+    if (!hospital.products[product]?.deliver) return none(`delivery of ${PRODUCTS[product].name} results is off at ${hospital.id}`);
+    if (!hospital.pacs) return none(`no PACS is configured for ${hospital.id}`);
+    const { file, dataset } = resultStructuredReport(study.header, product, result);
+    const policy = this.options.delivery;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sendToPacs(hospital.pacs, file, dataset, this.options.callingAe, policy.timeoutMs);
+        deliveries.inc({ product, outcome: 'acknowledged' });
+        this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: true, delivery_ms: Date.now() - started })]);
+        return;
+      } catch (error) {
+        const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+        if (!e.retryable || attempt >= policy.maxAttempts) {
+          deliveries.inc({ product, outcome: 'failed' });
+          this.options.log.warn({ hospital: hospital.id, product, attempts: attempt, reason: e.message }, 'result delivery failed; giving up');
+          this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: false, reason: `${e.message} (after ${attempt} attempts)`.slice(0, 200), delivery_ms: Date.now() - started })]);
+          return;
+        }
+        await sleep(backoff(policy, attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { makeEvent, PRODUCT_IDS, timestamp, uuidv7For } from '../events/index.ts';
+import type { EventEmitter } from './event-emitter.ts';
+import type { GatewayTokens } from './gateway-tokens.ts';
+import type { Hospital } from './hospitals.ts';
+import type { Pseudonymizer } from './pseudonymizer.ts';
+import { UnknownStudyError, type StudyIntake } from './study-intake.ts';
+
+const clientId = z.string().min(1).max(200);
+const uid = z.string().regex(/^[0-9.]{1,64}$/, { error: 'must be a DICOM UID' });
+
+/** A result was looked at. Identifiers arrive in the clear from the hospital and leave as pseudonyms. */
+export const usageRequest = z.strictObject({
+  id: clientId,
+  study_instance_uid: uid,
+  product: z.enum(PRODUCT_IDS),
+  user_id: z.string().min(1).max(200),
+  role: z.enum(['radiologist', 'radiographer', 'clinician']),
+  at: timestamp,
+});
+
+/** A reader's verdict on a study, possibly weeks after the result. */
+export const verdictRequest = z.strictObject({
+  id: clientId,
+  study_instance_uid: uid,
+  product: z.enum(PRODUCT_IDS),
+  reader_id: z.string().min(1).max(200),
+  label: z.enum(['positive', 'negative']).optional(),
+  value: z.number().min(-1000).max(1000).optional(),
+  agreement: z.boolean(),
+  at: timestamp,
+});
+
+export const manualSendRequest = z.strictObject({ product: z.enum(PRODUCT_IDS) });
+
+export interface UsageRouteOptions {
+  intake: StudyIntake;
+  tokens: GatewayTokens;
+  pseudonymizer: Pseudonymizer;
+  emitter: EventEmitter;
+  source?: string;
+}
+
+function issues(error: z.ZodError) {
+  return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', reason: i.message }));
+}
+
+/**
+ * `POST /v1/usage`, `POST /v1/verdicts` and `POST /v1/studies/:uid/send`: what
+ * hospitals tell us after a result (views, verdicts) and manual requests for AI.
+ * Usage and verdicts are idempotent on the client's `id`: a repeat makes the
+ * same event, which storage deduplicates.
+ */
+export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptions): Promise<void> {
+  const source = options.source ?? 'orchestrator';
+  const authenticate = (request: FastifyRequest, reply: FastifyReply): Hospital | undefined => {
+    const id = options.tokens.resolve(request.headers.authorization);
+    const hospital = id ? options.intake.hospital(id) : undefined;
+    if (!hospital) void reply.code(401).header('www-authenticate', 'Bearer realm="aifi"').send({ error: 'a gateway token is required (Authorization: Bearer <token>)' });
+    return hospital;
+  };
+  const p = options.pseudonymizer;
+
+  app.post('/v1/usage', async (request, reply) => {
+    const hospital = authenticate(request, reply);
+    if (!hospital) return reply;
+    const parsed = usageRequest.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid usage record', issues: issues(parsed.error) });
+    const u = parsed.data;
+    const event = makeEvent('result.viewed', {
+      event_id: uuidv7For(`${hospital.id}|usage|${u.id}`, Date.parse(u.at)),
+      occurred_at: u.at,
+      hospital: hospital.id,
+      source,
+      study_key: p.pseudonym(hospital.id, 'study', u.study_instance_uid),
+      product: u.product,
+      user_key: p.pseudonym(hospital.id, 'user', u.user_id),
+      role: u.role,
+    });
+    await options.emitter.emit([event]);
+    return reply.code(202).send({ event_id: event.event_id });
+  });
+
+  app.post('/v1/verdicts', async (request, reply) => {
+    const hospital = authenticate(request, reply);
+    if (!hospital) return reply;
+    const parsed = verdictRequest.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid verdict', issues: issues(parsed.error) });
+    const v = parsed.data;
+    let event;
+    try {
+      event = makeEvent('verdict.recorded', {
+        event_id: uuidv7For(`${hospital.id}|verdict|${v.id}`, Date.parse(v.at)),
+        occurred_at: v.at,
+        hospital: hospital.id,
+        source,
+        study_key: p.pseudonym(hospital.id, 'study', v.study_instance_uid),
+        product: v.product,
+        reader_key: p.pseudonym(hospital.id, 'user', v.reader_id),
+        ...(v.label !== undefined ? { label: v.label } : {}),
+        ...(v.value !== undefined ? { value: v.value } : {}),
+        agreement: v.agreement,
+      });
+    } catch (error) {
+      return reply.code(400).send({ error: 'invalid verdict', issues: (error as { issues?: unknown }).issues ?? [{ path: '(root)', reason: String(error) }] });
+    }
+    await options.emitter.emit([event]);
+    return reply.code(202).send({ event_id: event.event_id });
+  });
+
+  app.post<{ Params: { uid: string } }>('/v1/studies/:uid/send', async (request, reply) => {
+    const hospital = authenticate(request, reply);
+    if (!hospital) return reply;
+    const parsed = manualSendRequest.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid request', issues: issues(parsed.error) });
+    try {
+      options.intake.sendManually(hospital, request.params.uid, parsed.data.product);
+    } catch (error) {
+      if (error instanceof UnknownStudyError) return reply.code(404).send({ error: error.message });
+      throw error;
+    }
+    return reply.code(202).send({ status: 'dispatched', product: parsed.data.product });
+  });
+}

@@ -4,11 +4,13 @@ import { UsageError } from './cli-error.ts';
 import { eventsCommand, eventsHelp } from './events-command.ts';
 import { migrateCommand, queryCommand, storeHelp } from './store-commands.ts';
 import { serveCommand, upHelp } from './up-command.ts';
+import { simulateCommand, simulateHelp } from './simulate-command.ts';
 
 const help = `aifi — monitoring and clinical validation of AI in radiology
 
 usage:
 ${upHelp}
+${simulateHelp}
 ${storeHelp}
 ${eventsHelp}
 aifi --help                   this text
@@ -46,6 +48,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return 0;
       case 'up':
         return await serveCommand('all', loadConfig(), args, io);
+      case 'simulate':
+        return await simulateCommand(loadConfig(), args, io);
       case 'collector':
       case 'orchestrator':
         return await serveCommand(command, loadConfig(), args, io);

@@ -10,6 +10,7 @@ import {
   loadSecrets,
   SinkError,
   type EventSink,
+  type HospitalsFile,
   type Orchestrator,
 } from '../orchestrator/index.ts';
 import { migrate, openStore, type Store } from '../store/index.ts';
@@ -41,6 +42,8 @@ export interface StackOptions {
   role?: Role;
   port?: number;
   dicomPort?: number | null;
+  /** Hospitals to use instead of the configured ones (the live simulation points their PACS at its own). */
+  hospitals?: HospitalsFile;
   /** Behaviour of the simulated vendors started for products without a configured vendor. */
   simulatedVendors?: Partial<Record<ProductId, VendorBehaviourInput>>;
 }
@@ -104,7 +107,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     }
 
     if (role !== 'collector') {
-      const hospitals = loadHospitals(config.orchestrator.hospitalsFile);
+      const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
       const sink = orchestratorSink(config, collector, app);
       const dicomPort = options.dicomPort === undefined ? config.dicom.port : options.dicomPort;

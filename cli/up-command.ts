@@ -1,10 +1,16 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.ts';
+import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
+import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
+import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
+import { backfillInto } from './simulate-command.ts';
 import { startStack, type Role } from './stack.ts';
 
-export const upHelp = `aifi up [--port N] [--dicom-port N]
-                              run the whole stack in one process (what npm start runs)
+export const upHelp = `aifi up [--port N] [--dicom-port N] [--no-simulate] [--scenario NAME|FILE] [--weeks N] [--seed S] [--acceleration X]
+                              run the whole stack in one process (what npm start runs): backfill N weeks
+                              (default 12) of the simulated pilot ending this week, then simulate it live
+                              through the real interfaces, X times faster than real time (default 120)
 aifi collector [--port N]     run only the collector: POST /v1/events, and the Kafka consumer when AIFI_KAFKA_BROKERS is set
 aifi orchestrator [--port N] [--dicom-port N]
                               run only the orchestrator, sending events to Kafka or to AIFI_COLLECTOR_URL`;
@@ -13,14 +19,63 @@ aifi orchestrator [--port N] [--dicom-port N]
 export async function serveCommand(role: Role, config: Config, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: 'string' }, ...(role === 'collector' ? {} : { 'dicom-port': { type: 'string' } }) },
+    options: {
+      port: { type: 'string' },
+      ...(role === 'collector' ? {} : { 'dicom-port': { type: 'string' } }),
+      ...(role === 'all'
+        ? {
+            'no-simulate': { type: 'boolean', default: false },
+            scenario: { type: 'string', default: 'stable' },
+            weeks: { type: 'string', default: '12' },
+            seed: { type: 'string', default: '1' },
+            acceleration: { type: 'string', default: '120' },
+          }
+        : {}),
+    },
   });
-  const dicomPort = (values as { 'dicom-port'?: string })['dicom-port'];
-  const stack = await startStack(config, {
-    role,
-    port: values.port === undefined ? undefined : Number(values.port),
-    dicomPort: dicomPort === undefined ? undefined : Number(dicomPort),
-  });
+  const v = values as Record<string, string | boolean | undefined>;
+  const simulate = role === 'all' && !v['no-simulate'];
+  const weeks = Number(v.weeks ?? 12);
+  const acceleration = Number(v.acceleration ?? 120);
+  if (simulate && (!Number.isInteger(weeks) || weeks < 0 || weeks > 104)) throw new UsageError('--weeks takes a whole number from 0 to 104');
+  if (simulate && !(acceleration >= 1 && acceleration <= 100_000)) throw new UsageError('--acceleration takes a number from 1 to 100000');
+
+  let live: LiveSimulation | null = null;
+  let hospitals;
+  if (simulate) {
+    const scenario = shiftScenario(loadScenario(String(v.scenario)), mondayWeeksAgo(weeks));
+    live = new LiveSimulation({ scenario, seed: String(v.seed), acceleration, startWeek: weeks, from: Date.now(), log: { warn: () => {} } });
+    hospitals = await live.preparePacs(loadHospitals(config.orchestrator.hospitalsFile));
+    const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']), hospitals });
+    try {
+      const [existing] = await stack.store!.query<{ n: number }>('SELECT count() AS n FROM events WHERE source = {s:String}', { s: BACKFILL_SOURCE });
+      if (existing!.n > 0) {
+        io.out(`the store already holds a simulated backfill (${existing!.n} events): not adding another`);
+      } else if (weeks > 0) {
+        const result = await backfillInto(stack.collector!, scenario, String(v.seed), weeks);
+        io.out(`backfilled ${weeks} weeks of the simulated pilot (${scenario.name}, from ${scenario.start}): ${result.studies} studies, ${result.events} events`);
+      }
+      const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
+      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors);
+    } catch (error) {
+      await live.stop();
+      await stack.close();
+      throw error;
+    }
+    return serve(stack, config, io, live, acceleration);
+  }
+  const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']) });
+  return serve(stack, config, io, null, acceleration);
+}
+
+function portOf(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`not a port: ${String(value)}`);
+  return port;
+}
+
+async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Config, io: Io, live: LiveSimulation | null, acceleration: number): Promise<number> {
   const u = stack.url;
   const lines = [`listening on ${u}`];
   if (stack.store) lines.unshift(`store: ${stack.store.kind} ClickHouse at ${stack.store.location}`);
@@ -28,14 +83,30 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
   if (stack.orchestrator) {
     lines.push(`  DICOMweb STOW-RS: ${u}/dicomweb/studies  (Authorization: Bearer <hospital token from ${config.orchestrator.secretsFile}>)`);
     if (stack.orchestrator.dicomPort !== null) lines.push(`  DICOM C-STORE:    ${config.dicom.aeTitle}@${config.dicom.host}:${stack.orchestrator.dicomPort}`);
+    lines.push(`  usage, verdicts:  ${u}/v1/usage, ${u}/v1/verdicts`);
   }
   if (stack.collector) lines.push(`  events in:        ${u}/v1/events  (Authorization: Bearer <token listed in AIFI_COLLECTOR_TOKENS_FILE>)`);
-  lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics`, 'stop with Ctrl-C');
+  lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics`);
+  if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
+  if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
+  lines.push('stop with Ctrl-C');
   io.out(lines.join('\n'));
+  const status = live
+    ? setInterval(() => {
+        const s = live.stats;
+        io.err(`live: ${s.sent} studies sent, ${s.results} results in the PACS, ${s.views} views, ${s.verdicts} verdicts${s.failed ? `, ${s.failed} failed to send` : ''}`);
+      }, 30_000)
+    : null;
+  status?.unref();
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
+      if (status) clearInterval(status);
       io.out(`\n${signal}: stopping (finishing open studies and writing what is in flight)`);
-      void stack.close().then(() => resolve(0));
+      void (async () => {
+        await live?.stop();
+        await stack.close();
+        resolve(0);
+      })();
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

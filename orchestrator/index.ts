@@ -15,3 +15,5 @@ export { resultStructuredReport, COMPREHENSIVE_SR } from './result-object.ts';
 export { usageRequest, verdictRequest } from './usage-routes.ts';
 export type { PacsTarget } from './hospitals.ts';
 export type { RetryPolicy } from './dispatcher.ts';
+export { splitMultipart, multipartParameters, MultipartError, type Part } from './multipart.ts';
+export { stowResponse } from './stow-route.ts';

@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/index.ts';
+import { loadSecrets, PILOT_HOSPITALS } from '../orchestrator/index.ts';
+import { LiveSimulation, loadScenario, type Truth } from '../simulator/index.ts';
+import { tempDir, waitFor } from '../testing/index.ts';
+import { startStack } from './index.ts';
+
+describe('the live simulation, through the real interfaces', () => {
+  it('sends studies by STOW-RS, gets results into its PACS, and reports views and verdicts', async () => {
+    const dir = tempDir('live');
+    const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '50', AIFI_LOG_LEVEL: 'silent' });
+    const live = new LiveSimulation({ scenario: loadScenario('stable'), seed: 'live', acceleration: 20_000, startWeek: 0, maxStudies: 40, log: { warn: () => {} } });
+    const hospitals = await live.preparePacs(PILOT_HOSPITALS);
+    const stack = await startStack(config, { port: 0, dicomPort: null, hospitals });
+    try {
+      const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
+      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors);
+      await waitFor('40 studies sent', () => live.finished && live.stats.sent + live.stats.failed === 40, 60_000);
+      expect(live.stats.failed).toBe(0);
+      await waitFor('results, views and verdicts', () => live.stats.results > 5 && live.stats.views > 0 && live.stats.verdicts > 0, 60_000);
+      await live.stop();
+      const counts = await waitFor('the events in ClickHouse', async () => {
+        const rows = await stack.store.query<{ type: string; n: number }>("SELECT type, count() AS n FROM events WHERE source = 'orchestrator' GROUP BY type");
+        const byType = Object.fromEntries(rows.map((r) => [r.type, r.n]));
+        return byType['study.received'] === 40 && byType['verdict.recorded'] === live.stats.verdicts && byType;
+      }, 30_000);
+      expect(counts['result.delivered']).toBeGreaterThanOrEqual(live.stats.results);
+      expect(counts['result.viewed']).toBe(live.stats.views);
+    } finally {
+      await live.stop();
+      await stack.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('aifi simulate', () => {
+  it('backfills a scenario with a progress report and writes the truth', () => {
+    const dir = tempDir('simulate');
+    const truthFile = join(dir.path, 'truth.json');
+    const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--scenario', 'drift', '--weeks', '2', '--seed', '9', '--truth-out', truthFile], {
+      encoding: 'utf8',
+      env: { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/backfill drift: 2\/2 weeks/);
+    const line = /drift: 2 weeks from 2026-01-05, seed 9: (\d+) studies, (\d+) events/.exec(result.stdout);
+    expect(line).not.toBeNull();
+    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Truth;
+    expect(truth).toMatchObject({ scenario: 'drift', seed: '9', weeks: 2 });
+    expect(truth.rates.length).toBeGreaterThan(10);
+    const eligible = truth.rates.reduce((s, r) => s + r.eligible, 0);
+    expect(eligible).toBeLessThan(Number(line![1]));
+    const query = spawnSync(process.execPath, ['bin/aifi.mjs', 'query', "SELECT count() FROM events FINAL", '--format', 'TSV'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
+    expect(Number(query.stdout.trim())).toBe(Number(line![2]));
+    const bad = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--weeks', 'many'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--weeks takes a whole number/);
+    dir.remove();
+  });
+});

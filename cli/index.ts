@@ -5,12 +5,14 @@ import { eventsCommand, eventsHelp } from './events-command.ts';
 import { migrateCommand, queryCommand, storeHelp } from './store-commands.ts';
 import { serveCommand, upHelp } from './up-command.ts';
 import { simulateCommand, simulateHelp } from './simulate-command.ts';
+import { analyticsCommand, analyticsHelp, reportCommand } from './analytics-commands.ts';
 
 const help = `aifi — monitoring and clinical validation of AI in radiology
 
 usage:
 ${upHelp}
 ${simulateHelp}
+${analyticsHelp}
 ${storeHelp}
 ${eventsHelp}
 aifi --help                   this text
@@ -48,6 +50,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return 0;
       case 'up':
         return await serveCommand('all', loadConfig(), args, io);
+      case 'analytics':
+        return await analyticsCommand(loadConfig(), args, io);
+      case 'report':
+        return await reportCommand(loadConfig(), args, io);
       case 'simulate':
         return await simulateCommand(loadConfig(), args, io);
       case 'collector':

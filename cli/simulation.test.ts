@@ -56,6 +56,18 @@ describe('aifi simulate', () => {
     expect(eligible).toBeLessThan(Number(line![1]));
     const query = spawnSync(process.execPath, ['bin/aifi.mjs', 'query', "SELECT count() FROM events FINAL", '--format', 'TSV'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
     expect(Number(query.stdout.trim())).toBe(Number(line![2]));
+    const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
+    const analytics = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
+    expect(analytics.status, analytics.stderr).toBe(0);
+    expect(analytics.stdout).toMatch(/adoption_weekly \d+, user_usage \d+, turnaround \d+, availability_daily \d+, performance \d+, drift \d+/);
+    const report = spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--format', 'json', '--audience', 'vendor:avicenna'], { encoding: 'utf8', env });
+    const json = JSON.parse(report.stdout) as Record<string, { product?: string }[]>;
+    expect(Object.keys(json)).toEqual(expect.arrayContaining(['adoption', 'turnaround', 'availability', 'performance', 'drift']));
+    expect(json.performance!.length).toBeGreaterThan(0);
+    expect(new Set([...json.performance!, ...json.drift!].map((r) => r.product))).toEqual(new Set(['cina-ipe']));
+    expect(json.availability).toEqual([]);
+    const wrongAudience = spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--audience', 'vendor:nobody'], { encoding: 'utf8', env });
+    expect(wrongAudience.status).toBe(2);
     const bad = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--weeks', 'many'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--weeks takes a whole number/);

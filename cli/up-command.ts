@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { runAnalytics } from '../analytics/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
 import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
@@ -68,6 +69,25 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
   return serve(stack, config, io, null, acceleration);
 }
 
+/** Runs the analytics now and then every `everyMs`, one run at a time; returns the stop. */
+function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const once = () => {
+    if (running || !stack.store) return;
+    running = runAnalytics(stack.store)
+      .then((run) => io.err(`analytics: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')} (${run.seconds.toFixed(1)} s)`))
+      .catch((error) => io.err(`analytics failed: ${(error as Error).message}`))
+      .finally(() => (running = null));
+  };
+  once();
+  const timer = setInterval(once, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
 function portOf(value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
@@ -88,6 +108,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
   if (stack.collector) lines.push(`  events in:        ${u}/v1/events  (Authorization: Bearer <token listed in AIFI_COLLECTOR_TOKENS_FILE>)`);
   lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics`);
   if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
+  if (stack.store) lines.push('  analytics:        now and every 5 minutes; after stopping: npx aifi report [--audience lead|ops|vendor:<vendor>]');
   if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
   lines.push('stop with Ctrl-C');
   io.out(lines.join('\n'));
@@ -98,12 +119,14 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
       }, 30_000)
     : null;
   status?.unref();
+  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000) : async () => {};
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       if (status) clearInterval(status);
       io.out(`\n${signal}: stopping (finishing open studies and writing what is in flight)`);
       void (async () => {
         await live?.stop();
+        await stopAnalytics();
         await stack.close();
         resolve(0);
       })();

@@ -1,0 +1,159 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventToRow } from '../collector/index.ts';
+import { Backfill, loadScenario, type Truth } from '../simulator/index.ts';
+import { EmbeddedStore, migrate } from '../store/index.ts';
+import { tempDir } from '../testing/index.ts';
+import { Random } from '../vendors/index.ts';
+import { DEFAULT_SETTINGS, driftOfCases, readReport, runAnalytics, type DriftCase } from './index.ts';
+
+const dir = tempDir('analytics');
+let store: EmbeddedStore;
+
+beforeAll(async () => {
+  store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
+  await migrate(store);
+});
+afterAll(async () => {
+  await store.close();
+  dir.remove();
+});
+
+async function load(scenario: string, seed: string, weeks: number, volume = 1): Promise<Truth> {
+  for (const table of ['events', 'lifecycle', 'adoption_weekly', 'user_usage', 'turnaround', 'availability_daily', 'performance', 'drift']) await store.exec(`TRUNCATE TABLE ${table}`);
+  const backfill = new Backfill({ scenario: { ...loadScenario(scenario), volume_factor: volume }, seed, weeks });
+  for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+  return backfill.truth.result();
+}
+
+const weighted = (rows: Truth['rates'], value: (r: Truth['rates'][number]) => number, weight: (r: Truth['rates'][number]) => number) =>
+  rows.reduce((s, r) => s + value(r) * weight(r), 0) / rows.reduce((s, r) => s + weight(r), 0);
+
+describe('analytics on a simulated pilot with known truth', () => {
+  it('estimate adoption per hospital x product x week within their intervals, and report it per audience', async () => {
+    const truth = await load('stable', '21', 6);
+    await runAnalytics(store, { jobs: ['adoption', 'turnaround', 'availability', 'performance'] });
+    const report = await readReport(store, 'lead');
+    const cells = report.adoption as { hospital: string; product: string; week: string; eligible: number; rate: number; ci_low: number; ci_high: number }[];
+    let covered = 0;
+    for (const cell of cells) {
+      const t = truth.rates.find((r) => r.hospital === cell.hospital && r.product === cell.product && r.week === cell.week)!;
+      expect(t, `${cell.hospital} ${cell.product} ${cell.week}`).toBeDefined();
+      expect(cell.eligible).toBe(t.eligible);
+      if (t.adoption >= cell.ci_low && t.adoption <= cell.ci_high) covered++;
+    }
+    expect(cells.length).toBeGreaterThan(80);
+    expect(covered / cells.length).toBeGreaterThan(0.88);
+    expect(report.performance).toEqual([]);
+    const ops = await readReport(store, 'ops');
+    expect(ops.turnaround.length).toBeGreaterThan(10);
+    expect(ops.availability.every((a) => a.uptime === 1)).toBe(true);
+    const vendor = await readReport(store, 'vendor:visiana');
+    expect(new Set(vendor.performance.map((r) => r.product))).toEqual(new Set(['bonexpert']));
+    expect(vendor.performance.map((r) => r.metric)).toContain('limits_of_agreement');
+  });
+
+  it('cover the true sensitivity with their 95 % intervals in about 95 % of seeds', async () => {
+    let covered = 0;
+    const seeds = 40;
+    for (let s = 0; s < seeds; s++) {
+      const truth = await load('stable', `coverage-${s}`, 1, 0.4);
+      await runAnalytics(store, { jobs: ['performance'] });
+      const [row] = await store.query<{ ci_low: number; ci_high: number; n: number }>(
+        "SELECT ci_low, ci_high, n FROM performance FINAL WHERE hospital = '' AND product = 'rbfracture' AND metric = 'sensitivity' AND subgroup = 'all' ORDER BY window_end - window_start DESC LIMIT 1",
+      );
+      const cells = truth.rates.filter((r) => r.product === 'rbfracture');
+      const expected = weighted(cells, (r) => r.sensitivity, (r) => r.positives);
+      if (expected >= row!.ci_low && expected <= row!.ci_high) covered++;
+    }
+    // Binomial(40, 0.95): 34 or more in 99.6 % of runs.
+    expect(covered).toBeGreaterThanOrEqual(34);
+  }, 120_000);
+
+  it('flag the drift scenario for the drifted hospital x product x metric only, after a delay consistent with the expected one', async () => {
+    await load('drift', '5', 12);
+    await runAnalytics(store);
+    const drift = (await readReport(store, 'vendor:radiobotics')).drift as { hospital: string; metric: string; status: string; since: string | null; expected_delay_days: number }[];
+    const all = [...drift, ...((await readReport(store, 'vendor:avicenna')).drift as typeof drift), ...((await readReport(store, 'vendor:visiana')).drift as typeof drift)];
+    const alarms = all.filter((d) => d.status === 'alarm' && (d.metric === 'sensitivity' || d.metric === 'specificity'));
+    expect(alarms.map((d) => `${d.hospital}|${d.metric}`)).toEqual(['gelre|sensitivity']);
+    // The label-free input-mix monitor sees the scanner change itself, and only there.
+    const mix = all.filter((d) => d.status === 'alarm' && d.metric === 'input_mix');
+    expect(mix.map((d) => d.hospital)).toContain('gelre');
+    expect(mix.every((d) => d.hospital === 'gelre')).toBe(true);
+    const [alarm] = alarms;
+    const onset = Date.parse('2026-03-02T00:00:00Z');
+    const delayDays = (Date.parse(`${alarm!.since!.replace(' ', 'T')}Z`) - onset) / 86_400_000;
+    expect(delayDays).toBeGreaterThan(0);
+    expect(delayDays).toBeLessThan(3 * alarm!.expected_delay_days + 7);
+  }, 120_000);
+
+  it('start a new baseline for a new model version', async () => {
+    await load('vendor-update', '6', 12);
+    await runAnalytics(store, { jobs: ['performance', 'drift'] });
+    const report = await readReport(store, 'vendor:radiobotics');
+    const rows = report.drift as { hospital: string; model_version: string; metric: string; status: string; baseline: number }[];
+    const gelre = rows.filter((r) => r.hospital === 'gelre' && r.metric === 'specificity');
+    expect(gelre.map((r) => r.model_version).sort()).toEqual(['2.1.0', '3.0.0']);
+    const old = gelre.find((r) => r.model_version === '2.1.0')!;
+    const updated = gelre.find((r) => r.model_version === '3.0.0')!;
+    expect(updated.baseline).toBeLessThan(old.baseline - 0.04);
+    expect(rows.filter((r) => (r.metric === 'sensitivity' || r.metric === 'specificity') && r.status === 'alarm')).toEqual([]);
+    const versions = new Set(report.performance.filter((r) => r.metric === 'specificity').map((r) => r.model_version));
+    expect(versions).toEqual(new Set(['2.1.0', '3.0.0']));
+  }, 120_000);
+});
+
+describe('the sensitivity and specificity monitors', () => {
+  it('raise no alarm over a simulated year of a stable site in at least 95 % of seeds', () => {
+    // One site at the pilot's busiest fracture volume: 280 X-rays a week, 30 % fractures,
+    // 85 % verdicted, RBfracture's baseline performance.
+    let seedsWithAlarm = 0;
+    const seeds = 20;
+    for (let s = 0; s < seeds; s++) {
+      const random = new Random(`year-${s}`);
+      const cases: DriftCase[] = [];
+      const start = Date.parse('2026-01-05T00:00:00Z');
+      for (let week = 0; week < 52; week++) {
+        for (let i = 0; i < 280 * 0.85; i++) {
+          const truth = random.chance(0.3) ? 1 : 0;
+          const ai = truth ? (random.chance(0.92) ? 1 : 0) : random.chance(0.88) ? 0 : 1;
+          cases.push({ hospital: 'site', product: 'rbfracture', model_version: '2.1.0', at: start + week * 7 * 86_400_000 + i * 2_500_000, ai, truth });
+        }
+      }
+      const rows = driftOfCases(cases, DEFAULT_SETTINGS);
+      expect(rows.map((r) => r.status).every((st) => st !== 'insufficient-data')).toBe(true);
+      if (rows.some((r) => r.status === 'alarm')) seedsWithAlarm++;
+    }
+    expect(seedsWithAlarm).toBeLessThanOrEqual(1);
+  }, 120_000);
+});
+
+describe('the CUSUM threshold', () => {
+  it('gives the in-control run length it was set for, and the stated detection delay, within 20 % of simulation', async () => {
+    const { calibrate, averageRunLength } = await import('./index.ts');
+    for (const [p0, p1, target] of [[0.1, 0.2, 800], [0.15, 0.25, 1500], [0.06, 0.16, 600]] as const) {
+      const { h, arl0, arl1 } = calibrate(p0, p1, target);
+      expect(arl0).toBeCloseTo(target, -1);
+      const simulated0 = averageRunLength(h, p0, p1, p0, 1500, 1e6, 'check');
+      const simulated1 = averageRunLength(h, p0, p1, p1, 1500, 1e6, 'check');
+      expect(simulated0 / target).toBeGreaterThan(0.8);
+      expect(simulated0 / target).toBeLessThan(1.2);
+      expect(simulated1 / arl1).toBeGreaterThan(0.8);
+      expect(simulated1 / arl1).toBeLessThan(1.2);
+    }
+  }, 60_000);
+});
+
+describe('the label-free tests', () => {
+  it('compute the two-sample KS statistic and Pearson chi-square', async () => {
+    const { ksStatistic, chiSquare } = await import('./label-free.ts');
+    expect(ksStatistic([0.1, 0.2, 0.3], [0.1, 0.2, 0.3])).toBe(0);
+    expect(ksStatistic([0.1, 0.2], [0.8, 0.9])).toBe(1);
+    expect(ksStatistic([1, 2, 3, 4], [3, 4, 5, 6])).toBe(0.5);
+    // 2x2 table [[10, 20], [30, 40]]: chi-square 0.794 with 1 degree of freedom.
+    const { statistic, df } = chiSquare(new Map([['a', 10], ['b', 20]]), new Map([['a', 30], ['b', 40]]));
+    expect(statistic).toBeCloseTo(0.7937, 3);
+    expect(df).toBe(1);
+  });
+});

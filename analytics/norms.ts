@@ -1,0 +1,40 @@
+import type { ProductId } from '../events/index.ts';
+
+/**
+ * Norm times for the time to result (acquisition to result in the PACS), in
+ * minutes, per product and urgency. These are assumptions of this project, not
+ * the pilot's contractual norms: acute fracture care wants a result before the
+ * patient leaves the X-ray room; bone age and incidental findings can wait for
+ * the report. Configurable through analytics options.
+ */
+export const DEFAULT_NORMS_MIN: Record<ProductId, { acute: number; routine: number }> = {
+  bonexpert: { acute: 60, routine: 60 },
+  rbfracture: { acute: 15, routine: 60 },
+  'cina-ipe': { acute: 60, routine: 120 },
+};
+
+export interface AnalyticsSettings {
+  norms: Record<string, { acute: number; routine: number }>;
+  /** Availability target per gateway and day. */
+  availabilityTarget: number;
+  /** Expected heartbeat interval of a gateway (ms): missing heartbeats count as down time. */
+  heartbeatIntervalMs: number;
+  /** Weeks at the start of a product x hospital x model version that form its reference. */
+  baselineWeeks: number;
+  /** In-control average run length in years at the site's own volume (20: a stable year passes without a false alarm at about 95 % of sites per monitor, before the allowance for estimating the reference). */
+  targetFalseAlarmYears: number;
+  /** The change in sensitivity or specificity the CUSUM is tuned to find (absolute). */
+  shift: number;
+  /** Cells smaller than this are marked, not hidden. */
+  smallCell: number;
+}
+
+export const DEFAULT_SETTINGS: AnalyticsSettings = {
+  norms: DEFAULT_NORMS_MIN,
+  availabilityTarget: 0.995,
+  heartbeatIntervalMs: 10 * 60_000,
+  baselineWeeks: 4,
+  targetFalseAlarmYears: 20,
+  shift: 0.1,
+  smallCell: 10,
+};

@@ -1,0 +1,86 @@
+import { PRODUCT_IDS, productsOfVendor, VENDOR_IDS } from '../events/index.ts';
+import type { Store } from '../store/index.ts';
+
+export type Audience = 'all' | 'lead' | 'ops' | `vendor:${string}`;
+
+export interface Report {
+  audience: Audience;
+  adoption: Record<string, unknown>[];
+  /** Per hospital x product: readers with at least 5 verdicted cases, and how many looked at AI in at least 70 % of them. */
+  users: Record<string, unknown>[];
+  turnaround: Record<string, unknown>[];
+  availability: Record<string, unknown>[];
+  performance: Record<string, unknown>[];
+  drift: Record<string, unknown>[];
+}
+
+export function parseAudience(text: string): Audience {
+  if (text === 'all' || text === 'lead' || text === 'ops') return text;
+  const m = /^vendor:([a-z0-9-]+)$/.exec(text);
+  if (m && productsOfVendor(m[1]!).length > 0) return `vendor:${m[1]}`;
+  throw new Error(`unknown audience ${JSON.stringify(text)}: use all, lead, ops or vendor:<vendor> (vendors: ${VENDOR_IDS.join(', ')})`);
+}
+
+const SECTIONS: Record<Exclude<Audience, `vendor:${string}`> | 'vendor', (keyof Omit<Report, 'audience'>)[]> = {
+  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift'],
+  lead: ['adoption', 'users'],
+  ops: ['turnaround', 'availability'],
+  vendor: ['performance', 'drift'],
+};
+
+/**
+ * The current results for an audience, read from the result tables. A vendor
+ * gets only its own products: the filter is in the query, not in the page.
+ */
+export async function readReport(store: Store, audience: Audience = 'all'): Promise<Report> {
+  const vendor = audience.startsWith('vendor:') ? audience.slice(7) : null;
+  const products = vendor ? productsOfVendor(vendor) : [...PRODUCT_IDS];
+  const sections = SECTIONS[vendor ? 'vendor' : (audience as keyof typeof SECTIONS)];
+  const p = { products };
+  const want = (s: keyof Omit<Report, 'audience'>) => sections.includes(s);
+  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [] };
+  if (want('adoption')) {
+    report.adoption = await store.query(
+      `SELECT hospital, product, toString(week) AS week, eligible, inferred, delivered, viewed, verdicts, round(rate, 4) AS rate, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
+              round(if(inferred = 0, 0, delivered / inferred), 4) AS pacs_coverage
+       FROM adoption_weekly FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, week`,
+      p,
+    );
+  }
+  if (want('users')) {
+    report.users = await store.query(
+      `SELECT hospital, product, count() AS readers, countIf(share >= 0.7) AS readers_at_70, round(readers_at_70 / readers, 4) AS share_at_70
+       FROM user_usage FINAL WHERE cases >= 5 AND product IN {products:Array(String)} GROUP BY hospital, product ORDER BY hospital, product`,
+      p,
+    );
+  }
+  if (want('turnaround')) {
+    report.turnaround = await store.query(
+      `SELECT hospital, product, urgency, send_mode, n, round(p50_min, 1) AS p50_min, round(p90_min, 1) AS p90_min, round(p95_min, 1) AS p95_min, norm_min, round(within_norm, 4) AS within_norm
+       FROM turnaround FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, urgency, send_mode`,
+      p,
+    );
+  }
+  if (want('availability')) {
+    report.availability = await store.query(
+      `SELECT hospital, component, toString(day) AS day, heartbeats, round(uptime, 4) AS uptime, target FROM availability_daily FINAL ORDER BY hospital, component, day`,
+    );
+  }
+  if (want('performance')) {
+    report.performance = await store.query(
+      `SELECT hospital, product, model_version, metric, subgroup, toString(window_start) AS window_start, toString(window_end) AS window_end, n,
+              round(value, 4) AS value, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high, small_cell = 1 AS small_cell
+       FROM performance FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, model_version, metric, subgroup, window_start`,
+      p,
+    );
+  }
+  if (want('drift')) {
+    report.drift = await store.query(
+      `SELECT hospital, product, model_version, metric, round(baseline, 4) AS baseline, baseline_n, n, round(statistic, 3) AS statistic, round(threshold, 3) AS threshold,
+              status, if(since IS NULL, NULL, toString(since)) AS since, round(expected_delay_days, 1) AS expected_delay_days, round(min_detectable, 4) AS min_detectable
+       FROM drift FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, model_version, metric`,
+      p,
+    );
+  }
+  return report;
+}

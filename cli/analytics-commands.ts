@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { parseAudience, readReport, runAnalytics, type Report } from '../analytics/index.ts';
+import type { Config } from '../config/index.ts';
+import { migrate, openStore } from '../store/index.ts';
+import { UsageError } from './cli-error.ts';
+import type { Io } from './index.ts';
+
+export const analyticsHelp = `aifi analytics run [--from DATE] [--to DATE]
+                              compute adoption, turnaround, availability, performance and drift (idempotent)
+aifi report [--format table|json] [--audience lead|ops|vendor:<vendor>]
+                              print the current results (a vendor sees only its own products)`;
+
+function date(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new UsageError(`${flag} takes a date (YYYY-MM-DD) or an ISO-8601 time, not ${value}`);
+  return d;
+}
+
+export async function analyticsCommand(config: Config, args: string[], io: Io): Promise<number> {
+  const [what, ...rest] = args;
+  if (what !== 'run') throw new UsageError("analytics needs 'run'");
+  const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } } });
+  const store = await openStore(config.store);
+  try {
+    await migrate(store);
+    const run = await runAnalytics(store, { from: date(values.from, '--from'), to: date(values.to, '--to') });
+    io.out(`analytics over ${run.from} .. ${run.to} in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+/** A plain text table of rows, columns in the order of the first row. */
+export function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '  (none)';
+  const columns = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'boolean' ? (v ? 'yes' : '') : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]) => '  ' + values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+}
+
+export function formatReport(report: Report): string {
+  const parts: string[] = [];
+  const latestWeek = report.adoption.reduce((m, r) => (String(r.week) > m ? String(r.week) : m), '');
+  if (report.adoption.length) parts.push(`Adoption, week of ${latestWeek} (viewed / eligible, 95 % Wilson interval)\n${table(report.adoption.filter((r) => r.week === latestWeek))}`);
+  if (report.users.length) parts.push(`Readers who looked at AI in at least 70 % of their cases (readers with 5 or more verdicts)\n${table(report.users)}`);
+  if (report.turnaround.length) parts.push(`Turnaround: acquisition to result, minutes\n${table(report.turnaround)}`);
+  if (report.availability.length) {
+    const worst = [...report.availability].sort((a, b) => Number(a.uptime) - Number(b.uptime)).slice(0, 10);
+    parts.push(`Availability: the ten worst gateway days\n${table(worst)}`);
+  }
+  if (report.performance.length) parts.push(`Clinical performance, whole window\n${table(report.performance.filter((r) => r.subgroup === 'all' && r.hospital !== '' && r.window_start === report.performance[0]!.window_start))}`);
+  if (report.drift.length) parts.push(`Drift monitors\n${table(report.drift)}`);
+  return parts.join('\n\n') || 'no results yet: run `aifi analytics run` after data has arrived';
+}
+
+export async function reportCommand(config: Config, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'table' }, audience: { type: 'string', default: 'all' } } });
+  if (values.format !== 'table' && values.format !== 'json') throw new UsageError('--format takes table or json');
+  let audience;
+  try {
+    audience = parseAudience(values.audience);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const store = await openStore(config.store, { readonly: true });
+  try {
+    const report = await readReport(store, audience);
+    io.out(values.format === 'json' ? JSON.stringify(report, null, 2) : formatReport(report));
+  } finally {
+    await store.close();
+  }
+  return 0;
+}

@@ -32,6 +32,7 @@ describe('the live simulation, through the real interfaces', () => {
     } finally {
       await live.stop();
       await stack.close();
+      await live.close();
       dir.remove();
     }
   });

@@ -61,6 +61,7 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
     } catch (error) {
       await live.stop();
       await stack.close();
+      await live.close();
       throw error;
     }
     return serve(stack, config, io, live, acceleration);
@@ -128,6 +129,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
         await live?.stop();
         await stopAnalytics();
         await stack.close();
+        await live?.close();
         resolve(0);
       })();
     };

@@ -238,14 +238,20 @@ export class LiveSimulation {
     }
   }
 
-  /** Stops sending, drops readers' pending reports, waits for requests in flight, and closes the simulated PACS. */
+  /** Stops sending, drops readers' pending reports and waits for requests in flight. The simulated PACS stays up (close it after the stack). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.pending]);
+  }
+
+  /** Closes the simulated PACS: after the stack, so that results in flight still find it. */
+  async close(): Promise<void> {
+    await this.stop();
     await this.pacs?.close();
+    this.pacs = null;
   }
 }
 

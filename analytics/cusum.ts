@@ -56,16 +56,31 @@ export function calibrate(p0: number, p1: number, targetArl: number): { h: numbe
   return { h, ...approximateRunLengths(h, p0, p1) };
 }
 
-/** Runs the CUSUM over a sequence of outcomes (true = failure); the statistic at the end and the first alarm. */
-export function runCusum(outcomes: { at: number; failure: boolean }[], p0: number, p1: number, h: number): { statistic: number; alarmAt: number | null; max: number } {
+/**
+ * Runs the CUSUM over a sequence of outcomes (true = failure). Returns the
+ * statistic at the end; `alarmAt`, when the statistic is at or above h now, is
+ * the time it last crossed h (the alarm clears when the statistic falls back, as
+ * it does once performance has recovered); `max` is the highest it reached, and
+ * `firstAlarmAt` the first time it ever reached h.
+ */
+export function runCusum(
+  outcomes: { at: number; failure: boolean }[],
+  p0: number,
+  p1: number,
+  h: number,
+): { statistic: number; alarmAt: number | null; max: number; firstAlarmAt: number | null } {
   const w = cusumWeights(p0, p1);
   let s = 0;
   let max = 0;
-  let alarmAt: number | null = null;
+  let crossedAt: number | null = null;
+  let firstAlarmAt: number | null = null;
   for (const o of outcomes) {
     s = Math.max(0, s + (o.failure ? w.failure : w.success));
     max = Math.max(max, s);
-    if (alarmAt === null && s >= h) alarmAt = o.at;
+    if (s >= h) {
+      crossedAt ??= o.at;
+      firstAlarmAt ??= o.at;
+    } else crossedAt = null;
   }
-  return { statistic: s, alarmAt, max };
+  return { statistic: s, alarmAt: crossedAt, max, firstAlarmAt };
 }

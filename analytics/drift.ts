@@ -51,6 +51,8 @@ export interface DriftRow {
   target_arl_days: number;
   expected_delay_days: number;
   min_detectable: number;
+  /** The highest the statistic reached in the window (for the CUSUM: did it ever alarm). */
+  peak: number;
 }
 
 export interface DriftCase {
@@ -105,7 +107,7 @@ export function driftOfCases(cases: DriftCase[], settings: AnalyticsSettings): D
       const perDay = reference.length / Math.max(1, (Math.min(baselineEnd, lastAt) - start) / DAY_MS);
       const base = { hospital, product, model_version, metric, baseline: 1 - p0, baseline_n: reference.length, n: monitored.length, target_arl_days: settings.targetFalseAlarmYears * 365 };
       if (reference.length < MIN_BASELINE || perDay <= 0) {
-        rows.push({ ...base, statistic: 0, threshold: 0, status: 'insufficient-data', since: null, expected_delay_days: 0, min_detectable: 1 });
+        rows.push({ ...base, statistic: 0, threshold: 0, status: 'insufficient-data', since: null, expected_delay_days: 0, min_detectable: 1, peak: 0 });
         continue;
       }
       const { h, arl1 } = calibrate(p0, p1, Math.max(50, perDay * 365 * settings.targetFalseAlarmYears));
@@ -115,7 +117,8 @@ export function driftOfCases(cases: DriftCase[], settings: AnalyticsSettings): D
       const minDetectable = monitored.length ? Math.min(1, 2.486 * Math.sqrt((p0 * (1 - p0)) / monitored.length)) : 1;
       rows.push({
         ...base,
-        statistic: run.alarmAt !== null ? Math.max(run.statistic, h) : run.statistic,
+        statistic: run.statistic,
+        peak: run.max,
         threshold: h,
         status,
         since: run.alarmAt === null ? null : new Date(run.alarmAt).toISOString(),
@@ -142,7 +145,7 @@ async function positiveRateCharts(store: Store, from: string, to: string, settin
     const p0 = reference.reduce((s, w) => s + w.positives, 0) / Math.max(1, refN);
     const base = { hospital: g[0]!.hospital, product: g[0]!.product, model_version: g[0]!.model_version, metric: 'positive_rate' as const, baseline: p0, baseline_n: refN, target_arl_days: 0, expected_delay_days: 7 };
     if (!last || refN < MIN_BASELINE || last.n < 5) {
-      rows.push({ ...base, n: last?.n ?? 0, statistic: 0, threshold: 3, status: 'insufficient-data', since: null, min_detectable: 1 });
+      rows.push({ ...base, n: last?.n ?? 0, statistic: 0, threshold: 3, status: 'insufficient-data', since: null, min_detectable: 1, peak: 0 });
       continue;
     }
     // Exact binomial tails, as a z-score: counts are small for rare findings.
@@ -159,6 +162,7 @@ async function positiveRateCharts(store: Store, from: string, to: string, settin
       status: Math.abs(z) >= 3 ? 'alarm' : Math.abs(z) >= 2 ? 'watch' : 'ok',
       since: Math.abs(z) >= 3 ? `${last.week}T00:00:00.000Z` : null,
       min_detectable: Math.min(1, 3 * sd),
+      peak: Math.abs(z),
     });
   }
   return rows;

@@ -5,3 +5,4 @@ export { computeDrift, driftOfCases, binomialAtLeast, type DriftRow, type DriftC
 export { calibrate, runCusum, averageRunLength, approximateRunLengths } from './cusum.ts';
 export { wilson } from './wilson.ts';
 export * as queries from './queries.ts';
+export { publishTurnaround } from './metrics.ts';

@@ -70,7 +70,7 @@ const KS_ALPHA_005 = 1.358;
  */
 export async function labelFreeMonitors(store: Store, from: string, to: string, settings: AnalyticsSettings): Promise<DriftRow[]> {
   const rows: DriftRow[] = [];
-  const common = { target_arl_days: 0, expected_delay_days: 7, since: null };
+  const common = { target_arl_days: 0, expected_delay_days: 7, since: null, peak: 0 };
   for (const group of groupBy(await store.query<Cell & { scores: number[] }>(SCORES_WEEKLY, { from, to }))) {
     const parts = split(group, settings.baselineWeeks);
     const head = { hospital: group[0]!.hospital, product: group[0]!.product, model_version: group[0]!.model_version, metric: 'score_distribution' as const };

@@ -77,7 +77,7 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   if (want('drift')) {
     report.drift = await store.query(
       `SELECT hospital, product, model_version, metric, round(baseline, 4) AS baseline, baseline_n, n, round(statistic, 3) AS statistic, round(threshold, 3) AS threshold,
-              status, if(since IS NULL, NULL, toString(since)) AS since, round(expected_delay_days, 1) AS expected_delay_days, round(min_detectable, 4) AS min_detectable
+              status, if(since IS NULL, NULL, toString(since)) AS since, round(peak, 3) AS peak, round(expected_delay_days, 1) AS expected_delay_days, round(min_detectable, 4) AS min_detectable
        FROM drift FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, model_version, metric`,
       p,
     );

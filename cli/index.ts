@@ -6,6 +6,7 @@ import { migrateCommand, queryCommand, storeHelp } from './store-commands.ts';
 import { serveCommand, upHelp } from './up-command.ts';
 import { simulateCommand, simulateHelp } from './simulate-command.ts';
 import { analyticsCommand, analyticsHelp, reportCommand } from './analytics-commands.ts';
+import { alertsCommand, alertsHelp } from './alerts-command.ts';
 
 const help = `aifi — monitoring and clinical validation of AI in radiology
 
@@ -13,6 +14,7 @@ usage:
 ${upHelp}
 ${simulateHelp}
 ${analyticsHelp}
+${alertsHelp}
 ${storeHelp}
 ${eventsHelp}
 aifi --help                   this text
@@ -50,6 +52,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return 0;
       case 'up':
         return await serveCommand('all', loadConfig(), args, io);
+      case 'alerts':
+        return alertsCommand(args, io);
       case 'analytics':
         return await analyticsCommand(loadConfig(), args, io);
       case 'report':

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runAnalytics } from '../analytics/index.ts';
+import { publishTurnaround, runAnalytics } from '../analytics/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
 import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
@@ -75,7 +75,12 @@ function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io
   let running: Promise<void> | null = null;
   const once = () => {
     if (running || !stack.store) return;
-    running = runAnalytics(stack.store)
+    const store = stack.store;
+    running = runAnalytics(store)
+      .then(async (run) => {
+        await publishTurnaround(store);
+        return run;
+      })
       .then((run) => io.err(`analytics: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')} (${run.seconds.toFixed(1)} s)`))
       .catch((error) => io.err(`analytics failed: ${(error as Error).message}`))
       .finally(() => (running = null));

@@ -3,7 +3,7 @@ import { checkEvent, describeIssues, type AifiEvent } from '../events/index.ts';
 import type { Row, Store } from '../store/index.ts';
 import { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.ts';
 import { eventToRow } from './event-row.ts';
-import { eventsAccepted, eventsRejected } from './metrics.ts';
+import { eventsAccepted, eventsRejected, gatewayLastHeartbeat, gatewayUp } from './metrics.ts';
 
 export type Transport = 'in-process' | 'http' | 'kafka';
 
@@ -63,6 +63,7 @@ export class Collector {
       }
       rows.push(eventToRow(check.event));
       eventIds.push(check.event.event_id);
+      if (check.event.type === 'gateway.heartbeat') this.heartbeat(check.event.hospital, check.event.component, check.event.status, check.event.occurred_at);
     });
     if (!this.writer.hasRoomFor(rows.length)) {
       eventsRejected.inc({ transport, reason: 'queue-full' }, rows.length);
@@ -81,6 +82,18 @@ export class Collector {
       this.log.error({ rejected: intake.rejected }, 'events made in this process failed validation');
     }
     await intake.stored;
+  }
+
+  private readonly latestHeartbeat = new Map<string, number>();
+
+  /** Keeps the latest heartbeat per gateway component on /metrics, for the gateway-down rule. */
+  private heartbeat(hospital: string, component: string, status: string, at: string): void {
+    const key = `${hospital}|${component}`;
+    const t = Date.parse(at) / 1000;
+    if (t < (this.latestHeartbeat.get(key) ?? 0)) return;
+    this.latestHeartbeat.set(key, t);
+    gatewayLastHeartbeat.set({ hospital, component }, t);
+    gatewayUp.set({ hospital, component }, status === 'up' ? 1 : status === 'degraded' ? 0.5 : 0);
   }
 
   async shutdown(): Promise<void> {

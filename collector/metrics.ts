@@ -67,3 +67,15 @@ export const consumerLag = new Gauge({
   help: 'Messages behind the end of the partition, by partition',
   labelNames: ['topic', 'partition'] as const,
 });
+
+export const gatewayLastHeartbeat = new Gauge({
+  name: 'aifi_gateway_last_heartbeat_timestamp_seconds',
+  help: 'Time of the latest heartbeat seen from each gateway component',
+  labelNames: ['hospital', 'component'] as const,
+});
+
+export const gatewayUp = new Gauge({
+  name: 'aifi_gateway_up',
+  help: 'Status of the latest heartbeat of each gateway component (1 up, 0.5 degraded, 0 down)',
+  labelNames: ['hospital', 'component'] as const,
+});

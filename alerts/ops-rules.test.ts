@@ -18,3 +18,17 @@ describe('the generated rule file', () => {
     }
   });
 });
+
+describe('the generated Alertmanager routing', () => {
+  it('in deploy/alertmanager is what the code generates, with a route and receiver per vendor and the outage inhibition', async () => {
+    const { alertmanagerConfig } = await import('./index.ts');
+    const committed = JSON.parse(readFileSync('deploy/alertmanager/alertmanager.yml', 'utf8').replace(/^#.*\n/, ''));
+    const base = 'http://127.0.0.1:9095';
+    expect(committed).toEqual(
+      alertmanagerConfig({ ops: `${base}/ops`, leads: `${base}/leads`, vendors: { visiana: `${base}/vendors/visiana`, radiobotics: `${base}/vendors/radiobotics`, avicenna: `${base}/vendors/avicenna` } }),
+    );
+    const routes = committed.route.routes as { matchers: string[]; receiver: string }[];
+    expect(routes.filter((r) => r.matchers.includes('audience="vendor"')).map((r) => r.receiver)).toEqual(['vendor-visiana', 'vendor-radiobotics', 'vendor-avicenna']);
+    expect(committed.inhibit_rules[0].equal).toEqual(['hospital']);
+  });
+});

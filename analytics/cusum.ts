@@ -57,30 +57,22 @@ export function calibrate(p0: number, p1: number, targetArl: number): { h: numbe
 }
 
 /**
- * Runs the CUSUM over a sequence of outcomes (true = failure). Returns the
- * statistic at the end; `alarmAt`, when the statistic is at or above h now, is
- * the time it last crossed h (the alarm clears when the statistic falls back, as
- * it does once performance has recovered); `max` is the highest it reached, and
- * `firstAlarmAt` the first time it ever reached h.
+ * Runs the CUSUM over a sequence of outcomes (true = failure), restarting from
+ * zero after each signal (the usual practice: each signal is news). Returns the
+ * statistic at the end, the times of the signals, and the highest value reached.
  */
-export function runCusum(
-  outcomes: { at: number; failure: boolean }[],
-  p0: number,
-  p1: number,
-  h: number,
-): { statistic: number; alarmAt: number | null; max: number; firstAlarmAt: number | null } {
+export function runCusum(outcomes: { at: number; failure: boolean }[], p0: number, p1: number, h: number): { statistic: number; signals: number[]; max: number } {
   const w = cusumWeights(p0, p1);
   let s = 0;
   let max = 0;
-  let crossedAt: number | null = null;
-  let firstAlarmAt: number | null = null;
+  const signals: number[] = [];
   for (const o of outcomes) {
     s = Math.max(0, s + (o.failure ? w.failure : w.success));
     max = Math.max(max, s);
     if (s >= h) {
-      crossedAt ??= o.at;
-      firstAlarmAt ??= o.at;
-    } else crossedAt = null;
+      signals.push(o.at);
+      s = 0;
+    }
   }
-  return { statistic: s, alarmAt: crossedAt, max, firstAlarmAt };
+  return { statistic: s, signals, max };
 }

@@ -64,6 +64,9 @@ export interface DriftCase {
   truth: number;
 }
 
+/** How long an alarm stays open after the monitor's last signal. */
+const ALARM_OPEN_MS = 14 * DAY_MS;
+
 /** Fewest reference cases (of the relevant truth) for a monitor to start. */
 const MIN_BASELINE = 20;
 
@@ -112,7 +115,14 @@ export function driftOfCases(cases: DriftCase[], settings: AnalyticsSettings): D
       }
       const { h, arl1 } = calibrate(p0, p1, Math.max(50, perDay * 365 * settings.targetFalseAlarmYears));
       const run = runCusum(monitored, p0, p1, h);
-      const status = run.alarmAt !== null ? 'alarm' : run.statistic >= h / 2 ? 'watch' : 'ok';
+      // An alarm stays open while the monitor keeps signalling: until two weeks pass without a signal.
+      const open = run.signals.length > 0 && run.signals[run.signals.length - 1]! >= lastAt - ALARM_OPEN_MS;
+      let since: number | null = null;
+      if (open) {
+        since = run.signals[run.signals.length - 1]!;
+        for (let i = run.signals.length - 2; i >= 0 && since - run.signals[i]! <= ALARM_OPEN_MS; i--) since = run.signals[i]!;
+      }
+      const status = open ? 'alarm' : run.statistic >= h / 2 ? 'watch' : 'ok';
       // The smallest fall a one-sided test (alpha 0.05, power 0.8) sees in the cases monitored so far.
       const minDetectable = monitored.length ? Math.min(1, 2.486 * Math.sqrt((p0 * (1 - p0)) / monitored.length)) : 1;
       rows.push({
@@ -121,7 +131,7 @@ export function driftOfCases(cases: DriftCase[], settings: AnalyticsSettings): D
         peak: run.max,
         threshold: h,
         status,
-        since: run.alarmAt === null ? null : new Date(run.alarmAt).toISOString(),
+        since: since === null ? null : new Date(since).toISOString(),
         expected_delay_days: arl1 / perDay,
         min_detectable: minDetectable,
       });
@@ -150,17 +160,22 @@ async function positiveRateCharts(store: Store, from: string, to: string, settin
     }
     // Exact binomial tails, as a z-score: counts are small for rare findings.
     const sd = Math.sqrt((p0 * (1 - p0)) / last.n) || 1e-9;
-    const upper = binomialAtLeast(last.positives, last.n, p0);
-    const lower = 1 - binomialAtLeast(last.positives + 1, last.n, p0);
-    const tail = Math.min(upper, lower);
-    const z = Math.sign(last.positives / last.n - p0) * Math.min(10, -normalQuantile(Math.max(tail, 1e-12)));
+    const zOf = (week: { positives: number; n: number }) => {
+      const upper = binomialAtLeast(week.positives, week.n, p0);
+      const lower = 1 - binomialAtLeast(week.positives + 1, week.n, p0);
+      return Math.sign(week.positives / week.n - p0) * Math.min(10, -normalQuantile(Math.max(Math.min(upper, lower), 1e-12)));
+    };
+    const z = zOf(last);
+    const before = g.length > settings.baselineWeeks + 1 ? g[g.length - 2]! : null;
+    // An alarm needs the week before out of limits on the same side: a change that persists.
+    const persists = before !== null && before.n >= 5 && Math.abs(zOf(before)) >= 3 && Math.sign(zOf(before)) === Math.sign(z);
     rows.push({
       ...base,
       n: last.n,
       statistic: z,
       threshold: 3,
-      status: Math.abs(z) >= 3 ? 'alarm' : Math.abs(z) >= 2 ? 'watch' : 'ok',
-      since: Math.abs(z) >= 3 ? `${last.week}T00:00:00.000Z` : null,
+      status: Math.abs(z) >= 3 && persists ? 'alarm' : Math.abs(z) >= 2 ? 'watch' : 'ok',
+      since: Math.abs(z) >= 3 && persists ? `${before!.week}T00:00:00.000Z` : null,
       min_detectable: Math.min(1, 3 * sd),
       peak: Math.abs(z),
     });

@@ -15,13 +15,22 @@ function groupBy<T extends Cell>(rows: T[]): T[][] {
   return [...groups.values()];
 }
 
-/** Reference weeks and the last week of a group's weekly rows, or null when there is no week after the reference. */
-function split<T extends Cell>(rows: T[], baselineWeeks: number): { reference: T[]; last: T[] } | null {
+/**
+ * Reference weeks, the last week and the one before it (null when there is no
+ * week after the reference). An alarm needs both weeks out of bounds: a change
+ * that persists, not one unlucky week among many monitors.
+ */
+function split<T extends Cell>(rows: T[], baselineWeeks: number): { reference: T[]; last: T[]; previous: T[] } | null {
   const weeks = [...new Set(rows.map((r) => r.week))].sort();
   if (weeks.length <= baselineWeeks) return null;
   const referenceWeeks = new Set(weeks.slice(0, baselineWeeks));
   const lastWeek = weeks[weeks.length - 1]!;
-  return { reference: rows.filter((r) => referenceWeeks.has(r.week)), last: rows.filter((r) => r.week === lastWeek) };
+  const previousWeek = weeks.length > baselineWeeks + 1 ? weeks[weeks.length - 2]! : '';
+  return {
+    reference: rows.filter((r) => referenceWeeks.has(r.week)),
+    last: rows.filter((r) => r.week === lastWeek),
+    previous: rows.filter((r) => r.week === previousWeek),
+  };
 }
 
 /** Two-sample Kolmogorov-Smirnov statistic D. */
@@ -64,9 +73,10 @@ const KS_ALPHA_005 = 1.358;
 /**
  * Label-free monitors, which move before verdicts come in: the last week's AI
  * score distribution against the reference (two-sample Kolmogorov-Smirnov,
- * alarm at alpha 0.001, watch at 0.05), and the last week's input mix — scanner
- * make, body part, age band — against the reference (Pearson chi-square per
- * dimension, the worst reported; alarm at alpha 0.005, watch at 0.05).
+ * out of bounds at alpha 0.001, watch at 0.05), and the last week's input mix —
+ * scanner make, body part, age band — against the reference (Pearson chi-square
+ * per dimension, the worst reported; out of bounds at alpha 0.005, watch at
+ * 0.05). An alarm needs the week before out of bounds too.
  */
 export async function labelFreeMonitors(store: Store, from: string, to: string, settings: AnalyticsSettings): Promise<DriftRow[]> {
   const rows: DriftRow[] = [];
@@ -83,8 +93,10 @@ export async function labelFreeMonitors(store: Store, from: string, to: string, 
     const scale = Math.sqrt((a.length + b.length) / (a.length * b.length));
     const d = ksStatistic(a, b);
     const threshold = KS_ALPHA_0001 * scale;
-    const status = d >= threshold ? 'alarm' : d >= KS_ALPHA_005 * scale ? 'watch' : 'ok';
-    rows.push({ ...head, ...common, since: status === 'alarm' ? `${parts!.last[0]!.week}T00:00:00.000Z` : null, baseline: 0, baseline_n: a.length, n: b.length, statistic: d, threshold, status, min_detectable: KS_ALPHA_005 * scale });
+    const p = parts!.previous.flatMap((r) => r.scores);
+    const previousOut = p.length >= 10 && ksStatistic(a, p) >= KS_ALPHA_0001 * Math.sqrt((a.length + p.length) / (a.length * p.length));
+    const status = d >= threshold && previousOut ? 'alarm' : d >= KS_ALPHA_005 * scale ? 'watch' : 'ok';
+    rows.push({ ...head, ...common, since: status === 'alarm' ? `${parts!.previous[0]!.week}T00:00:00.000Z` : null, baseline: 0, baseline_n: a.length, n: b.length, statistic: d, threshold, status, min_detectable: KS_ALPHA_005 * scale });
   }
   type Mix = Cell & { manufacturer: string; body_part: string; age_band: string; n: number };
   for (const group of groupBy(await store.query<Mix>(INPUT_MIX_WEEKLY, { from, to }))) {
@@ -100,18 +112,23 @@ export async function labelFreeMonitors(store: Store, from: string, to: string, 
       rows.push({ ...head, ...common, baseline: 0, baseline_n: total(parts?.reference), n: total(parts?.last), statistic: 0, threshold: 0, status: 'insufficient-data', min_detectable: 1 });
       continue;
     }
-    let worst = { ratio: -1, statistic: 0, threshold: 0, watch: 0 };
-    for (const dim of ['manufacturer', 'body_part', 'age_band'] as const) {
-      const { statistic, df } = chiSquare(count(parts.reference, dim), count(parts.last, dim));
-      const table = chiSquaredDistributionTable[Math.min(df, 30) as keyof typeof chiSquaredDistributionTable] as unknown as Record<string, number>;
-      const threshold = table['0.005']!;
-      if (statistic / threshold > worst.ratio) worst = { ratio: statistic / threshold, statistic, threshold, watch: table['0.05']! };
-    }
-    const status = worst.statistic >= worst.threshold ? 'alarm' : worst.statistic >= worst.watch ? 'watch' : 'ok';
+    const worstOf = (week: Mix[]) => {
+      let worst = { ratio: -1, statistic: 0, threshold: 0, watch: 0 };
+      for (const dim of ['manufacturer', 'body_part', 'age_band'] as const) {
+        const { statistic, df } = chiSquare(count(parts.reference, dim), count(week, dim));
+        const table = chiSquaredDistributionTable[Math.min(df, 30) as keyof typeof chiSquaredDistributionTable] as unknown as Record<string, number>;
+        const threshold = table['0.005']!;
+        if (statistic / threshold > worst.ratio) worst = { ratio: statistic / threshold, statistic, threshold, watch: table['0.05']! };
+      }
+      return worst;
+    };
+    const worst = worstOf(parts.last);
+    const previousOut = total(parts.previous) >= 10 && worstOf(parts.previous).ratio >= 1;
+    const status = worst.statistic >= worst.threshold && previousOut ? 'alarm' : worst.statistic >= worst.watch ? 'watch' : 'ok';
     rows.push({
       ...head,
       ...common,
-      since: status === 'alarm' ? `${parts.last[0]!.week}T00:00:00.000Z` : null,
+      since: status === 'alarm' ? `${parts.previous[0]!.week}T00:00:00.000Z` : null,
       baseline: 0,
       baseline_n: total(parts.reference),
       n: total(parts.last),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { publishTurnaround, runAnalytics } from '../analytics/index.ts';
+import { publishTurnaround, readReport, runAnalytics } from '../analytics/index.ts';
+import { analyticsAlerts, publishAlerts } from '../alerts/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
 import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
@@ -71,7 +72,7 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
 }
 
 /** Runs the analytics now and then every `everyMs`, one run at a time; returns the stop. */
-function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number): () => Promise<void> {
+function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number, alertmanagerUrl: string | null): () => Promise<void> {
   let running: Promise<void> | null = null;
   const once = () => {
     if (running || !stack.store) return;
@@ -79,6 +80,10 @@ function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io
     running = runAnalytics(store)
       .then(async (run) => {
         await publishTurnaround(store);
+        if (alertmanagerUrl) {
+          const sent = await publishAlerts(alertmanagerUrl, analyticsAlerts(await readReport(store, 'all')), { validForMs: 3 * everyMs });
+          io.err(`alerts: ${sent.firing} firing, ${sent.resolved} resolved at ${alertmanagerUrl}`);
+        }
         return run;
       })
       .then((run) => io.err(`analytics: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')} (${run.seconds.toFixed(1)} s)`))
@@ -115,6 +120,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
   lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics`);
   if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
   if (stack.store) lines.push('  analytics:        now and every 5 minutes; after stopping: npx aifi report [--audience lead|ops|vendor:<vendor>]');
+  if (stack.store && config.alertmanagerUrl) lines.push(`  alerts:           to ${config.alertmanagerUrl} after each analytics run`);
   if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
   lines.push('stop with Ctrl-C');
   io.out(lines.join('\n'));
@@ -125,7 +131,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
       }, 30_000)
     : null;
   status?.unref();
-  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000) : async () => {};
+  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000, config.alertmanagerUrl) : async () => {};
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       if (status) clearInterval(status);

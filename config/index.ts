@@ -40,6 +40,7 @@ export const configSchema = z
     AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+    AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -74,6 +75,8 @@ export interface Config {
     /** A remote collector to send events to (instead of the one in this process or Kafka). */
     collector: { url: string; token: string } | null;
   };
+  /** Where analytics alerts go (Alertmanager API v2); none when unset. */
+  alertmanagerUrl: string | null;
   logLevel: Env['AIFI_LOG_LEVEL'];
   requireServices: boolean;
 }
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       delivery: { timeoutMs: e.AIFI_DELIVERY_TIMEOUT_MS, maxAttempts: e.AIFI_DELIVERY_ATTEMPTS },
       collector: e.AIFI_COLLECTOR_URL ? { url: e.AIFI_COLLECTOR_URL, token: e.AIFI_COLLECTOR_TOKEN ?? '' } : null,
     },
+    alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
     logLevel: e.AIFI_LOG_LEVEL,
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };

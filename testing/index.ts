@@ -4,3 +4,4 @@ export { sampleStudyEvents, sampleKey } from './sample-events.ts';
 export { startOrthanc, orthancInstalled, type Orthanc, type OrthancOptions } from './orthanc.ts';
 export { outageSwitch } from './flaky-store.ts';
 export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
+export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';

@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readReport, runAnalytics } from '../analytics/index.ts';
+import { eventToRow } from '../collector/index.ts';
+import { Backfill, loadScenario, type Scenario } from '../simulator/index.ts';
+import { EmbeddedStore, migrate } from '../store/index.ts';
+import { alertmanagerInstalled, needService, startAlertmanager, tempDir, waitFor } from '../testing/index.ts';
+import { alertmanagerConfig, analyticsAlerts, publishAlerts } from './index.ts';
+
+const available = await needService('Alertmanager (Debian package prometheus-alertmanager)', alertmanagerInstalled);
+
+interface Notification {
+  status: 'firing' | 'resolved';
+  alerts: { status: string; labels: Record<string, string> }[];
+}
+
+describe.skipIf(!available)('analytics alerts through a real Alertmanager', () => {
+  const dir = tempDir('alerts');
+  const received: Record<string, Notification[]> = {};
+  let hooks: FastifyInstance;
+  let am: { url: string; stop: () => Promise<void> };
+  let store: EmbeddedStore;
+
+  beforeAll(async () => {
+    hooks = Fastify({ logger: false });
+    hooks.post<{ Params: { who: string } }>('/:who', async (request) => {
+      (received[request.params.who] ??= []).push(request.body as Notification);
+      return {};
+    });
+    const hookUrl = await hooks.listen({ host: '127.0.0.1', port: 0 });
+    am = await startAlertmanager(
+      alertmanagerConfig(
+        { ops: `${hookUrl}/ops`, leads: `${hookUrl}/leads`, vendors: { visiana: `${hookUrl}/visiana`, radiobotics: `${hookUrl}/radiobotics`, avicenna: `${hookUrl}/avicenna` } },
+        { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' },
+      ),
+    );
+    store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
+    await migrate(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await am?.stop();
+    await hooks?.close();
+    dir.remove();
+  });
+
+  async function load(scenario: Scenario, weeks: number) {
+    for (const table of ['events', 'lifecycle', 'adoption_weekly', 'user_usage', 'turnaround', 'availability_daily', 'performance', 'drift']) await store.exec(`TRUNCATE TABLE ${table}`);
+    const backfill = new Backfill({ scenario, seed: 'alerts', weeks });
+    for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+  }
+
+  async function evaluate(to: string) {
+    await runAnalytics(store, { from: new Date('2026-01-05T00:00:00Z'), to: new Date(to) });
+    const alerts = analyticsAlerts(await readReport(store, 'all'));
+    await publishAlerts(am.url, alerts);
+    return alerts;
+  }
+
+  it('sends drift to the drifted product vendor only, and resolves it once performance is back and analytics run again', async () => {
+    const drift = loadScenario('drift');
+    const scenario: Scenario = {
+      ...drift,
+      changes: [
+        { ...drift.changes[1]!, start: '2026-02-02' },
+        { hospital: 'gelre', product: 'rbfracture', what: 'sensitivity', to: 0.92, start: '2026-03-02', ramp_weeks: 0, note: 'the vendor fixed it' },
+      ],
+    };
+    await load(scenario, 16);
+    const firing = await evaluate('2026-03-02T00:00:00Z');
+    expect(firing.filter((a) => a.labels.alertname === 'ModelDrift' && a.labels.severity === 'critical').map((a) => `${a.labels.vendor}|${a.labels.hospital}|${a.labels.metric}`)).toEqual([
+      'radiobotics|gelre|sensitivity',
+    ]);
+    await waitFor('the vendor notification', () => received.radiobotics?.some((n) => n.status === 'firing'), 20_000);
+    const first = received.radiobotics!.find((n) => n.status === 'firing')!;
+    expect(first.alerts.some((a) => a.labels.alertname === 'ModelDrift' && a.labels.hospital === 'gelre' && a.labels.product === 'rbfracture' && a.labels.metric === 'sensitivity')).toBe(true);
+    expect(received.radiobotics!.flatMap((n) => n.alerts).every((a) => a.labels.vendor === 'radiobotics')).toBe(true);
+    // Evaluating again changes nothing: the same identities, no new notification.
+    const before = received.radiobotics!.length;
+    await publishAlerts(am.url, firing);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(received.radiobotics!.length).toBe(before);
+    expect(received.visiana ?? []).toEqual([]);
+    expect(received.avicenna ?? []).toEqual([]);
+
+    const later = await evaluate('2026-04-27T00:00:00Z');
+    expect(later.some((a) => a.labels.alertname === 'ModelDrift' && a.labels.hospital === 'gelre' && a.labels.metric === 'sensitivity')).toBe(false);
+    await waitFor('the resolution', () => received.radiobotics?.some((n) => n.status === 'resolved' && n.alerts.some((a) => a.labels.metric === 'sensitivity' && a.labels.hospital === 'gelre')), 20_000);
+    expect(received.visiana ?? []).toEqual([]);
+    expect(received.avicenna ?? []).toEqual([]);
+  }, 180_000);
+
+  it('tells ops of a gateway outage once, grouped, not once per study', async () => {
+    for (const key of Object.keys(received)) delete received[key];
+    await load(loadScenario('outage'), 7);
+    const alerts = await evaluate('2026-02-20T00:00:00Z');
+    expect(alerts.filter((a) => a.labels.audience === 'ops' && a.labels.alertname === 'GatewayAvailabilityLow').map((a) => a.labels.hospital)).toEqual(['zgt']);
+    await waitFor('the ops notification', () => received.ops?.length, 20_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    const outage = (received.ops ?? []).filter((n) => n.alerts.some((a) => a.labels.alertname === 'GatewayAvailabilityLow'));
+    expect(outage).toHaveLength(1);
+    expect(outage[0]!.alerts.filter((a) => a.labels.alertname === 'GatewayAvailabilityLow')).toHaveLength(1);
+    // Turnaround alerts of the hospital whose gateway was down are inhibited.
+    expect((received.ops ?? []).flatMap((n) => n.alerts).some((a) => a.labels.alertname === 'TurnaroundBreach' && a.labels.hospital === 'zgt')).toBe(false);
+  }, 180_000);
+});

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startProcess, tempDir, waitFor } from './services.ts';
+import { freePort, startService, tempDir } from './services.ts';
 
 /** Throws unless Debian's prometheus-alertmanager is installed. */
 export function alertmanagerInstalled(): void {
@@ -18,29 +18,13 @@ export async function startAlertmanager(config: Record<string, unknown>): Promis
   const port = await freePort();
   const configPath = join(dir.path, 'alertmanager.yml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const am = startProcess('prometheus-alertmanager', [
-    `--config.file=${configPath}`,
-    `--storage.path=${join(dir.path, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
-    '--log.level=warn',
-  ]);
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor('Alertmanager to answer', async () => {
-      if (am.child.exitCode !== null) throw new Error(`Alertmanager exited: ${am.output()}`);
-      return (await fetch(`${url}/-/ready`)).ok;
-    });
-  } catch (error) {
-    await am.stop();
-    dir.remove();
-    throw error;
-  }
-  return {
-    url,
-    stop: async () => {
-      await am.stop();
-      dir.remove();
-    },
-  };
+  const am = await startService(
+    'Alertmanager',
+    'prometheus-alertmanager',
+    [`--config.file=${configPath}`, `--storage.path=${join(dir.path, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+    dir,
+    async () => (await fetch(`${url}/-/ready`)).ok,
+  );
+  return { url, stop: am.stop };
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startProcess, tempDir, waitFor } from './services.ts';
+import { freePort, startService, tempDir } from './services.ts';
 
 export interface ClickHouseServer {
   url: string;
@@ -55,24 +55,7 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
 </yandex>
 `,
   );
-  const server = startProcess('clickhouse-server', [`--config-file=${join(dir.path, 'config.xml')}`], { cwd: dir.path });
   const url = `http://127.0.0.1:${httpPort}`;
-  try {
-    await waitFor('clickhouse-server to answer', async () => {
-      if (server.child.exitCode !== null) throw new Error(`clickhouse-server exited: ${server.output()}`);
-      const response = await fetch(`${url}/ping`);
-      return response.ok;
-    });
-  } catch (error) {
-    await server.stop();
-    dir.remove();
-    throw error;
-  }
-  return {
-    url,
-    stop: async () => {
-      await server.stop();
-      dir.remove();
-    },
-  };
+  const server = await startService('clickhouse-server', 'clickhouse-server', [`--config-file=${join(dir.path, 'config.xml')}`], dir, async () => (await fetch(`${url}/ping`)).ok);
+  return { url, stop: server.stop };
 }

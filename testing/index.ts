@@ -1,4 +1,4 @@
-export { needService, servicesRequired, tempDir, freePort, waitFor, startProcess, type RunningProcess } from './services.ts';
+export { needService, servicesRequired, tempDir, freePort, waitFor, startProcess, startService, type RunningProcess } from './services.ts';
 export { startClickHouseServer, clickhouseServerInstalled, type ClickHouseServer } from './clickhouse-server.ts';
 export { sampleStudyEvents, sampleKey } from './sample-events.ts';
 export { startOrthanc, orthancInstalled, type Orthanc, type OrthancOptions } from './orthanc.ts';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, startProcess, tempDir, waitFor } from './services.ts';
+import { freePort, startService, tempDir } from './services.ts';
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'kafka');
 
@@ -23,33 +23,23 @@ export interface KafkaBroker {
 export async function startKafka(): Promise<KafkaBroker> {
   const dir = tempDir('kafka');
   const [port, controllerPort] = [await freePort(), await freePort()];
-  const broker = startProcess(join(DEPLOY, 'start.sh'), [dir.path, String(port), String(controllerPort)]);
   const brokers = [`127.0.0.1:${port}`];
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
   try {
-    await waitFor(
-      'Kafka to answer',
+    const broker = await startService(
+      'Kafka',
+      join(DEPLOY, 'start.sh'),
+      [dir.path, String(port), String(controllerPort)],
+      dir,
       async () => {
-        if (broker.child.exitCode !== null) throw new Error(`Kafka exited: ${broker.output().slice(-2000)}`);
         await admin.connect();
         await admin.describeCluster();
         return true;
       },
-      90_000,
-      500,
+      { timeoutMs: 90_000, intervalMs: 500 },
     );
-  } catch (error) {
-    await broker.stop();
-    dir.remove();
-    throw error;
+    return { brokers, stop: broker.stop };
   } finally {
     await admin.disconnect().catch(() => {});
   }
-  return {
-    brokers,
-    stop: async () => {
-      await broker.stop();
-      dir.remove();
-    },
-  };
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startProcess, tempDir, waitFor } from './services.ts';
+import { freePort, startService, tempDir } from './services.ts';
 
 export const ORTHANC_DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
@@ -29,7 +29,6 @@ export interface Orthanc {
   api: <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
   /** Stores a DICOM file; returns Orthanc's ids. */
   upload: (file: Buffer) => Promise<{ ID: string; ParentStudy: string }>;
-  output: () => string;
   stop: () => Promise<void>;
 }
 
@@ -59,7 +58,6 @@ export async function startOrthanc(options: OrthancOptions): Promise<Orthanc> {
     },
   };
   writeFileSync(join(dir.path, 'orthanc.json'), JSON.stringify(config, null, 2));
-  const orthanc = startProcess('Orthanc', [join(dir.path, 'orthanc.json')], { cwd: dir.path });
   const url = `http://127.0.0.1:${httpPort}`;
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${url}${path}`, {
@@ -71,25 +69,12 @@ export async function startOrthanc(options: OrthancOptions): Promise<Orthanc> {
     if (!response.ok) throw new Error(`Orthanc ${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
-  try {
-    await waitFor('Orthanc to answer', async () => {
-      if (orthanc.child.exitCode !== null) throw new Error(`Orthanc exited: ${orthanc.output().slice(-2000)}`);
-      return (await fetch(`${url}/system`)).ok;
-    });
-  } catch (error) {
-    await orthanc.stop();
-    dir.remove();
-    throw error;
-  }
+  const orthanc = await startService('Orthanc', 'Orthanc', [join(dir.path, 'orthanc.json')], dir, async () => (await fetch(`${url}/system`)).ok);
   return {
     url,
     dicomPort,
     api,
     upload: (file) => api('POST', '/instances', file),
-    output: orthanc.output,
-    stop: async () => {
-      await orthanc.stop();
-      dir.remove();
-    },
+    stop: orthanc.stop,
   };
 }

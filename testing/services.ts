@@ -95,3 +95,41 @@ export function startProcess(command: string, args: string[], options: { cwd?: s
     },
   };
 }
+
+/**
+ * Starts a service for a test and waits until `ready` says it answers. If it
+ * exits or never gets ready, it is stopped, its folder removed, and the error
+ * says why with the end of its output. `stop` ends it by its pid and removes
+ * the folder.
+ */
+export async function startService(
+  name: string,
+  command: string,
+  args: string[],
+  dir: { path: string; remove: () => void },
+  ready: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<{ stop: () => Promise<void> }> {
+  const service = startProcess(command, args, { cwd: dir.path });
+  try {
+    await waitFor(
+      `${name} to answer`,
+      async () => {
+        if (service.child.exitCode !== null) throw new Error(`${name} exited: ${service.output().slice(-2000)}`);
+        return await ready();
+      },
+      options.timeoutMs,
+      options.intervalMs,
+    );
+  } catch (error) {
+    await service.stop();
+    dir.remove();
+    throw error;
+  }
+  return {
+    stop: async () => {
+      await service.stop();
+      dir.remove();
+    },
+  };
+}

@@ -49,6 +49,25 @@ class Semaphore {
   }
 }
 
+/** The `inference.completed` event of a vendor's result, with its stage latencies. */
+export function inferenceCompletedEvent(
+  common: { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string; event_id?: string; occurred_at?: string },
+  result: InferenceResult,
+  timing: { attempt: number; queuedMs: number; inferenceMs: number; totalMs: number },
+) {
+  return makeEvent('inference.completed', {
+    ...common,
+    model_version: result.model_version,
+    finding: result.finding,
+    score: result.score,
+    value: result.value,
+    attempt: timing.attempt,
+    queued_ms: timing.queuedMs,
+    inference_ms: timing.inferenceMs,
+    total_ms: timing.totalMs,
+  });
+}
+
 const backoff = (policy: RetryPolicy, attempt: number) => Math.min(policy.maxDelayMs ?? 30_000, policy.baseDelayMs * 2 ** (attempt - 1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,19 +151,7 @@ export class Dispatcher {
           const now = Date.now();
           inferenceAttempts.inc({ product, outcome: 'completed' });
           inferenceSeconds.observe({ product }, (now - started) / 1000);
-          this.emit([
-            makeEvent('inference.completed', {
-              ...common,
-              model_version: result.model_version,
-              finding: result.finding,
-              score: result.score,
-              value: result.value,
-              attempt,
-              queued_ms: queuedMs,
-              inference_ms: now - started,
-              total_ms: now - routedAt,
-            }),
-          ]);
+          this.emit([inferenceCompletedEvent(common, result, { attempt, queuedMs, inferenceMs: now - started, totalMs: now - routedAt })]);
           break;
         } catch (error) {
           const e = error instanceof InferenceError ? error : new InferenceError('invalid_response', String(error), false);

@@ -14,6 +14,6 @@ export { HttpVendorAdapter, CircuitBreaker, InferenceError, type VendorAdapter }
 export { resultStructuredReport, COMPREHENSIVE_SR } from './result-object.ts';
 export { usageRequest, verdictRequest } from './usage-routes.ts';
 export type { PacsTarget } from './hospitals.ts';
-export type { RetryPolicy } from './dispatcher.ts';
+export { inferenceCompletedEvent, type RetryPolicy } from './dispatcher.ts';
 export { splitMultipart, multipartParameters, MultipartError, type Part } from './multipart.ts';
 export { stowResponse } from './stow-route.ts';

@@ -1,5 +1,5 @@
 import { makeEvent, uuidv7For, type AifiEvent, type ProductId } from '../events/index.ts';
-import { PILOT_HOSPITALS, route, type Hospital } from '../orchestrator/index.ts';
+import { inferenceCompletedEvent, PILOT_HOSPITALS, route, type Hospital } from '../orchestrator/index.ts';
 import { encodeTruth, Random, simulateInference, vendorBehaviour } from '../vendors/index.ts';
 import { PILOT, PRODUCT_BASELINE, TIMING } from './pilot.ts';
 import type { Scenario } from './scenario.ts';
@@ -175,21 +175,7 @@ export class Backfill {
       },
       behaviour,
     );
-    events.push(
-      makeEvent('inference.completed', {
-        ...p,
-        event_id: id(clock),
-        occurred_at: iso(clock),
-        model_version: result.model_version,
-        finding: result.finding,
-        score: result.score,
-        value: result.value,
-        attempt,
-        queued_ms: queuedMs,
-        inference_ms: inferenceMs,
-        total_ms: clock - routedAt,
-      }),
-    );
+    events.push(inferenceCompletedEvent({ ...p, event_id: id(clock), occurred_at: iso(clock) }, result, { attempt, queuedMs, inferenceMs, totalMs: clock - routedAt }));
     const delivers = Boolean(hospital.products[product]?.deliver);
     const deliveryMs = delivers ? Math.round(random.logNormal(TIMING.deliveryMedianMs, 0.5)) : 0;
     clock += deliveryMs;

@@ -134,19 +134,21 @@ ARRAY JOIN
  */
 export const PERFORMANCE_CONTINUOUS = `
 INSERT INTO performance
-SELECT hospital_scope AS hospital, product, model_version, metric, 'all' AS subgroup,
-       toDate({from:DateTime64(3, 'UTC')}) AS window_start, toDate({to:DateTime64(3, 'UTC')}) AS window_end,
+SELECT hospital_scope AS hospital, product, model_version, metric, subgroup, window_start, window_end,
        toUInt32(n) AS n, value, ci_low, ci_high, n < {small_cell:UInt32} AS small_cell, now64(3) AS computed_at
 FROM
 (
-    SELECT hospital_scope, product, model_version, count() AS n,
+    SELECT hospital_scope, product, model_version, subgroup, window.1 AS window_start, window.2 AS window_end, count() AS n,
            avg(ai_value - verdict_value) AS mean_diff, stddevSamp(ai_value - verdict_value) AS sd,
            avg(abs(ai_value - verdict_value)) AS mad
     FROM study_product_lifecycle
     ARRAY JOIN [hospital, ''] AS hospital_scope
+    ARRAY JOIN ['all', concat('age=', multiIf(age_years IS NULL, 'unknown', age_years < 18, '0-17', age_years < 65, '18-64', '65+')), concat('sex=', sex), concat('manufacturer=', manufacturer)] AS subgroup
+    ARRAY JOIN [(toDate({from:DateTime64(3, 'UTC')}), toDate({to:DateTime64(3, 'UTC')})), (toStartOfMonth(received_at), toLastDayOfMonth(received_at) + 1)] AS window
     WHERE ai_value IS NOT NULL AND verdict_value IS NOT NULL
       AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-    GROUP BY hospital_scope, product, model_version
+      AND (subgroup = 'all' OR window.1 = toDate({from:DateTime64(3, 'UTC')}))
+    GROUP BY hospital_scope, product, model_version, subgroup, window_start, window_end
 )
 ARRAY JOIN
     ['mean_difference', 'mean_absolute_difference', 'limits_of_agreement'] AS metric,

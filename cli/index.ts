@@ -7,6 +7,7 @@ import { serveCommand, upHelp } from './up-command.ts';
 import { simulateCommand, simulateHelp } from './simulate-command.ts';
 import { analyticsCommand, analyticsHelp, reportCommand } from './analytics-commands.ts';
 import { alertsCommand, alertsHelp } from './alerts-command.ts';
+import { dashboardsCommand, dashboardsHelp } from './dashboards-command.ts';
 
 const help = `aifi — monitoring and clinical validation of AI in radiology
 
@@ -15,6 +16,7 @@ ${upHelp}
 ${simulateHelp}
 ${analyticsHelp}
 ${alertsHelp}
+${dashboardsHelp}
 ${storeHelp}
 ${eventsHelp}
 aifi --help                   this text
@@ -52,6 +54,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return 0;
       case 'up':
         return await serveCommand('all', loadConfig(), args, io);
+      case 'dashboards':
+        return dashboardsCommand(args, io);
       case 'alerts':
         return alertsCommand(args, io);
       case 'analytics':

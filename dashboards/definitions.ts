@@ -1,0 +1,192 @@
+import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import { DEFAULT_NORMS_MIN } from '../analytics/index.ts';
+import { PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS } from '../events/index.ts';
+import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
+import { panel, rateWithCi, type PanelSpec } from './panels.ts';
+
+export const HOSPITALS = ['catharina', 'gelre', 'radboudumc', 'zgt', 'rivierenland'];
+
+const filter = "hospital IN (${hospital:singlequote}) AND product IN (${product:singlequote})";
+const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
+
+function variables(builder: DashboardBuilder, products: string[]): DashboardBuilder {
+  return builder
+    .withVariable(new CustomVariableBuilder('hospital').label('Hospital').values(HOSPITALS.join(',')).multi(true).includeAll(true))
+    .withVariable(new CustomVariableBuilder('product').label('Product').values(products.join(',')).multi(true).includeAll(true));
+}
+
+export const ADOPTION_PANELS: PanelSpec[] = [
+  rateWithCi('Adoption per week', 'Viewed / eligible per hospital and product, with the 95 % Wilson interval', 'adoption_weekly', filter, "concat(hospital, ' ', product)"),
+  {
+    title: 'Funnel',
+    description: 'Eligible → inferred → delivered to the PACS → viewed → verdict, over the time range',
+    kind: 'table',
+    sql: `SELECT hospital, product, sum(eligible) AS eligible, sum(inferred) AS inferred, sum(delivered) AS delivered, sum(viewed) AS viewed, sum(verdicts) AS verdicts
+          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
+    columns: ['hospital', 'product', 'eligible', 'inferred', 'delivered', 'viewed', 'verdicts'],
+  },
+  {
+    title: 'Readers who looked at AI in at least 70 % of their cases',
+    description: 'Readers with 5 or more verdicts; the pilot measured this for RBfracture',
+    kind: 'table',
+    unit: 'percentunit',
+    sql: `SELECT hospital, product, count() AS readers, countIf(share >= 0.7) AS readers_at_70, readers_at_70 / readers AS share_at_70
+          FROM user_usage FINAL WHERE cases >= 5 AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
+    columns: ['hospital', 'product', 'readers', 'readers_at_70', 'share_at_70'],
+  },
+  {
+    title: 'PACS integration',
+    description: 'Share of inferred results delivered into the hospital PACS',
+    kind: 'table',
+    unit: 'percentunit',
+    sql: `SELECT hospital, product, if(sum(inferred) = 0, 0, sum(delivered) / sum(inferred)) AS pacs_coverage
+          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
+    columns: ['hospital', 'product', 'pacs_coverage'],
+  },
+  {
+    title: 'Volumes',
+    description: 'Eligible studies per week',
+    kind: 'timeseries',
+    sql: `SELECT toDateTime(week) AS time, concat(hospital, ' ', product) AS series, eligible FROM adoption_weekly FINAL
+          WHERE $__timeFilter(week) AND ${filter} ORDER BY time, series`,
+    columns: ['time', 'series', 'eligible'],
+  },
+];
+
+const normKeys = PRODUCT_IDS.flatMap((p) => [`'${p}|acute'`, `'${p}|routine'`]).join(', ');
+const normValues = PRODUCT_IDS.flatMap((p) => [DEFAULT_NORMS_MIN[p].acute, DEFAULT_NORMS_MIN[p].routine]).join(', ');
+
+export const TURNAROUND_PANELS: PanelSpec[] = [
+  {
+    title: 'Time to result against the norm',
+    description: 'Acquisition to result in the PACS, minutes: p50, p90, p95 and the norm, per product, urgency and send mode',
+    kind: 'table',
+    unit: 'm',
+    sql: `SELECT hospital, product, urgency, send_mode, n, p50_min, p90_min, p95_min, norm_min, within_norm FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency, send_mode`,
+    columns: ['hospital', 'product', 'urgency', 'send_mode', 'n', 'p50_min', 'p90_min', 'p95_min', 'norm_min', 'within_norm'],
+  },
+  {
+    title: 'Stages',
+    description: 'Median minutes of each stage',
+    kind: 'table',
+    unit: 'm',
+    sql: `SELECT hospital, product, urgency, acquired_to_received_p50_min, received_to_routed_p50_min, routed_to_inferred_p50_min, inferred_to_delivered_p50_min, delivered_to_viewed_p50_min
+          FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency`,
+    columns: ['hospital', 'product', 'urgency', 'acquired_to_received_p50_min', 'received_to_routed_p50_min', 'routed_to_inferred_p50_min', 'inferred_to_delivered_p50_min', 'delivered_to_viewed_p50_min'],
+  },
+  {
+    title: 'Breaches',
+    description: 'Studies whose result came later than the norm (the most recent first); the trace id links to the study trace where tracing is configured',
+    kind: 'table',
+    unit: 'm',
+    sql: `SELECT received_at, hospital, product, urgency, send_mode,
+                 dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000 AS minutes,
+                 transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60) AS norm_min, study_key
+          FROM study_product_lifecycle
+          WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter} AND minutes > norm_min
+          ORDER BY received_at DESC LIMIT 200`,
+    columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key'],
+  },
+  {
+    title: 'Gateway availability',
+    description: 'Uptime per gateway and day from heartbeats, against the target',
+    kind: 'timeseries',
+    unit: 'percentunit',
+    sql: `SELECT toDateTime(day) AS time, hospital AS series, uptime, target FROM availability_daily FINAL
+          WHERE $__timeFilter(day) AND hospital IN (\${hospital:singlequote}) ORDER BY time, series`,
+    columns: ['time', 'series', 'uptime', 'target'],
+  },
+];
+
+export function vendorPanels(vendor: string): PanelSpec[] {
+  const own = `product IN (${list(productsOfVendor(vendor))})`;
+  const scope = `${own} AND hospital IN (\${hospital:singlequote}, '')`;
+  return [
+    {
+      title: 'Sensitivity, specificity and PPV over time',
+      description: 'Per month, with 95 % Wilson intervals; hospital "" is the whole network',
+      kind: 'timeseries',
+      unit: 'percentunit',
+      sql: `SELECT toDateTime(window_start) AS time, concat(if(hospital = '', 'network', hospital), ' ', product, ' ', metric) AS series, value, ci_low, ci_high, n
+            FROM performance FINAL WHERE ${scope} AND subgroup = 'all' AND metric IN ('sensitivity', 'specificity', 'ppv', 'mean_absolute_difference')
+              AND window_end - window_start <= 31 AND $__timeFilter(window_start) ORDER BY time, series`,
+      columns: ['time', 'series', 'value', 'ci_low', 'ci_high', 'n'],
+    },
+    {
+      title: 'Drift monitors',
+      description: 'CUSUM statistic against its threshold, and the label-free signals; status alarm, watch, ok or insufficient-data',
+      kind: 'table',
+      sql: `SELECT hospital, product, model_version, metric, statistic, threshold, status, since, expected_delay_days, min_detectable FROM drift FINAL WHERE ${own} AND hospital IN (\${hospital:singlequote}) ORDER BY hospital, product, metric`,
+      columns: ['hospital', 'product', 'model_version', 'metric', 'statistic', 'threshold', 'status', 'since', 'expected_delay_days', 'min_detectable'],
+    },
+    {
+      title: 'Subgroups',
+      description: 'Whole window, per age band, sex and scanner make; cells under 10 are marked',
+      kind: 'table',
+      unit: 'percentunit',
+      sql: `SELECT hospital, product, metric, subgroup, n, value, ci_low, ci_high, small_cell FROM performance FINAL
+            WHERE ${scope} AND subgroup != 'all' ORDER BY hospital, product, metric, subgroup`,
+      columns: ['hospital', 'product', 'metric', 'subgroup', 'n', 'value', 'ci_low', 'ci_high', 'small_cell'],
+    },
+    {
+      title: 'Each hospital against the network',
+      description: 'Whole window',
+      kind: 'table',
+      unit: 'percentunit',
+      sql: `SELECT if(hospital = '', 'network', hospital) AS hospital, product, model_version, metric, n, value, ci_low, ci_high FROM performance FINAL
+            WHERE ${scope} AND subgroup = 'all' AND window_end - window_start > 31 ORDER BY product, metric, hospital`,
+      columns: ['hospital', 'product', 'model_version', 'metric', 'n', 'value', 'ci_low', 'ci_high'],
+    },
+  ];
+}
+
+export interface DashboardDefinition {
+  uid: string;
+  title: string;
+  audience: 'lead' | 'ops' | `vendor:${string}`;
+  panels: PanelSpec[];
+  json: unknown;
+}
+
+function clickhouseDashboard(uid: string, title: string, panels: PanelSpec[], products: string[]): unknown {
+  let builder = variables(new DashboardBuilder(title).uid(uid).tags(['aifi', 'generated']).time({ from: 'now-90d', to: 'now' }).refresh('5m').timezone('utc'), products);
+  for (const spec of panels) builder = builder.withPanel(panel(spec));
+  return builder.build();
+}
+
+/** Platform health over the services' /metrics (Prometheus). */
+function platformDashboard(): unknown {
+  const prom = (title: string, expr: string, unit: string) =>
+    new TimeseriesPanel().title(title).unit(unit).datasource(PROMETHEUS_DATASOURCE).withTarget(new PrometheusQuery().expr(expr).legendFormat('{{instance}} {{reason}}{{partition}}'));
+  return new DashboardBuilder('AIFI platform health')
+    .uid('aifi-platform')
+    .tags(['aifi', 'generated'])
+    .time({ from: 'now-6h', to: 'now' })
+    .refresh('30s')
+    .withPanel(prom('Events accepted per second', 'sum(rate(aifi_collector_events_accepted_total[5m]))', 'ops'))
+    .withPanel(prom('Rejections by reason', 'sum by (reason) (rate(aifi_collector_events_rejected_total[5m]))', 'ops'))
+    .withPanel(prom('Dead letters (15 min)', 'sum(increase(aifi_collector_dlq_messages_total[15m]))', 'short'))
+    .withPanel(prom('Consumer lag', 'sum by (partition) (aifi_collector_consumer_lag_messages)', 'short'))
+    .withPanel(prom('Flush latency p99', 'histogram_quantile(0.99, sum by (le) (rate(aifi_collector_flush_seconds_bucket[5m])))', 's'))
+    .withPanel(prom('Write queue fill', 'aifi_collector_queue_rows / aifi_collector_queue_capacity_rows', 'percentunit'))
+    .build();
+}
+
+/** Every dashboard: adoption (project leads), turnaround (ops), one per vendor, platform health (ops). */
+export function dashboards(): DashboardDefinition[] {
+  const all = [...PRODUCT_IDS];
+  const result: DashboardDefinition[] = [
+    { uid: 'aifi-adoption', title: 'AIFI adoption', audience: 'lead', panels: ADOPTION_PANELS, json: clickhouseDashboard('aifi-adoption', 'AIFI adoption', ADOPTION_PANELS, all) },
+    { uid: 'aifi-turnaround', title: 'AIFI turnaround and SLA', audience: 'ops', panels: TURNAROUND_PANELS, json: clickhouseDashboard('aifi-turnaround', 'AIFI turnaround and SLA', TURNAROUND_PANELS, all) },
+  ];
+  for (const vendor of VENDOR_IDS) {
+    const panels = vendorPanels(vendor);
+    const names = productsOfVendor(vendor).map((p) => PRODUCTS[p].name).join(', ');
+    const uid = `aifi-vendor-${vendor}`;
+    result.push({ uid, title: `Clinical performance and drift — ${vendor} (${names})`, audience: `vendor:${vendor}`, panels, json: clickhouseDashboard(uid, `Clinical performance and drift — ${vendor}`, panels, productsOfVendor(vendor)) });
+  }
+  result.push({ uid: 'aifi-platform', title: 'AIFI platform health', audience: 'ops', panels: [], json: platformDashboard() });
+  return result;
+}

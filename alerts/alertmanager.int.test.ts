@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readReport, runAnalytics } from '../analytics/index.ts';
 import { eventToRow } from '../collector/index.ts';
 import { Backfill, loadScenario, type Scenario } from '../simulator/index.ts';
-import { EmbeddedStore, migrate } from '../store/index.ts';
-import { alertmanagerInstalled, needService, startAlertmanager, tempDir, waitFor } from '../testing/index.ts';
+import type { EmbeddedStore } from '../store/index.ts';
+import { alertmanagerInstalled, emptyStore, migratedStore, needService, startAlertmanager, waitFor } from '../testing/index.ts';
 import { alertmanagerConfig, analyticsAlerts, publishAlerts } from './index.ts';
 
 const available = await needService('Alertmanager (Debian package prometheus-alertmanager)', alertmanagerInstalled);
@@ -16,11 +15,11 @@ interface Notification {
 }
 
 describe.skipIf(!available)('analytics alerts through a real Alertmanager', () => {
-  const dir = tempDir('alerts');
   const received: Record<string, Notification[]> = {};
   let hooks: FastifyInstance;
   let am: { url: string; stop: () => Promise<void> };
   let store: EmbeddedStore;
+  let closeStore: () => Promise<void>;
 
   beforeAll(async () => {
     hooks = Fastify({ logger: false });
@@ -35,18 +34,16 @@ describe.skipIf(!available)('analytics alerts through a real Alertmanager', () =
         { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' },
       ),
     );
-    store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-    await migrate(store);
+    ({ store, close: closeStore } = await migratedStore('alerts'));
   });
   afterAll(async () => {
-    await store?.close();
+    await closeStore?.();
     await am?.stop();
     await hooks?.close();
-    dir.remove();
   });
 
   async function load(scenario: Scenario, weeks: number) {
-    for (const table of ['events', 'lifecycle', 'adoption_weekly', 'user_usage', 'turnaround', 'availability_daily', 'performance', 'drift']) await store.exec(`TRUNCATE TABLE ${table}`);
+    await emptyStore(store);
     const backfill = new Backfill({ scenario, seed: 'alerts', weeks });
     for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
   }

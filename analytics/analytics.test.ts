@@ -1,26 +1,21 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventToRow } from '../collector/index.ts';
 import { Backfill, loadScenario, type Truth } from '../simulator/index.ts';
-import { EmbeddedStore, migrate } from '../store/index.ts';
-import { tempDir } from '../testing/index.ts';
+import type { EmbeddedStore } from '../store/index.ts';
+import { emptyStore, migratedStore } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
-import { DEFAULT_SETTINGS, driftOfCases, readReport, runAnalytics, type DriftCase } from './index.ts';
+import { calibrate, cusumWeights, DEFAULT_SETTINGS, driftOfCases, readReport, runAnalytics, type DriftCase } from './index.ts';
 
-const dir = tempDir('analytics');
 let store: EmbeddedStore;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-  await migrate(store);
+  ({ store, close } = await migratedStore('analytics'));
 });
-afterAll(async () => {
-  await store.close();
-  dir.remove();
-});
+afterAll(() => close());
 
 async function load(scenario: string, seed: string, weeks: number, volume = 1): Promise<Truth> {
-  for (const table of ['events', 'lifecycle', 'adoption_weekly', 'user_usage', 'turnaround', 'availability_daily', 'performance', 'drift']) await store.exec(`TRUNCATE TABLE ${table}`);
+  await emptyStore(store);
   const backfill = new Backfill({ scenario: { ...loadScenario(scenario), volume_factor: volume }, seed, weeks });
   for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
   return backfill.truth.result();
@@ -131,7 +126,6 @@ describe('the sensitivity and specificity monitors', () => {
 
 describe('the CUSUM threshold', () => {
   it('gives the in-control run length it was set for, and the stated detection delay, within 20 % of simulation', async () => {
-    const { calibrate, averageRunLength } = await import('./index.ts');
     for (const [p0, p1, target] of [[0.1, 0.2, 800], [0.15, 0.25, 1500], [0.06, 0.16, 600]] as const) {
       const { h, arl0, arl1 } = calibrate(p0, p1, target);
       expect(arl0).toBeCloseTo(target, -1);
@@ -157,3 +151,22 @@ describe('the label-free tests', () => {
     expect(df).toBe(1);
   });
 });
+
+/** Average run length (cases until an alarm) when failures occur with probability p, estimated by simulation. */
+function averageRunLength(h: number, p0: number, p1: number, p: number, runs = 400, cap = 200_000, seed = 'arl'): number {
+  const w = cusumWeights(p0, p1);
+  const random = new Random(`${seed}|${h}|${p0}|${p1}|${p}`);
+  let total = 0;
+  for (let r = 0; r < runs; r++) {
+    let s = 0;
+    let t = 0;
+    while (t < cap) {
+      t++;
+      s = Math.max(0, s + (random.chance(p) ? w.failure : w.success));
+      if (s >= h) break;
+    }
+    total += t;
+  }
+  return total / runs;
+}
+

@@ -1,5 +1,3 @@
-import { Random } from '../vendors/index.ts';
-
 /**
  * One-sided Bernoulli CUSUM for a rise in the rate of failures (misses among
  * verdict-positive cases, or false positives among verdict-negative ones) from
@@ -8,24 +6,6 @@ import { Random } from '../vendors/index.ts';
  */
 export function cusumWeights(p0: number, p1: number): { failure: number; success: number } {
   return { failure: Math.log(p1 / p0), success: Math.log((1 - p1) / (1 - p0)) };
-}
-
-/** Average run length (cases until an alarm) when failures occur with probability p, estimated by simulation. */
-export function averageRunLength(h: number, p0: number, p1: number, p: number, runs = 400, cap = 200_000, seed = 'arl'): number {
-  const w = cusumWeights(p0, p1);
-  const random = new Random(`${seed}|${h}|${p0}|${p1}|${p}`);
-  let total = 0;
-  for (let r = 0; r < runs; r++) {
-    let s = 0;
-    let t = 0;
-    while (t < cap) {
-      t++;
-      s = Math.max(0, s + (random.chance(p) ? w.failure : w.success));
-      if (s >= h) break;
-    }
-    total += t;
-  }
-  return total / runs;
 }
 
 /**

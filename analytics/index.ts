@@ -2,7 +2,7 @@ export { runAnalytics, type AnalyticsRun, type Job } from './run.ts';
 export { readReport, parseAudience, type Audience, type Report } from './report.ts';
 export { DEFAULT_SETTINGS, DEFAULT_NORMS_MIN, type AnalyticsSettings } from './norms.ts';
 export { computeDrift, driftOfCases, binomialAtLeast, type DriftRow, type DriftCase } from './drift.ts';
-export { calibrate, runCusum, averageRunLength, approximateRunLengths } from './cusum.ts';
+export { calibrate, runCusum, cusumWeights, approximateRunLengths } from './cusum.ts';
 export { wilson } from './wilson.ts';
 export * as queries from './queries.ts';
 export { publishTurnaround } from './metrics.ts';

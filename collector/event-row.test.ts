@@ -1,24 +1,19 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../events/index.ts';
-import { EmbeddedStore, migrate, type Row } from '../store/index.ts';
-import { sampleStudyEvents, tempDir } from '../testing/index.ts';
+import type { EmbeddedStore, Row } from '../store/index.ts';
+import { migratedStore, sampleStudyEvents } from '../testing/index.ts';
 import { clickhouseTime, eventToRow } from './index.ts';
 
-const dir = tempDir('rows');
 let store: EmbeddedStore;
+let close: () => Promise<void>;
 const events = Array.from({ length: 50 }, (_, i) => sampleStudyEvents(i)).flat();
 events.push(makeEvent('gateway.heartbeat', { hospital: 'gelre', source: 'gateway', component: 'pacs-gateway', status: 'up', occurred_at: '2026-03-02T00:00:00.000Z' }));
 const rows = events.map(eventToRow);
 
 beforeAll(async () => {
-  store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-  await migrate(store);
+  ({ store, close } = await migratedStore('rows'));
 });
-afterAll(async () => {
-  await store.close();
-  dir.remove();
-});
+afterAll(() => close());
 
 async function snapshot(): Promise<Record<string, Row[]>> {
   return {

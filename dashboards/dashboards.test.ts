@@ -1,27 +1,22 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
 import { eventToRow } from '../collector/index.ts';
 import { PRODUCT_IDS, productsOfVendor } from '../events/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
-import { EmbeddedStore, migrate } from '../store/index.ts';
-import { tempDir } from '../testing/index.ts';
+import type { EmbeddedStore } from '../store/index.ts';
+import { migratedStore } from '../testing/index.ts';
 import { dashboards, expandMacros, HOSPITALS } from './index.ts';
 
-const dir = tempDir('dashboards');
 let store: EmbeddedStore;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-  await migrate(store);
+  ({ store, close } = await migratedStore('dashboards'));
   const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'dashboards', weeks: 6 });
   for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
   await runAnalytics(store);
 });
-afterAll(async () => {
-  await store.close();
-  dir.remove();
-});
+afterAll(() => close());
 
 const context = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-03-01T00:00:00Z'), variables: { hospital: HOSPITALS, product: [...PRODUCT_IDS] } };
 

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventToRow } from '../collector/index.ts';
-import { EmbeddedStore, migrate } from '../store/index.ts';
-import { tempDir } from '../testing/index.ts';
+import type { EmbeddedStore } from '../store/index.ts';
+import { migratedStore, tempDir } from '../testing/index.ts';
 import { Backfill, loadScenario, type Truth } from './index.ts';
 
 function run(seed: string, weeks = 2, scenario = 'stable') {
@@ -62,21 +62,17 @@ describe('the simulated pilot', () => {
 });
 
 describe('the simulated figures, computed from the store', () => {
-  const dir = tempDir('sim-figures');
   let store: EmbeddedStore;
+  let close: () => Promise<void>;
   let truth: Truth;
 
   beforeAll(async () => {
-    store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-    await migrate(store);
+    ({ store, close } = await migratedStore('sim-figures'));
     const result = run('11', 6);
     truth = result.truth;
     await store.insert('events', result.events.map(eventToRow));
   });
-  afterAll(async () => {
-    await store.close();
-    dir.remove();
-  });
+  afterAll(() => close());
 
   const sum = (rows: Truth['rates'], f: (r: Truth['rates'][number]) => number) => rows.reduce((s, r) => s + f(r), 0);
 

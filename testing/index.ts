@@ -5,3 +5,4 @@ export { startOrthanc, orthancInstalled, type Orthanc, type OrthancOptions } fro
 export { outageSwitch } from './flaky-store.ts';
 export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
 export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';
+export { migratedStore, emptyStore } from './store.ts';

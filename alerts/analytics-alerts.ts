@@ -1,3 +1,4 @@
+import { WITHIN_NORM_TARGET } from '../analytics/index.ts';
 import { PRODUCTS, type ProductId } from '../events/index.ts';
 
 /** An alert as Alertmanager's API v2 takes it. */
@@ -62,7 +63,7 @@ export function analyticsAlerts(inputs: AlertInputs, options: AnalyticsAlertOpti
       },
     });
   }
-  const below = options.withinNormBelow ?? 0.8;
+  const below = options.withinNormBelow ?? WITHIN_NORM_TARGET;
   for (const t of inputs.turnaround) {
     if (n(t.n) < 20 || n(t.within_norm) >= below) continue;
     alerts.push({

@@ -1,3 +1,4 @@
+import { WITHIN_NORM_TARGET } from '../analytics/index.ts';
 /** One Prometheus alerting rule for ops. */
 export interface OpsRule {
   alert: string;
@@ -27,7 +28,7 @@ export const OPS_RULES: OpsRule[] = [
   },
   {
     alert: 'TurnaroundBreachShareHigh',
-    expr: 'aifi_turnaround_within_norm_ratio < 0.8',
+    expr: `aifi_turnaround_within_norm_ratio < ${WITHIN_NORM_TARGET}`,
     for: '15m',
     severity: 'warning',
     summary: 'More than 20 % of results late: {{ $labels.product }} at {{ $labels.hospital }} ({{ $labels.urgency }})',

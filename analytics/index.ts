@@ -1,6 +1,6 @@
 export { runAnalytics, type AnalyticsRun, type Job } from './run.ts';
 export { readReport, parseAudience, type Audience, type Report } from './report.ts';
-export { DEFAULT_SETTINGS, DEFAULT_NORMS_MIN, type AnalyticsSettings } from './norms.ts';
+export { DEFAULT_SETTINGS, DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET, type AnalyticsSettings } from './norms.ts';
 export { computeDrift, driftOfCases, binomialAtLeast, type DriftRow, type DriftCase } from './drift.ts';
 export { calibrate, runCusum, cusumWeights, approximateRunLengths } from './cusum.ts';
 export { wilson } from './wilson.ts';

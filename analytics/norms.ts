@@ -13,6 +13,9 @@ export const DEFAULT_NORMS_MIN: Record<ProductId, { acute: number; routine: numb
   'cina-ipe': { acute: 60, routine: 120 },
 };
 
+/** The share of results within the norm below which ops is told (alerts) and the dashboards turn red. */
+export const WITHIN_NORM_TARGET = 0.8;
+
 export interface AnalyticsSettings {
   norms: Record<string, { acute: number; routine: number }>;
   /** Availability target per gateway and day. */

@@ -129,8 +129,8 @@ ARRAY JOIN
 
 /**
  * Agreement of continuous products (bone age) with the reader, in years: mean
- * difference (AI minus reader) with its 95 % interval, mean absolute
- * difference, and the Bland-Altman limits of agreement.
+ * difference (AI minus reader) and mean absolute difference, each with its
+ * 95 % interval (normal approximation), and the Bland-Altman limits of agreement.
  */
 export const PERFORMANCE_CONTINUOUS = `
 INSERT INTO performance
@@ -140,7 +140,7 @@ FROM
 (
     SELECT hospital_scope, product, model_version, subgroup, window.1 AS window_start, window.2 AS window_end, count() AS n,
            avg(ai_value - verdict_value) AS mean_diff, stddevSamp(ai_value - verdict_value) AS sd,
-           avg(abs(ai_value - verdict_value)) AS mad
+           avg(abs(ai_value - verdict_value)) AS mad, stddevSamp(abs(ai_value - verdict_value)) AS sd_abs
     FROM study_product_lifecycle
     ARRAY JOIN [hospital, ''] AS hospital_scope
     ARRAY JOIN ['all', concat('age=', multiIf(age_years IS NULL, 'unknown', age_years < 18, '0-17', age_years < 65, '18-64', '65+')), concat('sex=', sex), concat('manufacturer=', manufacturer)] AS subgroup
@@ -153,8 +153,8 @@ FROM
 ARRAY JOIN
     ['mean_difference', 'mean_absolute_difference', 'limits_of_agreement'] AS metric,
     [mean_diff, mad, mean_diff] AS value,
-    [mean_diff - 1.959964 * sd / sqrt(n), mad, mean_diff - 1.959964 * sd] AS ci_low,
-    [mean_diff + 1.959964 * sd / sqrt(n), mad, mean_diff + 1.959964 * sd] AS ci_high`;
+    [mean_diff - 1.959964 * sd / sqrt(n), greatest(0, mad - 1.959964 * sd_abs / sqrt(n)), mean_diff - 1.959964 * sd] AS ci_low,
+    [mean_diff + 1.959964 * sd / sqrt(n), mad + 1.959964 * sd_abs / sqrt(n), mean_diff + 1.959964 * sd] AS ci_high`;
 
 /** The verdicted cases of binary products in time order, for the drift monitors. */
 export const DRIFT_CASES = `

@@ -13,6 +13,7 @@ import {
   type HospitalsFile,
   type Orchestrator,
 } from '../orchestrator/index.ts';
+import { viewRoutes, ViewerTokens } from '../dashboards/index.ts';
 import { migrate, openStore, type Store } from '../store/index.ts';
 import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
 import { startSimulatedVendor, type SimulatedVendor, type VendorBehaviourInput } from '../vendors/index.ts';
@@ -31,6 +32,8 @@ export interface Stack {
   orchestrator: Orchestrator | null;
   /** The simulated vendor services started for products without a configured vendor. */
   vendors: Map<ProductId, SimulatedVendor>;
+  /** Who may open the built-in dashboard view (with a store only). */
+  viewers: ViewerTokens | null;
   /** Stops intake first, then hands over and writes what is in flight, then closes the store. */
   close: () => Promise<void>;
 }
@@ -75,6 +78,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     let kafka: KafkaIngest | null = null;
     let orchestrator: Orchestrator | null = null;
     const vendors = new Map<ProductId, SimulatedVendor>();
+    let viewers: ViewerTokens | null = null;
     const app = createHttpApp(config, readiness);
 
     if (role !== 'orchestrator') {
@@ -97,6 +101,9 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         },
       });
       await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile) });
+      viewers = config.viewer.generated ? ViewerTokens.ensureFile(config.viewer.tokensFile) : ViewerTokens.fromFile(config.viewer.tokensFile);
+      await app.register(viewRoutes, { source: s, viewers, traceUrl: config.traceUrl });
+      app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
         const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log });
         kafka = k;
@@ -146,7 +153,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     // Stop taking requests before anything behind them closes.
     closers.push(() => app.close());
     let closing: Promise<void> | null = null;
-    return { app, url, store, collector, kafka, orchestrator, vendors, close: () => (closing ??= closeAll()) };
+    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, close: () => (closing ??= closeAll()) };
   } catch (error) {
     await closeAll();
     throw error;

@@ -118,6 +118,10 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
   }
   if (stack.collector) lines.push(`  events in:        ${u}/v1/events  (Authorization: Bearer <token listed in AIFI_COLLECTOR_TOKENS_FILE>)`);
   lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics`);
+  if (stack.viewers) {
+    const token = stack.viewers.tokenOf('all');
+    lines.push(`  dashboards:       ${u}/view/${token ? `?token=${token}` : ''}  (a token per audience in ${config.viewer.tokensFile})`);
+  }
   if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
   if (stack.store) lines.push('  analytics:        now and every 5 minutes; after stopping: npx aifi report [--audience lead|ops|vendor:<vendor>]');
   if (stack.store && config.alertmanagerUrl) lines.push(`  alerts:           to ${config.alertmanagerUrl} after each analytics run`);

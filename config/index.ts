@@ -40,6 +40,11 @@ export const configSchema = z
     AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+    AIFI_VIEWER_TOKENS_FILE: z.string().min(1).optional(),
+    AIFI_TRACE_URL: z
+      .string()
+      .regex(/^https?:\/\/\S*\{trace_id\}\S*$/, { error: 'must be an http(s) URL with {trace_id} where the trace id goes, e.g. http://127.0.0.1:16686/trace/{trace_id}' })
+      .optional(),
     AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
@@ -75,6 +80,14 @@ export interface Config {
     /** A remote collector to send events to (instead of the one in this process or Kafka). */
     collector: { url: string; token: string } | null;
   };
+  /** The built-in dashboard view: who may see which dashboards. */
+  viewer: {
+    /** Viewer tokens file; `generated` when it is the default one, made with a token per audience on first start. */
+    tokensFile: string;
+    generated: boolean;
+  };
+  /** The trace of a study, e.g. http://127.0.0.1:16686/trace/{trace_id}; no links when unset. */
+  traceUrl: string | null;
   /** Where analytics alerts go (Alertmanager API v2); none when unset. */
   alertmanagerUrl: string | null;
   logLevel: Env['AIFI_LOG_LEVEL'];
@@ -153,6 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       delivery: { timeoutMs: e.AIFI_DELIVERY_TIMEOUT_MS, maxAttempts: e.AIFI_DELIVERY_ATTEMPTS },
       collector: e.AIFI_COLLECTOR_URL ? { url: e.AIFI_COLLECTOR_URL, token: e.AIFI_COLLECTOR_TOKEN ?? '' } : null,
     },
+    viewer: {
+      tokensFile: e.AIFI_VIEWER_TOKENS_FILE ?? `${dataDir.replace(/\/+$/, '')}/viewers.json`,
+      generated: !e.AIFI_VIEWER_TOKENS_FILE,
+    },
+    traceUrl: e.AIFI_TRACE_URL ?? null,
     alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
     logLevel: e.AIFI_LOG_LEVEL,
     requireServices: e.AIFI_REQUIRE_SERVICES,

@@ -5,7 +5,9 @@ import { PRODUCT_IDS, productsOfVendor } from '../events/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { migratedStore } from '../testing/index.ts';
-import { dashboards, expandMacros, HOSPITALS } from './index.ts';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import { dashboards, expandMacros, HOSPITALS, viewRoutes, ViewerTokens } from './index.ts';
 
 let store: EmbeddedStore;
 let close: () => Promise<void>;
@@ -56,7 +58,8 @@ describe('the generated dashboards', () => {
       for (const other of others) expect(text, `${d.uid} mentions ${other}`).not.toContain(`'${other}'`);
       for (const spec of d.panels) {
         expect(spec.sql).toContain(`product IN (${own.map((p) => `'${p}'`).join(', ')})`);
-        const rows = await store.query<{ product?: string; series?: string }>(expandMacros(spec.sql, context));
+        const rows = await store.query<{ product?: string; series?: string; hospital?: string }>(expandMacros(spec.sql, context));
+        if (spec.title === 'Each hospital against the network') expect(rows.map((r) => r.hospital), d.uid).toContain('network');
         for (const row of rows) {
           const product = row.product ?? PRODUCT_IDS.find((p) => row.series?.includes(` ${p} `));
           expect(own, `${d.uid}: ${spec.title}`).toContain(product);
@@ -76,5 +79,104 @@ describe('the dashboards in deploy/grafana', () => {
     for (const d of dashboards()) {
       expect(JSON.parse(readFileSync(`deploy/grafana/dashboards/${d.uid}.json`, 'utf8')), d.uid).toEqual(JSON.parse(JSON.stringify(d.json)));
     }
+  });
+});
+
+describe('the built-in view, on the server', () => {
+  const tokens = { all: 'all-token-0123456789', visiana: 'visiana-token-0123456789', radiobotics: 'radiobotics-token-012345' };
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    const viewers = new ViewerTokens([
+      { name: 'everyone', audience: 'all', token: tokens.all },
+      { name: 'Visiana', audience: 'vendor:visiana', token: tokens.visiana },
+      // A shared deployment stores the hash only.
+      { name: 'Radiobotics', audience: 'vendor:radiobotics', sha256: createHash('sha256').update(tokens.radiobotics).digest('hex') },
+    ]);
+    app = Fastify();
+    await app.register(viewRoutes, { source: store, viewers, traceUrl: 'http://127.0.0.1:16686/trace/{trace_id}', now: () => new Date('2026-02-20T00:00:00Z') });
+  });
+  afterAll(() => app.close());
+  const get = (url: string, token?: string) => app.inject({ url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('asks for a token, and signs in with ?token= by a cookie, taking the token out of the address', async () => {
+    expect((await get('/view/')).statusCode).toBe(401);
+    expect((await get('/view/api/d/aifi-adoption/panels/0')).statusCode).toBe(401);
+    expect((await get('/view/api/d/aifi-adoption/panels/0', 'not-a-token')).statusCode).toBe(401);
+    expect((await get('/view/d/aifi-adoption?token=wrong')).statusCode).toBe(401);
+    const signIn = await get(`/view/d/aifi-adoption?from=now-30d&token=${tokens.all}`);
+    expect(signIn.statusCode).toBe(303);
+    expect(signIn.headers.location).toBe('/view/d/aifi-adoption?from=now-30d');
+    const cookie = String(signIn.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    const page = await app.inject({ url: '/view/d/aifi-adoption?from=now-30d', headers: { cookie: cookie.split(';')[0]! } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Adoption per week');
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it("answers a vendor's token with 403 for another vendor's dashboard and its data, by hash as by token", async () => {
+    for (const [token, own, other] of [
+      [tokens.visiana, 'visiana', 'radiobotics'],
+      [tokens.radiobotics, 'radiobotics', 'avicenna'],
+    ] as const) {
+      expect((await get(`/view/api/d/aifi-vendor-${own}/panels/0`, token)).statusCode).toBe(200);
+      const refused = await get(`/view/api/d/aifi-vendor-${other}/panels/0`, token);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain(`for vendor:${other}`);
+      expect((await get(`/view/d/aifi-vendor-${other}`, token)).statusCode).toBe(403);
+      expect((await get('/view/api/d/aifi-adoption/panels/0', token)).statusCode).toBe(403);
+      const index = await get('/view/', token);
+      expect(index.body).toContain(`/view/d/aifi-vendor-${own}`);
+      expect(index.body).not.toContain(`/view/d/aifi-vendor-${other}`);
+    }
+  });
+
+  it('serves panel data shaped for drawing: a time series pivoted per series, a table with its trace links', async () => {
+    const series = (await get('/view/api/d/aifi-adoption/panels/0?from=2026-01-01&to=2026-03-01&hospital=gelre', tokens.all)).json();
+    expect(series.kind).toBe('timeseries');
+    expect(series.times.length).toBeGreaterThan(3);
+    expect(new Set(series.series.map((s: { field: string }) => s.field))).toEqual(new Set(['rate', 'ci_low', 'ci_high']));
+    for (const s of series.series) expect(s.label).toMatch(/^gelre /);
+    const breaches = (await get('/view/api/d/aifi-turnaround/panels/2?from=2026-01-01&to=2026-03-01', tokens.all)).json();
+    expect(breaches).toMatchObject({ kind: 'table', trace: { column: 'trace_id', url: 'http://127.0.0.1:16686/trace/{trace_id}' } });
+    const at = breaches.columns.indexOf('trace_id');
+    expect(breaches.rows.length).toBeGreaterThan(0);
+    for (const row of breaches.rows) expect(row[at]).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('names what is wrong in a request', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['/view/api/d/aifi-adoption/panels/0?hospital=nowhere', 400, /hospital: unknown "nowhere"/],
+      ['/view/api/d/aifi-vendor-visiana/panels/0?product=rbfracture', 400, /product: unknown "rbfracture"/],
+      ['/view/api/d/aifi-adoption/panels/0?from=yesterday', 400, /from: "yesterday" is not a time/],
+      ['/view/api/d/aifi-adoption/panels/0?from=now&to=now-1d', 400, /must be before/],
+      ['/view/api/d/aifi-adoption/panels/0?hospitals=gelre', 400, /hospitals/],
+      ['/view/api/d/aifi-adoption/panels/99', 404, /has no panel "99"/],
+      ['/view/api/d/nothing/panels/0', 404, /no dashboard "nothing"/],
+    ];
+    for (const [url, status, message] of cases) {
+      const response = await get(url, tokens.all);
+      expect(response.statusCode, url).toBe(status);
+      expect(response.json().error, url).toMatch(message);
+    }
+  });
+
+  it('reads a viewer tokens file and names each bad entry', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const path = `${mkdtempSync('/tmp/aifi-viewers-')}/viewers.json`;
+    writeFileSync(path, JSON.stringify({ viewers: [{ name: 'x', audience: 'vendor:nobody', token: 'short' }, { name: 'y', audience: 'ops', token: 'long-enough-token-1234', sha256: 'ab' }] }));
+    expect(() => ViewerTokens.fromFile(path)).toThrow(/viewers\.0\.audience: must be all, lead, ops or vendor:<vendor>[\s\S]*viewers\.0\.token: must be at least 16[\s\S]*viewers\.1\.sha256/);
+    const made = ViewerTokens.ensureFile(path.replace('viewers.json', 'made/viewers.json'));
+    const token = made.tokenOf('vendor:avicenna')!;
+    expect(made.resolve(token)).toEqual({ name: 'vendor:avicenna', audience: 'vendor:avicenna' });
+    expect(ViewerTokens.ensureFile(path.replace('viewers.json', 'made/viewers.json')).tokenOf('vendor:avicenna')).toBe(token);
+  });
+});
+
+describe('trace links in the generated dashboards', () => {
+  it('link the breaches table to the trace only where a trace URL is given', () => {
+    const withTrace = JSON.stringify(dashboards({ traceUrl: 'http://jaeger:16686/trace/{trace_id}' }).find((d) => d.uid === 'aifi-turnaround')!.json);
+    expect(withTrace).toContain('http://jaeger:16686/trace/${__value.raw}');
+    expect(JSON.stringify(dashboards().find((d) => d.uid === 'aifi-turnaround')!.json)).not.toContain('__value.raw');
   });
 });

@@ -1,10 +1,10 @@
 import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_NORMS_MIN } from '../analytics/index.ts';
-import { PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS } from '../events/index.ts';
+import { DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET } from '../analytics/index.ts';
+import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
-import { panel, rateWithCi, type PanelSpec } from './panels.ts';
+import { panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
 
 export const HOSPITALS = ['catharina', 'gelre', 'radboudumc', 'zgt', 'rivierenland'];
 
@@ -31,7 +31,7 @@ export const ADOPTION_PANELS: PanelSpec[] = [
     title: 'Readers who looked at AI in at least 70 % of their cases',
     description: 'Readers with 5 or more verdicts; the pilot measured this for RBfracture',
     kind: 'table',
-    unit: 'percentunit',
+    columnUnits: { share_at_70: 'percentunit' },
     sql: `SELECT hospital, product, count() AS readers, countIf(share >= 0.7) AS readers_at_70, readers_at_70 / readers AS share_at_70
           FROM user_usage FINAL WHERE cases >= 5 AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
     columns: ['hospital', 'product', 'readers', 'readers_at_70', 'share_at_70'],
@@ -40,7 +40,7 @@ export const ADOPTION_PANELS: PanelSpec[] = [
     title: 'PACS integration',
     description: 'Share of inferred results delivered into the hospital PACS',
     kind: 'table',
-    unit: 'percentunit',
+    columnUnits: { pacs_coverage: 'percentunit' },
     sql: `SELECT hospital, product, if(sum(inferred) = 0, 0, sum(delivered) / sum(inferred)) AS pacs_coverage
           FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
     columns: ['hospital', 'product', 'pacs_coverage'],
@@ -63,7 +63,8 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     title: 'Time to result against the norm',
     description: 'Acquisition to result in the PACS, minutes: p50, p90, p95 and the norm, per product, urgency and send mode',
     kind: 'table',
-    unit: 'm',
+    columnUnits: { p50_min: 'm', p90_min: 'm', p95_min: 'm', norm_min: 'm', within_norm: 'percentunit' },
+    thresholds: { column: 'within_norm', base: 'red', steps: [{ value: WITHIN_NORM_TARGET, color: 'green' }] },
     sql: `SELECT hospital, product, urgency, send_mode, n, p50_min, p90_min, p95_min, norm_min, within_norm FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency, send_mode`,
     columns: ['hospital', 'product', 'urgency', 'send_mode', 'n', 'p50_min', 'p90_min', 'p95_min', 'norm_min', 'within_norm'],
   },
@@ -71,23 +72,29 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     title: 'Stages',
     description: 'Median minutes of each stage',
     kind: 'table',
-    unit: 'm',
-    sql: `SELECT hospital, product, urgency, acquired_to_received_p50_min, received_to_routed_p50_min, routed_to_inferred_p50_min, inferred_to_delivered_p50_min, delivered_to_viewed_p50_min
-          FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency`,
-    columns: ['hospital', 'product', 'urgency', 'acquired_to_received_p50_min', 'received_to_routed_p50_min', 'routed_to_inferred_p50_min', 'inferred_to_delivered_p50_min', 'delivered_to_viewed_p50_min'],
+    columnUnits: Object.fromEntries(['acquired_to_received', 'received_to_routed', 'routed_to_inferred', 'inferred_to_delivered', 'delivered_to_viewed'].map((s) => [`${s}_p50_min`, 'm'])),
+    sql: `SELECT hospital, product, urgency, send_mode, acquired_to_received_p50_min, received_to_routed_p50_min, routed_to_inferred_p50_min, inferred_to_delivered_p50_min, delivered_to_viewed_p50_min
+          FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency, send_mode`,
+    columns: ['hospital', 'product', 'urgency', 'send_mode', 'acquired_to_received_p50_min', 'received_to_routed_p50_min', 'routed_to_inferred_p50_min', 'inferred_to_delivered_p50_min', 'delivered_to_viewed_p50_min'],
   },
   {
     title: 'Breaches',
     description: 'Studies whose result came later than the norm (the most recent first); the trace id links to the study trace where tracing is configured',
     kind: 'table',
-    unit: 'm',
-    sql: `SELECT received_at, hospital, product, urgency, send_mode,
-                 dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000 AS minutes,
-                 transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60) AS norm_min, study_key
-          FROM study_product_lifecycle
-          WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter} AND minutes > norm_min
-          ORDER BY received_at DESC LIMIT 200`,
-    columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key'],
+    columnUnits: { minutes: 'm', norm_min: 'm' },
+    traceColumn: 'trace_id',
+    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, study_trace AS trace_id FROM
+          (SELECT received_at, hospital, product, urgency, send_mode,
+                  dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000 AS minutes,
+                  transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60) AS norm_min, study_key
+           FROM study_product_lifecycle
+           WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter} AND minutes > norm_min
+           ORDER BY received_at DESC LIMIT 200) AS breach
+          LEFT JOIN (SELECT hospital, study_key, anyIf(trace_id, trace_id != '') AS study_trace FROM events
+                     WHERE type = 'study.received' AND $__timeFilter(occurred_at) AND hospital IN (\${hospital:singlequote})
+                     GROUP BY hospital, study_key) AS trace USING (hospital, study_key)
+          ORDER BY received_at DESC`,
+    columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key', 'trace_id'],
   },
   {
     title: 'Gateway availability',
@@ -101,19 +108,29 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
 ];
 
 export function vendorPanels(vendor: string): PanelSpec[] {
-  const own = `product IN (${list(productsOfVendor(vendor))})`;
-  const scope = `${own} AND hospital IN (\${hospital:singlequote}, '')`;
+  const products = productsOfVendor(vendor);
+  const own = `product IN (${list(products)})`;
+  // Qualified: the tables below show hospital '' as 'network' under the same name.
+  const scope = `${own} AND performance.hospital IN (\${hospital:singlequote}, '')`;
+  const overTime = (title: string, description: string, unit: string, kinds: ProductId[], metrics: string[]): PanelSpec => ({
+    title,
+    description,
+    kind: 'timeseries',
+    unit,
+    sql: `SELECT toDateTime(window_start) AS time, concat(if(hospital = '', 'network', hospital), ' ', product, ' ', metric) AS series, value, ci_low, ci_high
+          FROM performance FINAL WHERE ${scope} AND product IN (${list(kinds)}) AND subgroup = 'all' AND metric IN (${list(metrics)})
+            AND window_end - window_start <= 31 AND $__timeFilter(window_start) ORDER BY time, series`,
+    columns: ['time', 'series', 'value', 'ci_low', 'ci_high'],
+  });
+  const binary = products.filter(isBinaryProduct);
+  const continuous = products.filter((p) => !isBinaryProduct(p));
   return [
-    {
-      title: 'Sensitivity, specificity and PPV over time',
-      description: 'Per month, with 95 % Wilson intervals; hospital "" is the whole network',
-      kind: 'timeseries',
-      unit: 'percentunit',
-      sql: `SELECT toDateTime(window_start) AS time, concat(if(hospital = '', 'network', hospital), ' ', product, ' ', metric) AS series, value, ci_low, ci_high, n
-            FROM performance FINAL WHERE ${scope} AND subgroup = 'all' AND metric IN ('sensitivity', 'specificity', 'ppv', 'mean_absolute_difference')
-              AND window_end - window_start <= 31 AND $__timeFilter(window_start) ORDER BY time, series`,
-      columns: ['time', 'series', 'value', 'ci_low', 'ci_high', 'n'],
-    },
+    ...(binary.length
+      ? [overTime('Sensitivity, specificity and PPV over time', 'Per month against the radiologist verdicts, with 95 % Wilson intervals; "network" is every hospital together', 'percentunit', binary, ['sensitivity', 'specificity', 'ppv'])]
+      : []),
+    ...(continuous.length
+      ? [overTime('Agreement with the radiologist over time', 'Mean absolute and mean signed difference per month, in years, with 95 % intervals; "network" is every hospital together', 'suffix: years', continuous, ['mean_absolute_difference', 'mean_difference'])]
+      : []),
     {
       title: 'Drift monitors',
       description: 'CUSUM statistic against its threshold, and the label-free signals; status alarm, watch, ok or insufficient-data',
@@ -125,8 +142,7 @@ export function vendorPanels(vendor: string): PanelSpec[] {
       title: 'Subgroups',
       description: 'Whole window, per age band, sex and scanner make; cells under 10 are marked',
       kind: 'table',
-      unit: 'percentunit',
-      sql: `SELECT hospital, product, metric, subgroup, n, value, ci_low, ci_high, small_cell FROM performance FINAL
+      sql: `SELECT if(hospital = '', 'network', hospital) AS hospital, product, metric, subgroup, n, value, ci_low, ci_high, small_cell FROM performance FINAL
             WHERE ${scope} AND subgroup != 'all' ORDER BY hospital, product, metric, subgroup`,
       columns: ['hospital', 'product', 'metric', 'subgroup', 'n', 'value', 'ci_low', 'ci_high', 'small_cell'],
     },
@@ -134,7 +150,6 @@ export function vendorPanels(vendor: string): PanelSpec[] {
       title: 'Each hospital against the network',
       description: 'Whole window',
       kind: 'table',
-      unit: 'percentunit',
       sql: `SELECT if(hospital = '', 'network', hospital) AS hospital, product, model_version, metric, n, value, ci_low, ci_high FROM performance FINAL
             WHERE ${scope} AND subgroup = 'all' AND window_end - window_start > 31 ORDER BY product, metric, hospital`,
       columns: ['hospital', 'product', 'model_version', 'metric', 'n', 'value', 'ci_low', 'ci_high'],
@@ -146,13 +161,16 @@ export interface DashboardDefinition {
   uid: string;
   title: string;
   audience: 'lead' | 'ops' | `vendor:${string}`;
+  /** The products its product variable offers. */
+  products: ProductId[];
+  /** The ClickHouse panels (none for the Prometheus dashboard). */
   panels: PanelSpec[];
   json: unknown;
 }
 
-function clickhouseDashboard(uid: string, title: string, panels: PanelSpec[], products: string[]): unknown {
+function clickhouseDashboard(uid: string, title: string, panels: PanelSpec[], products: string[], options: PanelOptions): unknown {
   let builder = variables(new DashboardBuilder(title).uid(uid).tags(['aifi', 'generated']).time({ from: 'now-90d', to: 'now' }).refresh('5m').timezone('utc'), products);
-  for (const spec of panels) builder = builder.withPanel(panel(spec));
+  for (const spec of panels) builder = builder.withPanel(panel(spec, options));
   return builder.build();
 }
 
@@ -175,18 +193,25 @@ function platformDashboard(): unknown {
 }
 
 /** Every dashboard: adoption (project leads), turnaround (ops), one per vendor, platform health (ops). */
-export function dashboards(): DashboardDefinition[] {
+export function dashboards(options: PanelOptions = {}): DashboardDefinition[] {
   const all = [...PRODUCT_IDS];
+  const clickhouse = (uid: string, title: string, audience: DashboardDefinition['audience'], panels: PanelSpec[], products: ProductId[], grafanaTitle = title): DashboardDefinition => ({
+    uid,
+    title,
+    audience,
+    products,
+    panels,
+    json: clickhouseDashboard(uid, grafanaTitle, panels, products, options),
+  });
   const result: DashboardDefinition[] = [
-    { uid: 'aifi-adoption', title: 'AIFI adoption', audience: 'lead', panels: ADOPTION_PANELS, json: clickhouseDashboard('aifi-adoption', 'AIFI adoption', ADOPTION_PANELS, all) },
-    { uid: 'aifi-turnaround', title: 'AIFI turnaround and SLA', audience: 'ops', panels: TURNAROUND_PANELS, json: clickhouseDashboard('aifi-turnaround', 'AIFI turnaround and SLA', TURNAROUND_PANELS, all) },
+    clickhouse('aifi-adoption', 'AIFI adoption', 'lead', ADOPTION_PANELS, all),
+    clickhouse('aifi-turnaround', 'AIFI turnaround and SLA', 'ops', TURNAROUND_PANELS, all),
   ];
   for (const vendor of VENDOR_IDS) {
-    const panels = vendorPanels(vendor);
-    const names = productsOfVendor(vendor).map((p) => PRODUCTS[p].name).join(', ');
-    const uid = `aifi-vendor-${vendor}`;
-    result.push({ uid, title: `Clinical performance and drift — ${vendor} (${names})`, audience: `vendor:${vendor}`, panels, json: clickhouseDashboard(uid, `Clinical performance and drift — ${vendor}`, panels, productsOfVendor(vendor)) });
+    const products = productsOfVendor(vendor);
+    const names = products.map((p) => PRODUCTS[p].name).join(', ');
+    result.push(clickhouse(`aifi-vendor-${vendor}`, `Clinical performance and drift — ${vendor} (${names})`, `vendor:${vendor}`, vendorPanels(vendor), products, `Clinical performance and drift — ${vendor}`));
   }
-  result.push({ uid: 'aifi-platform', title: 'AIFI platform health', audience: 'ops', panels: [], json: platformDashboard() });
+  result.push({ uid: 'aifi-platform', title: 'AIFI platform health', audience: 'ops', products: [], panels: [], json: platformDashboard() });
   return result;
 }

@@ -11,18 +11,40 @@ export interface PanelSpec {
   kind: 'table' | 'timeseries';
   sql: string;
   columns: string[];
+  /** Grafana's unit id of every line of a time series: percentunit, m (minutes), ... */
   unit?: string;
-  /** Threshold lines (e.g. the norm) drawn on the panel. */
-  thresholds?: { value: number; color: string }[];
+  /** Grafana's unit id per table column (the others are counts or labels). */
+  columnUnits?: Record<string, string>;
+  /** Colours a table column: `base` below the first step, each step's colour from its value up (e.g. the share within the norm). */
+  thresholds?: { column: string; base: string; steps: { value: number; color: string }[] };
+  /** A column holding a trace id: linked to the trace where tracing is configured. */
+  traceColumn?: string;
   width?: number;
 }
 
+export interface PanelOptions {
+  /** The URL of a trace with `{trace_id}` where the id goes (AIFI_TRACE_URL); no trace links when null. */
+  traceUrl?: string | null;
+}
+
 /** The SDK panel for a spec: a table or a time series over one ClickHouse SQL query. */
-export function panel(spec: PanelSpec): Builder<Panel> {
+export function panel(spec: PanelSpec, options: PanelOptions = {}): Builder<Panel> {
   const query = new ClickHouseQueryBuilder(spec.sql, spec.kind === 'timeseries' ? 'timeseries' : 'table').refId('A');
   const builder = spec.kind === 'timeseries' ? new TimeseriesPanel() : new TablePanel();
   builder.title(spec.title).description(spec.description).withTarget(query).gridPos({ h: 8, w: spec.width ?? 12, x: 0, y: 0 });
   if (spec.unit) builder.unit(spec.unit);
+  for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) builder.overrideByName(column, [{ id: 'unit', value: unit }]);
+  if (spec.thresholds) {
+    const { column, base, steps } = spec.thresholds;
+    builder.overrideByName(column, [
+      { id: 'thresholds', value: { mode: 'absolute', steps: [{ value: null, color: base }, ...steps] } },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ]);
+  }
+  if (spec.traceColumn && options.traceUrl) {
+    const url = options.traceUrl.replace('{trace_id}', '${__value.raw}');
+    builder.overrideByName(spec.traceColumn, [{ id: 'links', value: [{ title: 'Open the trace of this study', url, targetBlank: true }] }]);
+  }
   return builder;
 }
 

@@ -91,7 +91,8 @@ export class Backfill {
     const seed = this.options.seed;
     const random = new Random(`${seed}|study|${plan.id}`);
     const studyKey = digest(`${seed}|study|${plan.id}`);
-    const common = { hospital: hospital.id, source: BACKFILL_SOURCE, study_key: studyKey };
+    // The orchestrator puts the trace id of a study's span on its events; the backfill makes one up.
+    const common = { hospital: hospital.id, source: BACKFILL_SOURCE, study_key: studyKey, trace_id: digest(`${seed}|trace|${plan.id}`).slice(0, 32) };
     const events: AifiEvent[] = [];
     let n = 0;
     const id = (t: number) => uuidv7For(`${seed}|${plan.id}|${n++}`, t);
@@ -132,7 +133,7 @@ export class Backfill {
     hospital: Hospital,
     product: ProductId,
     routedAt: number,
-    common: { hospital: string; source: string; study_key: string },
+    common: { hospital: string; source: string; study_key: string; trace_id: string },
     random: Random,
     id: (t: number) => string,
   ): AifiEvent[] {

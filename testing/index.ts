@@ -6,3 +6,4 @@ export { outageSwitch } from './flaky-store.ts';
 export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
 export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';
 export { migratedStore, emptyStore } from './store.ts';
+export { launchChromium, chromiumInstalled } from './browser.ts';

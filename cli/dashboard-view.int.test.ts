@@ -1,0 +1,125 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAnalytics } from '../analytics/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { dashboards } from '../dashboards/index.ts';
+import { VENDOR_IDS } from '../events/index.ts';
+import { loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
+import { chromiumInstalled, launchChromium, needService, tempDir } from '../testing/index.ts';
+import { startStack, type FullStack } from './index.ts';
+import { backfillInto } from './simulate-command.ts';
+
+const available = await needService('Chromium', chromiumInstalled);
+const SCREENSHOTS = resolve('test-results/dashboard-view');
+const TRACE_URL = 'http://127.0.0.1:16686/trace/{trace_id}';
+
+let stack: FullStack;
+let browser: Browser;
+let dir: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  if (!available) return;
+  dir = tempDir('view');
+  const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent', AIFI_TRACE_URL: TRACE_URL });
+  stack = await startStack(config, { port: 0, dicomPort: null });
+  await backfillInto(stack.collector, shiftScenario(loadScenario('stable'), mondayWeeksAgo(8)), 'view', 8);
+  await runAnalytics(stack.store);
+  browser = await launchChromium();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  dir?.remove();
+});
+
+/** Waits until every panel has finished, then returns each panel's state. */
+async function panelStates(page: Page): Promise<{ title: string; state: string; rows: number; error: string; inked: number }[]> {
+  await page.waitForFunction(() => [...document.querySelectorAll('section.panel')].every((s) => (s as HTMLElement).dataset.state !== 'loading'), null, { timeout: 60_000 });
+  return page.$$eval('section.panel', (sections) =>
+    sections.map((s) => {
+      const el = s as HTMLElement;
+      // Share of the chart's pixels that are drawn (not transparent): a chart without lines has next to none.
+      let inked = 1;
+      const canvas = el.querySelector('canvas');
+      if (canvas) {
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        inked = n / (data.length / 4);
+      }
+      return { title: el.querySelector('h2')!.textContent ?? '', state: el.dataset.state ?? '', rows: Number(el.dataset.rows ?? 0), error: el.querySelector('.error')?.textContent ?? '', inked };
+    }),
+  );
+}
+
+const token = (audience: string) => stack.viewers!.tokenOf(audience as never)!;
+
+describe.skipIf(!available)('the built-in dashboard view in headless Chromium', () => {
+  it('draws every panel of every dashboard with data after a simulation, and saves a screenshot of each', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    // Signing in with ?token= sets the cookie and takes the token out of the address.
+    await page.goto(`${stack.url}/view/?token=${token('all')}`);
+    expect(new URL(page.url()).search).toBe('');
+    const listed = await page.$$eval('ul.dashboards a', (links) => links.map((a) => a.getAttribute('href')));
+    const served = dashboards().filter((d) => d.panels.length > 0);
+    expect(listed).toEqual(served.map((d) => `/view/d/${d.uid}`));
+    for (const d of served) {
+      await page.goto(`${stack.url}/view/d/${d.uid}`);
+      const states = await panelStates(page);
+      expect(states.map((s) => s.title)).toEqual(d.panels.map((p) => p.title));
+      for (const s of states) {
+        expect(s, `${d.uid}: ${s.title}`).toMatchObject({ state: 'drawn', error: '' });
+        expect(s.rows, `${d.uid}: ${s.title}`).toBeGreaterThan(0);
+      }
+      const charts = d.panels.filter((p) => p.kind === 'timeseries').length;
+      expect(await page.locator('section.panel.timeseries .uplot canvas').count(), d.uid).toBe(charts);
+      for (const s of states.filter((_, i) => d.panels[i]!.kind === 'timeseries')) expect(s.inked, `${d.uid}: ${s.title} has lines`).toBeGreaterThan(0.005);
+      await page.screenshot({ path: join(SCREENSHOTS, `${d.uid}.png`), fullPage: true });
+    }
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('links each breach to its trace, and colours the share within the norm', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/view/d/aifi-turnaround?token=${token('ops')}`);
+    await panelStates(page);
+    const links = await page.$$eval('a.trace', (as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(links.length).toBeGreaterThan(0);
+    for (const href of links) expect(href).toMatch(/^http:\/\/127\.0\.0\.1:16686\/trace\/[0-9a-f]{32}$/);
+    const coloured = await page.$$eval('td.threshold-green, td.threshold-red', (cells) => cells.length);
+    expect(coloured).toBeGreaterThan(0);
+    await context.close();
+  }, 60_000);
+
+  it("shows a vendor only its own dashboard, and answers another vendor's with 403", async () => {
+    const [vendor, other] = VENDOR_IDS;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/view/?token=${token(`vendor:${vendor}`)}`);
+    expect(await page.$$eval('ul.dashboards a', (links) => links.map((a) => a.getAttribute('href')))).toEqual([`/view/d/aifi-vendor-${vendor}`]);
+    await page.goto(`${stack.url}/view/d/aifi-vendor-${vendor}`);
+    const states = await panelStates(page);
+    expect(states.every((s) => s.state === 'drawn')).toBe(true);
+    const response = await page.goto(`${stack.url}/view/d/aifi-vendor-${other}`);
+    expect(response!.status()).toBe(403);
+    expect(await page.textContent('main')).toContain(`is for vendor:${other}`);
+    // The data behind the page is refused too, whatever the page would do.
+    const data = await page.evaluate(async (url) => (await fetch(url)).status, `${stack.url}/view/api/d/aifi-vendor-${other}/panels/0`);
+    expect(data).toBe(403);
+    const adoption = await page.goto(`${stack.url}/view/d/aifi-adoption`);
+    expect(adoption!.status()).toBe(403);
+    await context.close();
+  }, 60_000);
+});

@@ -1,0 +1,155 @@
+// The built-in dashboard view: fetches each panel's data from the server and
+// draws it, a time series with uPlot and a table as HTML. Each panel ends with
+// data-state "drawn" (and data-rows), "empty" or "error".
+(function () {
+  'use strict';
+  const root = document.getElementById('panels');
+  if (!root) return;
+  const uid = root.dataset.uid;
+  const search = window.location.search;
+  const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173'];
+  const BAND = { ci_low: 'ci_high' };
+
+  function format(value, unit) {
+    if (value === null || value === undefined) return '';
+    if (typeof value !== 'number') return String(value);
+    if (unit === 'percentunit') return (value * 100).toFixed(1) + ' %';
+    if (unit === 'm') return value.toFixed(1) + ' min';
+    if (unit && unit.indexOf('suffix:') === 0) return value.toFixed(2) + unit.slice(7);
+    return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  }
+
+  function colourFor(thresholds, value) {
+    if (!thresholds || typeof value !== 'number') return null;
+    let colour = thresholds.base;
+    for (const step of thresholds.steps) if (value >= step.value) colour = step.color;
+    return colour;
+  }
+
+  function drawTable(body, data) {
+    const table = document.createElement('table');
+    const head = table.createTHead().insertRow();
+    for (const c of data.columns) {
+      const th = document.createElement('th');
+      th.textContent = c;
+      head.appendChild(th);
+    }
+    const tbody = table.createTBody();
+    for (const row of data.rows) {
+      const tr = tbody.insertRow();
+      row.forEach(function (value, i) {
+        const column = data.columns[i];
+        const td = tr.insertCell();
+        if (typeof value === 'number') td.className = 'number';
+        const text = format(value, data.units[column]);
+        if (data.trace && column === data.trace.column && value) {
+          const a = document.createElement('a');
+          a.href = data.trace.url.replace('{trace_id}', encodeURIComponent(String(value)));
+          a.target = '_blank';
+          a.rel = 'noopener';
+          a.textContent = text;
+          a.className = 'trace';
+          td.appendChild(a);
+        } else {
+          td.textContent = text;
+        }
+        if (data.thresholds && column === data.thresholds.column) {
+          const colour = colourFor(data.thresholds, value);
+          if (colour) td.classList.add('threshold-' + colour);
+        }
+      });
+    }
+    body.appendChild(table);
+    return data.rows.length;
+  }
+
+  function drawTimeseries(body, data) {
+    const labels = [];
+    for (const s of data.series) if (labels.indexOf(s.label) < 0) labels.push(s.label);
+    const series = [{ label: 'time' }];
+    const bands = [];
+    const indexOf = {};
+    data.series.forEach(function (s, i) {
+      indexOf[s.label + '\u0000' + s.field] = i + 1;
+    });
+    // A label with one line (besides its interval) is named by the label alone; otherwise by label and column.
+    const lines = {};
+    data.series.forEach(function (s) {
+      if (s.field !== 'ci_low' && s.field !== 'ci_high') lines[s.label] = (lines[s.label] || 0) + 1;
+    });
+    data.series.forEach(function (s) {
+      const colour = PALETTE[labels.indexOf(s.label) % PALETTE.length];
+      const interval = s.field === 'ci_low' || s.field === 'ci_high';
+      const name = s.label && lines[s.label] === 1 && !interval ? s.label : (s.label ? s.label + ' ' : '') + s.field;
+      series.push({
+        label: name,
+        stroke: colour,
+        width: interval ? 0.5 : 1.5,
+        dash: s.field === 'target' ? [6, 4] : interval ? [2, 3] : undefined,
+        spanGaps: true,
+        points: { show: data.times.length < 30 && !interval, size: 4 },
+        value: function (_u, v) {
+          return format(v, data.unit);
+        },
+      });
+    });
+    data.series.forEach(function (s) {
+      const high = BAND[s.field];
+      if (!high) return;
+      const hi = indexOf[s.label + '\u0000' + high];
+      if (hi) bands.push({ series: [hi, indexOf[s.label + '\u0000' + s.field]], fill: PALETTE[labels.indexOf(s.label) % PALETTE.length] + '22' });
+    });
+    const width = Math.max(320, body.clientWidth || 600);
+    const options = {
+      width: width,
+      height: 300,
+      series: series,
+      bands: bands,
+      scales: { x: { time: true } },
+      axes: [{}, { size: 90, values: function (_u, ticks) { return ticks.map(function (t) { return format(t, data.unit); }); } }],
+      legend: { show: true, live: false },
+      cursor: { drag: { x: true, y: false } },
+    };
+    const plot = new uPlot(options, [data.times].concat(data.series.map(function (s) { return s.values; })), body);
+    // The interval bounds are drawn as a band; the legend lists the lines only.
+    const legendRows = plot.root.querySelectorAll('.u-legend .u-series');
+    const offset = legendRows.length > data.series.length ? 1 : 0;
+    data.series.forEach(function (s, i) {
+      const row = legendRows[i + offset];
+      if (row && (s.field === 'ci_low' || s.field === 'ci_high')) row.style.display = 'none';
+    });
+    window.addEventListener('resize', function () {
+      plot.setSize({ width: Math.max(320, body.clientWidth || 600), height: 300 });
+    });
+    return data.rows;
+  }
+
+  function load(section) {
+    const body = section.querySelector('.body');
+    const url = '/view/api/d/' + encodeURIComponent(uid) + '/panels/' + section.dataset.index + search;
+    return fetch(url, { credentials: 'same-origin' })
+      .then(function (response) {
+        return response.json().then(function (json) {
+          if (!response.ok) throw new Error(json.error || response.statusText);
+          return json;
+        });
+      })
+      .then(function (data) {
+        body.textContent = '';
+        const rows = data.kind === 'table' ? drawTable(body, data) : drawTimeseries(body, data);
+        section.dataset.rows = String(rows);
+        if (!rows) body.innerHTML = '<p class="empty">No data in this range.</p>';
+        section.dataset.state = rows ? 'drawn' : 'empty';
+      })
+      .catch(function (error) {
+        body.textContent = '';
+        const p = document.createElement('p');
+        p.className = 'error';
+        p.textContent = error.message;
+        body.appendChild(p);
+        section.dataset.state = 'error';
+      });
+  }
+
+  root.querySelectorAll('section.panel').forEach(load);
+})();

@@ -137,7 +137,8 @@ describe('the built-in view, on the server', () => {
     expect(series.times.length).toBeGreaterThan(3);
     expect(new Set(series.series.map((s: { field: string }) => s.field))).toEqual(new Set(['rate', 'ci_low', 'ci_high']));
     for (const s of series.series) expect(s.label).toMatch(/^gelre /);
-    const breaches = (await get('/view/api/d/aifi-turnaround/panels/2?from=2026-01-01&to=2026-03-01', tokens.all)).json();
+    const index = dashboards().find((d) => d.uid === 'aifi-turnaround')!.panels.findIndex((p) => p.title === 'Breaches');
+    const breaches = (await get(`/view/api/d/aifi-turnaround/panels/${index}?from=2026-01-01&to=2026-03-01`, tokens.all)).json();
     expect(breaches).toMatchObject({ kind: 'table', trace: { column: 'trace_id', url: 'http://127.0.0.1:16686/trace/{trace_id}' } });
     const at = breaches.columns.indexOf('trace_id');
     expect(breaches.rows.length).toBeGreaterThan(0);
@@ -165,7 +166,7 @@ describe('the built-in view, on the server', () => {
     const { writeFileSync, mkdtempSync } = await import('node:fs');
     const path = `${mkdtempSync('/tmp/aifi-viewers-')}/viewers.json`;
     writeFileSync(path, JSON.stringify({ viewers: [{ name: 'x', audience: 'vendor:nobody', token: 'short' }, { name: 'y', audience: 'ops', token: 'long-enough-token-1234', sha256: 'ab' }] }));
-    expect(() => ViewerTokens.fromFile(path)).toThrow(/viewers\.0\.audience: must be all, lead, ops or vendor:<vendor>[\s\S]*viewers\.0\.token: must be at least 16[\s\S]*viewers\.1\.sha256/);
+    expect(() => ViewerTokens.fromFile(path)).toThrow(/viewers\.0\.audience: unknown audience "vendor:nobody": use all, lead, ops or vendor:<vendor>[\s\S]*viewers\.0\.token: must be at least 16[\s\S]*viewers\.1\.sha256/);
     const made = ViewerTokens.ensureFile(path.replace('viewers.json', 'made/viewers.json'));
     const token = made.tokenOf('vendor:avicenna')!;
     expect(made.resolve(token)).toEqual({ name: 'vendor:avicenna', audience: 'vendor:avicenna' });

@@ -1,7 +1,7 @@
 import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET } from '../analytics/index.ts';
+import { DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
 import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
 import { panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
@@ -17,15 +17,19 @@ function variables(builder: DashboardBuilder, products: string[]): DashboardBuil
     .withVariable(new CustomVariableBuilder('product').label('Product').values(products.join(',')).multi(true).includeAll(true));
 }
 
+const rangeCi = wilsonSql('viewed', 'eligible');
+
 export const ADOPTION_PANELS: PanelSpec[] = [
   rateWithCi('Adoption per week', 'Viewed / eligible per hospital and product, with the 95 % Wilson interval', 'adoption_weekly', filter, "concat(hospital, ' ', product)"),
   {
     title: 'Funnel',
-    description: 'Eligible → inferred → delivered to the PACS → viewed → verdict, over the time range',
+    description: 'Eligible → inferred → delivered to the PACS → viewed → verdict over the time range, and adoption (viewed / eligible) with its 95 % Wilson interval',
     kind: 'table',
-    sql: `SELECT hospital, product, sum(eligible) AS eligible, sum(inferred) AS inferred, sum(delivered) AS delivered, sum(viewed) AS viewed, sum(verdicts) AS verdicts
+    columnUnits: { adoption: 'percentunit', ci_low: 'percentunit', ci_high: 'percentunit' },
+    sql: `SELECT hospital, product, sum(eligible) AS eligible, sum(inferred) AS inferred, sum(delivered) AS delivered, sum(viewed) AS viewed, sum(verdicts) AS verdicts,
+                 viewed / eligible AS adoption, ${rangeCi.low} AS ci_low, ${rangeCi.high} AS ci_high
           FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
-    columns: ['hospital', 'product', 'eligible', 'inferred', 'delivered', 'viewed', 'verdicts'],
+    columns: ['hospital', 'product', 'eligible', 'inferred', 'delivered', 'viewed', 'verdicts', 'adoption', 'ci_low', 'ci_high'],
   },
   {
     title: 'Readers who looked at AI in at least 70 % of their cases',
@@ -38,12 +42,12 @@ export const ADOPTION_PANELS: PanelSpec[] = [
   },
   {
     title: 'PACS integration',
-    description: 'Share of inferred results delivered into the hospital PACS',
+    description: 'Share of inferred results delivered into the hospital PACS, hospital × product; empty where the product does not run',
     kind: 'table',
-    columnUnits: { pacs_coverage: 'percentunit' },
-    sql: `SELECT hospital, product, if(sum(inferred) = 0, 0, sum(delivered) / sum(inferred)) AS pacs_coverage
-          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
-    columns: ['hospital', 'product', 'pacs_coverage'],
+    columnUnits: Object.fromEntries(PRODUCT_IDS.map((p) => [p, 'percentunit'])),
+    sql: `SELECT hospital, ${PRODUCT_IDS.map((p) => `if(sumIf(inferred, product = '${p}') = 0, NULL, sumIf(delivered, product = '${p}') / sumIf(inferred, product = '${p}')) AS \`${p}\``).join(', ')}
+          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital ORDER BY hospital`,
+    columns: ['hospital', ...PRODUCT_IDS],
   },
   {
     title: 'Volumes',
@@ -57,8 +61,24 @@ export const ADOPTION_PANELS: PanelSpec[] = [
 
 const normKeys = PRODUCT_IDS.flatMap((p) => [`'${p}|acute'`, `'${p}|routine'`]).join(', ');
 const normValues = PRODUCT_IDS.flatMap((p) => [DEFAULT_NORMS_MIN[p].acute, DEFAULT_NORMS_MIN[p].routine]).join(', ');
+/** Over study_product_lifecycle: a study's time to result in minutes, and the norm of its product and urgency. */
+const resultMin = "dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000";
+const normMin = `transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60)`;
 
 export const TURNAROUND_PANELS: PanelSpec[] = [
+  {
+    title: 'Time to result per week against the norm',
+    description: 'Acquisition to result in the PACS, 90th percentile per week, product, urgency and send mode; the dashed line of the same colour is its norm',
+    kind: 'timeseries',
+    unit: 'm',
+    dashedColumns: ['norm_min'],
+    sql: `SELECT toDateTime(toMonday(assumeNotNull(received_at))) AS time, concat(product, ' ', urgency, ' ', send_mode) AS series,
+                 quantile(0.9)(${resultMin}) AS p90_min, any(${normMin}) AS norm_min
+          FROM study_product_lifecycle
+          WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter}
+          GROUP BY time, series ORDER BY time, series`,
+    columns: ['time', 'series', 'p90_min', 'norm_min'],
+  },
   {
     title: 'Time to result against the norm',
     description: 'Acquisition to result in the PACS, minutes: p50, p90, p95 and the norm, per product, urgency and send mode',
@@ -85,8 +105,7 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     traceColumn: 'trace_id',
     sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, study_trace AS trace_id FROM
           (SELECT received_at, hospital, product, urgency, send_mode,
-                  dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000 AS minutes,
-                  transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60) AS norm_min, study_key
+                  ${resultMin} AS minutes, ${normMin} AS norm_min, study_key
            FROM study_product_lifecycle
            WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter} AND minutes > norm_min
            ORDER BY received_at DESC LIMIT 200) AS breach
@@ -101,6 +120,7 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     description: 'Uptime per gateway and day from heartbeats, against the target',
     kind: 'timeseries',
     unit: 'percentunit',
+    dashedColumns: ['target'],
     sql: `SELECT toDateTime(day) AS time, hospital AS series, uptime, target FROM availability_daily FINAL
           WHERE $__timeFilter(day) AND hospital IN (\${hospital:singlequote}) ORDER BY time, series`,
     columns: ['time', 'series', 'uptime', 'target'],

@@ -29,6 +29,8 @@ export interface TablePanelData {
 export interface TimeseriesPanelData {
   kind: 'timeseries';
   unit: string | null;
+  /** Value columns drawn dashed (norms, targets). */
+  dashed: string[];
   /** Epoch seconds, ascending. */
   times: number[];
   /** One line per series label and value column; `field` is the column (rate, ci_low, ci_high, target, ...). */
@@ -84,5 +86,5 @@ export async function panelData(source: QuerySource, spec: PanelSpec, query: Pan
       line.values[t] = row[i] as number | null;
     }
   }
-  return { kind: 'timeseries', unit: spec.unit ?? null, times, series: [...series.values()], rows: rows.length };
+  return { kind: 'timeseries', unit: spec.unit ?? null, dashed: spec.dashedColumns ?? [], times, series: [...series.values()], rows: rows.length };
 }

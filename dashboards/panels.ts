@@ -17,6 +17,8 @@ export interface PanelSpec {
   columnUnits?: Record<string, string>;
   /** Colours a table column: `base` below the first step, each step's colour from its value up (e.g. the share within the norm). */
   thresholds?: { column: string; base: string; steps: { value: number; color: string }[] };
+  /** Time-series columns drawn as dashed lines: norms and targets. */
+  dashedColumns?: string[];
   /** A column holding a trace id: linked to the trace where tracing is configured. */
   traceColumn?: string;
   width?: number;
@@ -34,6 +36,8 @@ export function panel(spec: PanelSpec, options: PanelOptions = {}): Builder<Pane
   builder.title(spec.title).description(spec.description).withTarget(query).gridPos({ h: 8, w: spec.width ?? 12, x: 0, y: 0 });
   if (spec.unit) builder.unit(spec.unit);
   for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) builder.overrideByName(column, [{ id: 'unit', value: unit }]);
+  // The plugin names a long-format field after its column and series label.
+  for (const column of spec.dashedColumns ?? []) builder.overrideByRegexp(`.*${column}.*`, [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }]);
   if (spec.thresholds) {
     const { column, base, steps } = spec.thresholds;
     builder.overrideByName(column, [

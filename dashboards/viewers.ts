@@ -3,17 +3,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile } from '../config/index.ts';
+import { parseAudience, type Audience } from '../analytics/index.ts';
 import { VENDOR_IDS } from '../events/index.ts';
 
-/** Who a viewer is: everyone's dashboards, the project leads', ops', or one vendor's. */
-export type Audience = 'all' | 'lead' | 'ops' | `vendor:${string}`;
-
-const audience = z
-  .string()
-  .refine((a) => ['all', 'lead', 'ops', ...VENDOR_IDS.map((v) => `vendor:${v}`)].includes(a), {
-    error: `must be all, lead, ops or vendor:<vendor> with a vendor of ${VENDOR_IDS.join(', ')}`,
-  })
-  .transform((a) => a as Audience);
+const audience = z.string().transform((text, ctx) => {
+  try {
+    return parseAudience(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 const viewersFile = z.strictObject({
   viewers: z

@@ -85,7 +85,7 @@
         label: name,
         stroke: colour,
         width: interval ? 0.5 : 1.5,
-        dash: s.field === 'target' ? [6, 4] : interval ? [2, 3] : undefined,
+        dash: data.dashed.indexOf(s.field) >= 0 ? [6, 4] : interval ? [2, 3] : undefined,
         spanGaps: true,
         points: { show: data.times.length < 30 && !interval, size: 4 },
         value: function (_u, v) {

@@ -49,4 +49,20 @@ describe('the aifi command', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('AIFI_PORT');
   });
+
+  it('refuses to start on a bad viewer tokens file, naming each problem without a stack trace', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = `${dir.path}/viewers.json`;
+    writeFileSync(file, JSON.stringify({ viewers: [{ name: 'x', audience: 'vendor:nobody', token: 'short' }] }));
+    const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'up', '--no-simulate', '--port', '0', '--dicom-port', '0'], {
+      encoding: 'utf8',
+      env: { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_VIEWER_TOKENS_FILE: file, AIFI_LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`invalid viewer tokens file ${file}`);
+    expect(result.stderr).toMatch(/viewers\.0\.audience: unknown audience "vendor:nobody"/);
+    expect(result.stderr).toMatch(/viewers\.0\.token: must be at least 16 characters/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -1,3 +1,4 @@
+import { ConfigError } from './json-file.ts';
 import { z } from 'zod';
 
 const bool = z
@@ -107,12 +108,6 @@ function contradictions(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Parses the environment once, at start-up; a contradiction or a bad value fails with every problem named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -176,4 +171,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };
 }
-export { readJsonFile } from './json-file.ts';
+export { readJsonFile, ConfigError } from './json-file.ts';

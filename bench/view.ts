@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { runAnalytics } from '../analytics/index.ts';
 import { Collector } from '../collector/index.ts';
-import { dashboards, expandMacros, HOSPITALS, viewRoutes, ViewerTokens } from '../dashboards/index.ts';
+import { dashboards, expandMacros, viewRoutes, ViewerTokens } from '../dashboards/index.ts';
+import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
 import { EmbeddedStore, migrate } from '../store/index.ts';
 import { tempDir } from '../testing/index.ts';
@@ -38,15 +39,16 @@ await collector.shutdown();
 say('running the analytics');
 await runAnalytics(store);
 
+const HOSPITALS = PILOT_HOSPITALS.hospitals.map((h) => h.id);
 const token = 'bench-token-0123456789';
 const app = Fastify();
-await app.register(viewRoutes, { source: store, viewers: new ViewerTokens([{ name: 'bench', audience: 'all', token }]), traceUrl: 'http://127.0.0.1:16686/trace/{trace_id}' });
+await app.register(viewRoutes, { source: store, viewers: new ViewerTokens([{ name: 'bench', audience: 'all', token }]), hospitals: HOSPITALS, traceUrl: 'http://127.0.0.1:16686/trace/{trace_id}' });
 const to = new Date();
 const from = new Date(to.getTime() - weeks * 7 * 86_400_000);
 const range = `from=${from.toISOString().slice(0, 10)}&to=${to.toISOString().slice(0, 10)}`;
 
 const result: Record<string, { panels: number; view_ms: number; raw_ms: number; ratio: number }> = {};
-for (const d of dashboards().filter((x) => x.panels.length > 0)) {
+for (const d of dashboards({ hospitals: HOSPITALS }).filter((x) => x.panels.length > 0)) {
   let viewTotal = 0;
   let rawTotal = 0;
   for (const [i, spec] of d.panels.entries()) {

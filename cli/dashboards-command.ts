@@ -1,21 +1,25 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Config } from '../config/index.ts';
 import { writeDashboards } from '../dashboards/index.ts';
+import { loadHospitals } from '../orchestrator/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
 
 export const dashboardsHelp = `aifi dashboards generate [--out DIR] [--clickhouse-host H] [--prometheus-url URL] [--trace-url URL]
-                              write the Grafana dashboards and provisioning files (default ./deploy/grafana);
+                              write the Grafana dashboards and provisioning files (default ./deploy/grafana)
+                              for the hospitals of AIFI_HOSPITALS_FILE (default the pilot);
                               --trace-url (default AIFI_TRACE_URL) links each breach to its trace, e.g.
                               http://jaeger:16686/trace/{trace_id}`;
 
-export function dashboardsCommand(args: string[], io: Io, traceUrl: string | null): number {
+export function dashboardsCommand(args: string[], io: Io, config: Config): number {
   const [what, ...rest] = args;
   if (what !== 'generate') throw new UsageError("dashboards needs 'generate'");
   const { values } = parseArgs({ args: rest, options: { out: { type: 'string', default: 'deploy/grafana' }, 'clickhouse-host': { type: 'string' }, 'prometheus-url': { type: 'string' }, 'trace-url': { type: 'string' } } });
-  const trace = values['trace-url'] ?? traceUrl;
+  const trace = values['trace-url'] ?? config.traceUrl;
   if (trace && !/^https?:\/\/\S*\{trace_id\}/.test(trace)) throw new UsageError('--trace-url must be an http(s) URL with {trace_id} where the trace id goes');
-  const written = writeDashboards(values.out, { clickhouseUrl: values['clickhouse-host'], prometheusUrl: values['prometheus-url'], traceUrl: trace });
+  const hospitals = loadHospitals(config.orchestrator.hospitalsFile).hospitals.map((h) => h.id);
+  const written = writeDashboards(values.out, { hospitals, clickhouseUrl: values['clickhouse-host'], prometheusUrl: values['prometheus-url'], traceUrl: trace });
   io.out(`wrote ${written.length} files to ${resolve(values.out)}:\n${written.map((w) => `  ${w}`).join('\n')}`);
   return 0;
 }

@@ -55,7 +55,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'up':
         return await serveCommand('all', loadConfig(), args, io);
       case 'dashboards':
-        return dashboardsCommand(args, io, loadConfig().traceUrl);
+        return dashboardsCommand(args, io, loadConfig());
       case 'alerts':
         return alertsCommand(args, io);
       case 'analytics':

@@ -102,7 +102,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       });
       await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile) });
       viewers = config.viewer.generated ? ViewerTokens.ensureFile(config.viewer.tokensFile) : ViewerTokens.fromFile(config.viewer.tokensFile);
-      await app.register(viewRoutes, { source: s, viewers, traceUrl: config.traceUrl });
+      const hospitalIds = (options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile)).hospitals.map((h) => h.id);
+      await app.register(viewRoutes, { source: s, viewers, hospitals: hospitalIds, traceUrl: config.traceUrl });
       app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
         const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log });

@@ -7,7 +7,11 @@ import type { EmbeddedStore } from '../store/index.ts';
 import { migratedStore } from '../testing/index.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { dashboards, expandMacros, HOSPITALS, viewRoutes, ViewerTokens } from './index.ts';
+import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
+import { dashboards as allDashboards, expandMacros, viewRoutes, ViewerTokens, type DashboardOptions } from './index.ts';
+
+const HOSPITALS = PILOT_HOSPITALS.hospitals.map((h) => h.id);
+const dashboards = (options: Partial<DashboardOptions> = {}) => allDashboards({ hospitals: HOSPITALS, ...options });
 
 let store: EmbeddedStore;
 let close: () => Promise<void>;
@@ -68,6 +72,11 @@ describe('the generated dashboards', () => {
     }
   });
 
+  it('offer the hospitals of the deployment in the hospital variable', () => {
+    const json = dashboards({ hospitals: ['amphia', 'mst'] }).find((d) => d.uid === 'aifi-adoption')!.json as { templating: { list: { name: string; query: string }[] } };
+    expect(json.templating.list.find((v) => v.name === 'hospital')!.query).toBe('amphia,mst');
+  });
+
   it('are deterministic', () => {
     expect(JSON.stringify(dashboards())).toBe(JSON.stringify(dashboards()));
   });
@@ -93,7 +102,7 @@ describe('the built-in view, on the server', () => {
       { name: 'Radiobotics', audience: 'vendor:radiobotics', sha256: createHash('sha256').update(tokens.radiobotics).digest('hex') },
     ]);
     app = Fastify();
-    await app.register(viewRoutes, { source: store, viewers, traceUrl: 'http://127.0.0.1:16686/trace/{trace_id}', now: () => new Date('2026-02-20T00:00:00Z') });
+    await app.register(viewRoutes, { source: store, viewers, hospitals: HOSPITALS, traceUrl: 'http://127.0.0.1:16686/trace/{trace_id}', now: () => new Date('2026-02-20T00:00:00Z') });
   });
   afterAll(() => app.close());
   const get = (url: string, token?: string) => app.inject({ url, headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -6,14 +6,12 @@ import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, t
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
 import { panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
 
-export const HOSPITALS = ['catharina', 'gelre', 'radboudumc', 'zgt', 'rivierenland'];
-
 const filter = "hospital IN (${hospital:singlequote}) AND product IN (${product:singlequote})";
 const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 
-function variables(builder: DashboardBuilder, products: string[]): DashboardBuilder {
+function variables(builder: DashboardBuilder, hospitals: string[], products: string[]): DashboardBuilder {
   return builder
-    .withVariable(new CustomVariableBuilder('hospital').label('Hospital').values(HOSPITALS.join(',')).multi(true).includeAll(true))
+    .withVariable(new CustomVariableBuilder('hospital').label('Hospital').values(hospitals.join(',')).multi(true).includeAll(true))
     .withVariable(new CustomVariableBuilder('product').label('Product').values(products.join(',')).multi(true).includeAll(true));
 }
 
@@ -181,15 +179,16 @@ export interface DashboardDefinition {
   uid: string;
   title: string;
   audience: 'lead' | 'ops' | `vendor:${string}`;
-  /** The products its product variable offers. */
+  /** The hospitals and products its variables offer. */
+  hospitals: string[];
   products: ProductId[];
   /** The ClickHouse panels (none for the Prometheus dashboard). */
   panels: PanelSpec[];
   json: unknown;
 }
 
-function clickhouseDashboard(uid: string, title: string, panels: PanelSpec[], products: string[], options: PanelOptions): unknown {
-  let builder = variables(new DashboardBuilder(title).uid(uid).tags(['aifi', 'generated']).time({ from: 'now-90d', to: 'now' }).refresh('5m').timezone('utc'), products);
+function clickhouseDashboard(uid: string, title: string, panels: PanelSpec[], products: string[], options: DashboardOptions): unknown {
+  let builder = variables(new DashboardBuilder(title).uid(uid).tags(['aifi', 'generated']).time({ from: 'now-90d', to: 'now' }).refresh('5m').timezone('utc'), options.hospitals, products);
   for (const spec of panels) builder = builder.withPanel(panel(spec, options));
   return builder.build();
 }
@@ -212,13 +211,19 @@ function platformDashboard(): unknown {
     .build();
 }
 
+export interface DashboardOptions extends PanelOptions {
+  /** The hospitals of the deployment (the hospitals file), which the hospital variable offers. */
+  hospitals: string[];
+}
+
 /** Every dashboard: adoption (project leads), turnaround (ops), one per vendor, platform health (ops). */
-export function dashboards(options: PanelOptions = {}): DashboardDefinition[] {
+export function dashboards(options: DashboardOptions): DashboardDefinition[] {
   const all = [...PRODUCT_IDS];
   const clickhouse = (uid: string, title: string, audience: DashboardDefinition['audience'], panels: PanelSpec[], products: ProductId[], grafanaTitle = title): DashboardDefinition => ({
     uid,
     title,
     audience,
+    hospitals: options.hospitals,
     products,
     panels,
     json: clickhouseDashboard(uid, grafanaTitle, panels, products, options),
@@ -232,6 +237,6 @@ export function dashboards(options: PanelOptions = {}): DashboardDefinition[] {
     const names = products.map((p) => PRODUCTS[p].name).join(', ');
     result.push(clickhouse(`aifi-vendor-${vendor}`, `Clinical performance and drift — ${vendor} (${names})`, `vendor:${vendor}`, vendorPanels(vendor), products, `Clinical performance and drift — ${vendor}`));
   }
-  result.push({ uid: 'aifi-platform', title: 'AIFI platform health', audience: 'ops', products: [], panels: [], json: platformDashboard() });
+  result.push({ uid: 'aifi-platform', title: 'AIFI platform health', audience: 'ops', hospitals: options.hospitals, products: [], panels: [], json: platformDashboard() });
   return result;
 }

@@ -1,4 +1,4 @@
-export { dashboards, HOSPITALS, type DashboardDefinition } from './definitions.ts';
+export { dashboards, type DashboardDefinition, type DashboardOptions } from './definitions.ts';
 export { writeDashboards } from './provisioning.ts';
 export { expandMacros } from './macros.ts';
 export { ClickHouseQueryBuilder, CLICKHOUSE_DATASOURCE, PROMETHEUS_DATASOURCE, type ClickHouseQuery } from './clickhouse-query.ts';

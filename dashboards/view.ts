@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { dashboards, HOSPITALS, type DashboardDefinition } from './definitions.ts';
+import { dashboards, type DashboardDefinition } from './definitions.ts';
 import { panelData, type QuerySource } from './panel-data.ts';
 import { mayView, type Viewer, type ViewerTokens } from './viewers.ts';
 
 export interface ViewOptions {
   source: QuerySource;
   viewers: ViewerTokens;
+  /** The hospitals of the deployment, which the hospital variable offers. */
+  hospitals: string[];
   /** The URL of a trace with {trace_id}; breaches link to their trace when set. */
   traceUrl?: string | null;
   now?: () => Date;
@@ -112,7 +114,7 @@ function dashboardPage(d: DashboardDefinition, viewer: Viewer, query: Record<str
     d.title,
     `<form method="get" class="variables">
 <label>Time range <select name="from">${ranges}</select></label>
-<fieldset><legend>Hospital</legend>${checkboxes('hospital', HOSPITALS)}</fieldset>
+<fieldset><legend>Hospital</legend>${checkboxes('hospital', d.hospitals)}</fieldset>
 <fieldset><legend>Product</legend>${checkboxes('product', d.products)}</fieldset>
 <button>Apply</button></form>
 <div class="panels" id="panels" data-uid="${escape(d.uid)}">${panels}</div>
@@ -129,7 +131,7 @@ function dashboardPage(d: DashboardDefinition, viewer: Viewer, query: Record<str
  * and a vendor's token gets 403 for another vendor's dashboard or its data.
  */
 export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Promise<void> {
-  const all = dashboards({ traceUrl: options.traceUrl ?? null }).filter((d) => d.panels.length > 0);
+  const all = dashboards({ hospitals: options.hospitals, traceUrl: options.traceUrl ?? null }).filter((d) => d.panels.length > 0);
   const byUid = new Map(all.map((d) => [d.uid, d]));
   const now = options.now ?? (() => new Date());
 
@@ -217,7 +219,7 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
     const from = parseTime(q.from ?? 'now-90d', at, 'from');
     const to = parseTime(q.to ?? 'now', at, 'to');
     if (from >= to) throw new ViewError(400, `from (${from.toISOString()}) must be before to (${to.toISOString()})`);
-    const query = { from, to, hospitals: values(q.hospital, HOSPITALS, 'hospital'), products: values(q.product, d.products, 'product') };
+    const query = { from, to, hospitals: values(q.hospital, d.hospitals, 'hospital'), products: values(q.product, d.products, 'product') };
     reply.header('cache-control', 'no-store');
     return { title: spec.title, ...(await panelData(options.source, spec, query, options.traceUrl ?? null)) };
   });

@@ -48,6 +48,23 @@ describe('analytics on a simulated pilot with known truth', () => {
     expect(vendor.performance.map((r) => r.metric)).toContain('limits_of_agreement');
   });
 
+  it('follow a slowing product week by week in the time to result, and no other', async () => {
+    await load('slow', '8', 12);
+    await runAnalytics(store, { jobs: ['turnaround'] });
+    const weekly = await store.query<{ product: string; before: number; after: number; n: number; total: number }>(
+      `SELECT product, avgIf(p90_min, week < '2026-02-02') AS before, avgIf(p90_min, week >= '2026-03-16') AS after, sum(n) AS n,
+              (SELECT sum(n) FROM turnaround FINAL WHERE urgency = 'routine' AND send_mode = 'automatic' AND product = w.product) AS total
+       FROM turnaround_weekly AS w FINAL WHERE urgency = 'routine' AND send_mode = 'automatic' GROUP BY product ORDER BY product`,
+    );
+    const by = Object.fromEntries(weekly.map((w) => [w.product, w]));
+    // Every study of the window is in exactly one week.
+    for (const w of weekly) expect(w.n, w.product).toBe(w.total);
+    // CINA-iPE's inference takes three times as long from mid-March: its weekly p90 rises; the others stay.
+    expect(by['cina-ipe']!.after / by['cina-ipe']!.before).toBeGreaterThan(1.5);
+    expect(by['rbfracture']!.after / by['rbfracture']!.before).toBeLessThan(1.2);
+    expect(by['bonexpert']!.after / by['bonexpert']!.before).toBeLessThan(1.2);
+  });
+
   it('cover the true sensitivity with their 95 % intervals in about 95 % of seeds', async () => {
     let covered = 0;
     const seeds = 40;

@@ -46,6 +46,14 @@ ON v.hospital = w.hospital AND v.product = w.product AND v.study_key = w.study_k
 GROUP BY v.hospital, v.product, v.user_key
 SETTINGS join_use_nulls = 0`;
 
+/** Over study_product_lifecycle: a study's time to result in minutes, from acquisition to the result in the PACS, or to inference where nothing is delivered. */
+export const TIME_TO_RESULT_MIN = "dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000";
+
+/** The time to result and the norm of the study's product and urgency. */
+const timeToResult = `WITH
+    ${TIME_TO_RESULT_MIN} AS total_min,
+    transform(concat(product, '|', urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0) AS norm`;
+
 /**
  * Turnaround per hospital x product x urgency x send mode: the stages and the
  * time to result (acquisition to result in the PACS, or to inference where the
@@ -53,9 +61,7 @@ SETTINGS join_use_nulls = 0`;
  */
 export const TURNAROUND = `
 INSERT INTO turnaround
-WITH
-    dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000 AS total_min,
-    transform(concat(product, '|', urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0) AS norm
+${timeToResult}
 SELECT hospital, product, urgency, send_mode,
        toUInt32(count()) AS n,
        quantileExact(0.5)(total_min) AS p50_min,
@@ -75,6 +81,22 @@ FROM study_product_lifecycle
 WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
   AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
 GROUP BY hospital, product, urgency, send_mode`;
+
+/** The time to result per hospital x product x urgency x send mode and week, against the norm. */
+export const TURNAROUND_WEEKLY = `
+INSERT INTO turnaround_weekly
+${timeToResult}
+SELECT hospital, product, urgency, send_mode, toMonday(assumeNotNull(received_at)) AS week,
+       toUInt32(count()) AS n,
+       quantileExact(0.5)(total_min) AS p50_min,
+       quantileExact(0.9)(total_min) AS p90_min,
+       any(norm) AS norm_min,
+       countIf(total_min <= norm) / n AS within_norm,
+       now64(3) AS computed_at
+FROM study_product_lifecycle
+WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
+  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
+GROUP BY hospital, product, urgency, send_mode, week`;
 
 /** Availability per gateway and day from heartbeats: a missing heartbeat counts as down time. */
 export const AVAILABILITY_DAILY = `

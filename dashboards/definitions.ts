@@ -1,7 +1,7 @@
 import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
+import { DEFAULT_NORMS_MIN, queries, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
 import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
 import { panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
@@ -59,21 +59,19 @@ export const ADOPTION_PANELS: PanelSpec[] = [
 
 const normKeys = PRODUCT_IDS.flatMap((p) => [`'${p}|acute'`, `'${p}|routine'`]).join(', ');
 const normValues = PRODUCT_IDS.flatMap((p) => [DEFAULT_NORMS_MIN[p].acute, DEFAULT_NORMS_MIN[p].routine]).join(', ');
-/** Over study_product_lifecycle: a study's time to result in minutes, and the norm of its product and urgency. */
-const resultMin = "dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000";
+/** Over study_product_lifecycle: the norm of a study's product and urgency. */
 const normMin = `transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60)`;
 
 export const TURNAROUND_PANELS: PanelSpec[] = [
   {
     title: 'Time to result per week against the norm',
-    description: 'Acquisition to result in the PACS, 90th percentile per week, product, urgency and send mode; the dashed line of the same colour is its norm',
+    description: 'Acquisition to result in the PACS, 90th percentile per week, product, urgency and send mode — the highest among the chosen hospitals; the dashed line of the same colour is its norm',
     kind: 'timeseries',
     unit: 'm',
     dashedColumns: ['norm_min'],
-    sql: `SELECT toDateTime(toMonday(assumeNotNull(received_at))) AS time, concat(product, ' ', urgency, ' ', send_mode) AS series,
-                 quantile(0.9)(${resultMin}) AS p90_min, any(${normMin}) AS norm_min
-          FROM study_product_lifecycle
-          WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter}
+    sql: `SELECT toDateTime(week) AS time, concat(product, ' ', urgency, ' ', send_mode) AS series,
+                 max(p90_min) AS p90_min, any(norm_min) AS norm_min
+          FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter}
           GROUP BY time, series ORDER BY time, series`,
     columns: ['time', 'series', 'p90_min', 'norm_min'],
   },
@@ -103,7 +101,7 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     traceColumn: 'trace_id',
     sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, study_trace AS trace_id FROM
           (SELECT received_at, hospital, product, urgency, send_mode,
-                  ${resultMin} AS minutes, ${normMin} AS norm_min, study_key
+                  ${queries.TIME_TO_RESULT_MIN} AS minutes, ${normMin} AS norm_min, study_key
            FROM study_product_lifecycle
            WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter} AND minutes > norm_min
            ORDER BY received_at DESC LIMIT 200) AS breach

@@ -48,7 +48,7 @@ describe('analytics on a simulated pilot with known truth', () => {
     expect(vendor.performance.map((r) => r.metric)).toContain('limits_of_agreement');
   });
 
-  it('follow a slowing product week by week in the time to result, and no other', async () => {
+  it('follow a slowing product week by week in the time to result, and no other, and list each late study', async () => {
     await load('slow', '8', 12);
     await runAnalytics(store, { jobs: ['turnaround'] });
     const weekly = await store.query<{ product: string; before: number; after: number; n: number; total: number }>(
@@ -63,6 +63,17 @@ describe('analytics on a simulated pilot with known truth', () => {
     expect(by['cina-ipe']!.after / by['cina-ipe']!.before).toBeGreaterThan(1.5);
     expect(by['rbfracture']!.after / by['rbfracture']!.before).toBeLessThan(1.2);
     expect(by['bonexpert']!.after / by['bonexpert']!.before).toBeLessThan(1.2);
+    // The study-level rows agree with the summary: as many late studies as the share within the norm leaves, each with its trace id.
+    const groups = await store.query<{ key: string; n: number; late: number; summary_n: number; summary_late: number; traced: number }>(
+      `SELECT concat(s.hospital, ' ', s.product, ' ', s.urgency, ' ', s.send_mode) AS key, count() AS n, countIf(s.late) AS late, countIf(length(s.trace_id) = 32) AS traced,
+              any(t.n) AS summary_n, round(any(t.n) * (1 - any(t.within_norm))) AS summary_late
+       FROM turnaround_studies AS s FINAL
+       JOIN (SELECT * FROM turnaround FINAL) AS t ON s.hospital = t.hospital AND s.product = t.product AND s.urgency = t.urgency AND s.send_mode = t.send_mode
+       GROUP BY key ORDER BY key`,
+    );
+    expect(groups.length).toBeGreaterThan(20);
+    for (const g of groups) expect({ key: g.key, n: g.n, late: g.late, traced: g.traced }).toEqual({ key: g.key, n: g.summary_n, late: g.summary_late, traced: g.n });
+    expect(groups.reduce((sum, g) => sum + g.late, 0)).toBeGreaterThan(100);
   });
 
   it('cover the true sensitivity with their 95 % intervals in about 95 % of seeds', async () => {

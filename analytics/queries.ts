@@ -47,7 +47,7 @@ GROUP BY v.hospital, v.product, v.user_key
 SETTINGS join_use_nulls = 0`;
 
 /** Over study_product_lifecycle: a study's time to result in minutes, from acquisition to the result in the PACS, or to inference where nothing is delivered. */
-export const TIME_TO_RESULT_MIN = "dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000";
+const TIME_TO_RESULT_MIN = "dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000";
 
 /** The time to result and the norm of the study's product and urgency. */
 const timeToResult = `WITH
@@ -97,6 +97,23 @@ FROM study_product_lifecycle
 WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
   AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
 GROUP BY hospital, product, urgency, send_mode, week`;
+
+/** Each routed study's time to result against its norm, with the trace id of the study (for the breaches). */
+export const TURNAROUND_STUDIES = `
+INSERT INTO turnaround_studies
+${timeToResult}
+SELECT hospital, product, study_key, assumeNotNull(received_at) AS received_at, urgency, send_mode,
+       total_min AS minutes, norm AS norm_min, total_min > norm AS late, trace.study_trace AS trace_id, now64(3) AS computed_at
+FROM study_product_lifecycle AS l
+LEFT JOIN
+(
+    SELECT hospital, study_key, anyIf(trace_id, trace_id != '') AS study_trace FROM events
+    WHERE type = 'study.received' AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
+    GROUP BY hospital, study_key
+) AS trace ON l.hospital = trace.hospital AND l.study_key = trace.study_key
+WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
+  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
+SETTINGS join_use_nulls = 0`;
 
 /** Availability per gateway and day from heartbeats: a missing heartbeat counts as down time. */
 export const AVAILABILITY_DAILY = `

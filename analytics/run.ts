@@ -1,7 +1,7 @@
 import type { Store } from '../store/index.ts';
 import { computeDrift } from './drift.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
-import { ADOPTION_WEEKLY, AVAILABILITY_DAILY, PERFORMANCE_BINARY, PERFORMANCE_CONTINUOUS, TURNAROUND, TURNAROUND_WEEKLY, USER_USAGE } from './queries.ts';
+import { ADOPTION_WEEKLY, AVAILABILITY_DAILY, PERFORMANCE_BINARY, PERFORMANCE_CONTINUOUS, TURNAROUND, TURNAROUND_STUDIES, TURNAROUND_WEEKLY, USER_USAGE } from './queries.ts';
 
 export interface AnalyticsRun {
   from: string;
@@ -48,6 +48,7 @@ export async function runAnalytics(
     const withNorms = { ...window, norm_keys: norms.map((n) => n[0]), norm_values: norms.map((n) => n[1]) };
     await store.exec(TURNAROUND, withNorms);
     await store.exec(TURNAROUND_WEEKLY, withNorms);
+    await store.exec(TURNAROUND_STUDIES, withNorms);
   }
   if (jobs.has('availability')) {
     await store.exec(AVAILABILITY_DAILY, { ...window, expected_per_day: 86_400_000 / settings.heartbeatIntervalMs, target: settings.availabilityTarget });
@@ -61,6 +62,6 @@ export async function runAnalytics(
     const computedAt = chTime(Date.now());
     await store.insert('drift', drift.map((d) => ({ ...d, since: d.since === null ? null : chTime(Date.parse(d.since)), computed_at: computedAt })));
   }
-  for (const table of ['adoption_weekly', 'user_usage', 'turnaround', 'turnaround_weekly', 'availability_daily', 'performance', 'drift']) rows[table] = await count(table);
+  for (const table of ['adoption_weekly', 'user_usage', 'turnaround', 'turnaround_weekly', 'turnaround_studies', 'availability_daily', 'performance', 'drift']) rows[table] = await count(table);
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), rows, seconds: (performance.now() - started) / 1000 };
 }

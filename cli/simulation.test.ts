@@ -60,7 +60,7 @@ describe('aifi simulate', () => {
     const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
     const analytics = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(analytics.status, analytics.stderr).toBe(0);
-    expect(analytics.stdout).toMatch(/adoption_weekly \d+, user_usage \d+, turnaround \d+, turnaround_weekly \d+, availability_daily \d+, performance \d+, drift \d+/);
+    expect(analytics.stdout).toMatch(/adoption_weekly \d+, user_usage \d+, turnaround \d+, turnaround_weekly \d+, turnaround_studies \d+, availability_daily \d+, performance \d+, drift \d+/);
     const report = spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--format', 'json', '--audience', 'vendor:avicenna'], { encoding: 'utf8', env });
     const json = JSON.parse(report.stdout) as Record<string, { product?: string }[]>;
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['adoption', 'turnaround', 'availability', 'performance', 'drift']));

@@ -1,7 +1,7 @@
 import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_NORMS_MIN, queries, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
+import { WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
 import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
 import { panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
@@ -57,11 +57,6 @@ export const ADOPTION_PANELS: PanelSpec[] = [
   },
 ];
 
-const normKeys = PRODUCT_IDS.flatMap((p) => [`'${p}|acute'`, `'${p}|routine'`]).join(', ');
-const normValues = PRODUCT_IDS.flatMap((p) => [DEFAULT_NORMS_MIN[p].acute, DEFAULT_NORMS_MIN[p].routine]).join(', ');
-/** Over study_product_lifecycle: the norm of a study's product and urgency. */
-const normMin = `transform(concat(product, '|', urgency), [${normKeys}], [${normValues}], 60)`;
-
 export const TURNAROUND_PANELS: PanelSpec[] = [
   {
     title: 'Time to result per week against the norm',
@@ -99,16 +94,8 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     kind: 'table',
     columnUnits: { minutes: 'm', norm_min: 'm' },
     traceColumn: 'trace_id',
-    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, study_trace AS trace_id FROM
-          (SELECT received_at, hospital, product, urgency, send_mode,
-                  ${queries.TIME_TO_RESULT_MIN} AS minutes, ${normMin} AS norm_min, study_key
-           FROM study_product_lifecycle
-           WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL AND $__timeFilter(received_at) AND ${filter} AND minutes > norm_min
-           ORDER BY received_at DESC LIMIT 200) AS breach
-          LEFT JOIN (SELECT hospital, study_key, anyIf(trace_id, trace_id != '') AS study_trace FROM events
-                     WHERE type = 'study.received' AND $__timeFilter(occurred_at) AND hospital IN (\${hospital:singlequote})
-                     GROUP BY hospital, study_key) AS trace USING (hospital, study_key)
-          ORDER BY received_at DESC`,
+    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, trace_id FROM turnaround_studies FINAL
+          WHERE late AND $__timeFilter(received_at) AND ${filter} ORDER BY received_at DESC LIMIT 200`,
     columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key', 'trace_id'],
   },
   {

@@ -47,7 +47,7 @@ export function parseTime(text: string, now: Date, name: string): Date {
 }
 
 const listParam = z.union([z.string(), z.array(z.string())]).optional();
-const panelQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional(), hospital: listParam, product: listParam, token: z.string().optional() });
+const panelQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional(), hospital: listParam, product: listParam });
 
 /** The values of a multi-value variable: repeated or comma-separated; absent means all. */
 function values(raw: string | string[] | undefined, allowed: readonly string[], name: string): string[] {
@@ -206,7 +206,7 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
     }
   });
 
-  app.get<{ Params: { uid: string; index: string } }>('/view/api/d/:uid/panels/:index', async (request, reply) => {
+  app.get<{ Params: { uid: string; index: string } }>('/view/api/d/:uid/panels/:index', async (request) => {
     const viewer = viewerOf(request);
     if (!viewer) throw new ViewError(401, 'a viewer token is required (Authorization: Bearer <token>)');
     const d = dashboardFor(request.params.uid, viewer);
@@ -220,7 +220,6 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
     const to = parseTime(q.to ?? 'now', at, 'to');
     if (from >= to) throw new ViewError(400, `from (${from.toISOString()}) must be before to (${to.toISOString()})`);
     const query = { from, to, hospitals: values(q.hospital, d.hospitals, 'hospital'), products: values(q.product, d.products, 'product') };
-    reply.header('cache-control', 'no-store');
     return { title: spec.title, ...(await panelData(options.source, spec, query, options.traceUrl ?? null)) };
   });
 

@@ -25,7 +25,8 @@ describe('the live simulation, through the real interfaces', () => {
       const counts = await waitFor('the events in ClickHouse', async () => {
         const rows = await stack.store.query<{ type: string; n: number }>("SELECT type, count() AS n FROM events WHERE source = 'orchestrator' GROUP BY type");
         const byType = Object.fromEntries(rows.map((r) => [r.type, r.n]));
-        return byType['study.received'] === 40 && byType['verdict.recorded'] === live.stats.verdicts && byType;
+        // Each result the PACS took is recorded once the orchestrator has its acknowledgement: wait for those too.
+        return byType['study.received'] === 40 && byType['verdict.recorded'] === live.stats.verdicts && (byType['result.delivered'] ?? 0) >= live.stats.results && byType;
       }, 30_000);
       expect(counts['result.delivered']).toBeGreaterThanOrEqual(live.stats.results);
       expect(counts['result.viewed']).toBe(live.stats.views);

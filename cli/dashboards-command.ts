@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config/index.ts';
+import { TRACE_URL, TRACE_URL_RULE, type Config } from '../config/index.ts';
 import { writeDashboards } from '../dashboards/index.ts';
 import { loadHospitals } from '../orchestrator/index.ts';
 import { UsageError } from './cli-error.ts';
@@ -17,7 +17,7 @@ export function dashboardsCommand(args: string[], io: Io, config: Config): numbe
   if (what !== 'generate') throw new UsageError("dashboards needs 'generate'");
   const { values } = parseArgs({ args: rest, options: { out: { type: 'string', default: 'deploy/grafana' }, 'clickhouse-host': { type: 'string' }, 'prometheus-url': { type: 'string' }, 'trace-url': { type: 'string' } } });
   const trace = values['trace-url'] ?? config.traceUrl;
-  if (trace && !/^https?:\/\/\S*\{trace_id\}/.test(trace)) throw new UsageError('--trace-url must be an http(s) URL with {trace_id} where the trace id goes');
+  if (trace && !TRACE_URL.test(trace)) throw new UsageError(`--trace-url ${TRACE_URL_RULE}`);
   const hospitals = loadHospitals(config.orchestrator.hospitalsFile).hospitals.map((h) => h.id);
   const written = writeDashboards(values.out, { hospitals, clickhouseUrl: values['clickhouse-host'], prometheusUrl: values['prometheus-url'], traceUrl: trace });
   io.out(`wrote ${written.length} files to ${resolve(values.out)}:\n${written.map((w) => `  ${w}`).join('\n')}`);

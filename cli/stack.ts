@@ -79,6 +79,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     let orchestrator: Orchestrator | null = null;
     const vendors = new Map<ProductId, SimulatedVendor>();
     let viewers: ViewerTokens | null = null;
+    const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
     const app = createHttpApp(config, readiness);
 
     if (role !== 'orchestrator') {
@@ -102,8 +103,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       });
       await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile) });
       viewers = config.viewer.generated ? ViewerTokens.ensureFile(config.viewer.tokensFile) : ViewerTokens.fromFile(config.viewer.tokensFile);
-      const hospitalIds = (options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile)).hospitals.map((h) => h.id);
-      await app.register(viewRoutes, { source: s, viewers, hospitals: hospitalIds, traceUrl: config.traceUrl });
+      await app.register(viewRoutes, { source: s, viewers, hospitals: hospitals.hospitals.map((h) => h.id), traceUrl: config.traceUrl });
       app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
         const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log });
@@ -115,7 +115,6 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     }
 
     if (role !== 'collector') {
-      const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
       const sink = orchestratorSink(config, collector, app);
       const dicomPort = options.dicomPort === undefined ? config.dicom.port : options.dicomPort;

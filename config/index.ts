@@ -1,6 +1,10 @@
 import { ConfigError } from './json-file.ts';
 import { z } from 'zod';
 
+/** A trace URL: http(s) with {trace_id} where the id of a study's trace goes. */
+export const TRACE_URL = /^https?:\/\/\S*\{trace_id\}\S*$/;
+export const TRACE_URL_RULE = 'must be an http(s) URL with {trace_id} where the trace id goes, e.g. http://127.0.0.1:16686/trace/{trace_id}';
+
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
@@ -42,10 +46,7 @@ export const configSchema = z
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
     AIFI_VIEWER_TOKENS_FILE: z.string().min(1).optional(),
-    AIFI_TRACE_URL: z
-      .string()
-      .regex(/^https?:\/\/\S*\{trace_id\}\S*$/, { error: 'must be an http(s) URL with {trace_id} where the trace id goes, e.g. http://127.0.0.1:16686/trace/{trace_id}' })
-      .optional(),
+    AIFI_TRACE_URL: z.string().regex(TRACE_URL, { error: TRACE_URL_RULE }).optional(),
     AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
@@ -107,7 +108,6 @@ function contradictions(env: Record<string, string | undefined>): string[] {
   if (env.AIFI_COLLECTOR_URL && env.AIFI_KAFKA_BROKERS) problems.push('AIFI_COLLECTOR_URL: events go either to Kafka (AIFI_KAFKA_BROKERS) or to a collector over HTTP, not both');
   return problems;
 }
-
 
 /** Parses the environment once, at start-up; a contradiction or a bad value fails with every problem named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

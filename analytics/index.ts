@@ -1,7 +1,9 @@
-export { runAnalytics, type AnalyticsRun, type Job } from './run.ts';
+export { runAnalytics, type AnalyticsRun, type AnalyticsOptions, type Job } from './run.ts';
 export { readReport, parseAudience, type Audience, type Report } from './report.ts';
 export { DEFAULT_SETTINGS, DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET, type AnalyticsSettings } from './norms.ts';
-export { computeDrift, driftOfCases, binomialAtLeast, type DriftRow, type DriftCase } from './drift.ts';
+export { driftOfCases, referenceOf, type DriftRow, type DriftCase } from './drift.ts';
+export { binomialAtLeast, binomialAtMost, binomialZ, normalQuantile, chiSquareCritical } from './distributions.ts';
+export { histogramQuantileSql } from './queries.ts';
 export { calibrate, runCusum, cusumWeights, approximateRunLengths } from './cusum.ts';
 export { wilson, wilsonSql } from './wilson.ts';
 export * as queries from './queries.ts';

@@ -1,166 +1,266 @@
 import { wilsonSql } from './wilson.ts';
 
 /**
- * The SQL of the analytics jobs, one constant per result, named after the table
- * it fills. Every query reads the window [{from}, {to}) and binds its values.
+ * The SQL of the analytics, one constant per result, named after the table it
+ * fills. Each job reads the per-study rows of `study_cases` cell by cell
+ * (hospital x product x week): `{cells}` stands for the cells being recomputed
+ * (every cell in a rebuild, the cells marked since the job's watermark in an
+ * incremental run) and `{final}` for FINAL where the table may hold replaced
+ * rows. Roll-ups read cells, never studies, and `{groups}` names the hospital x
+ * product groups (or products) whose cells changed. Values are always bound.
  */
+
+/** The fragments a query is completed with: conditions and the FINAL modifier, never values. */
+export interface Scope {
+  cells: string;
+  groups: string;
+  products: string;
+  final: string;
+}
+
+export const fill = (sql: string, scope: Scope) =>
+  sql.replaceAll('{cells}', scope.cells).replaceAll('{groups}', scope.groups).replaceAll('{products}', scope.products).replaceAll('{final}', scope.final);
+
+/** The cells marked after a watermark, and their groups: what an incremental run recomputes. */
+export const MARKED_CELLS = "(hospital, product, week) IN (SELECT hospital, product, week FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')})";
+export const MARKED_GROUPS = "(hospital, product) IN (SELECT hospital, product FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')})";
+export const MARKED_PRODUCTS = "product IN (SELECT product FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')})";
+
+/** The studies of one hospital (a rebuild goes hospital by hospital), or those touched since the last run. */
+export const HOSPITAL_STUDIES = 'hospital = {hospital:String}';
+export const DIRTY_STUDIES = '(hospital, study_key) IN (SELECT hospital, study_key FROM dirty_studies)';
+
+/** The studies whose events were ingested in (since, until]. */
+export const MARK_DIRTY_STUDIES = `
+INSERT INTO dirty_studies
+SELECT DISTINCT hospital, study_key FROM touched
+WHERE study_key != '' AND ingested_at > {since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')}`;
+
+/** The latest ingest time recorded (read in order of the key, not by scanning). */
+export const LATEST_INGEST = "SELECT toString(ingested_at) AS at FROM touched ORDER BY ingested_at DESC LIMIT 1";
+
+const minutes = (from: string, to: string) => `dateDiff('millisecond', ${from}, ${to}) / 60000`;
+/** A stage in minutes, NULL when one end is missing or the clocks make it negative. */
+const stage = (from: string, to: string) => `if(${from} IS NULL OR ${to} IS NULL OR ${to} < ${from}, NULL, ${minutes(from, to)})`;
+
+/**
+ * Each routed study x product of `{studies}`, flattened from the lifecycle: its
+ * facts, outcomes, the time to result against the norm (NULL and counted as
+ * impossible when the modality clock puts the acquisition after the result),
+ * and the stages. Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
+ */
+export const STUDY_CASES = `
+INSERT INTO study_cases (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer,
+    routed_at, completed_at, delivered_at, first_viewed_at, verdict_at, model_version, finding, score, ai_value, verdict_label, verdict_value,
+    viewer_keys, verdict_readers, trace_id, minutes, impossible, norm_min, late,
+    acquired_to_received_min, received_to_routed_min, routed_to_inferred_min, inferred_to_delivered_min, delivered_to_viewed_min, computed_at)
+WITH
+    coalesce(s.acquired_at, s.received_at) AS start_at,
+    coalesce(p.delivered_at, p.completed_at) AS result_at,
+    if(p.completed_at IS NULL, NULL, ${minutes('start_at', 'result_at')}) AS raw_minutes,
+    transform(concat(p.product, '|', s.urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0) AS norm
+SELECT p.hospital, p.product, toMonday(s.received_at), p.study_key, s.received_at, s.acquired_at, s.urgency, s.send_mode, s.modality, s.body_part,
+       multiIf(s.age_years IS NULL, 'unknown', s.age_years < 18, '0-17', s.age_years < 65, '18-64', '65+'), s.sex, s.manufacturer,
+       p.routed_at, p.completed_at, p.delivered_at, p.first_viewed_at, p.verdict_at,
+       tupleElement(p.ai_output, 1), tupleElement(p.ai_output, 2), tupleElement(p.ai_output, 3), tupleElement(p.ai_output, 4),
+       tupleElement(p.verdict, 1), tupleElement(p.verdict, 2),
+       p.viewer_keys, p.verdict_readers, ifNull(s.trace_id, ''),
+       if(raw_minutes < 0, NULL, raw_minutes), raw_minutes < 0, norm, raw_minutes >= 0 AND raw_minutes > norm,
+       ${stage('s.acquired_at', 's.received_at')}, ${stage('s.received_at', 'p.routed_at')}, ${stage('p.routed_at', 'p.completed_at')},
+       ${stage('p.completed_at', 'p.delivered_at')}, ${stage('p.delivered_at', 'p.first_viewed_at')},
+       {version:DateTime64(3, 'UTC')}
+FROM
+(
+    SELECT hospital, study_key, product,
+           argMaxMerge(routing_outcome) AS outcome, min(routed_at) AS routed_at, min(completed_at) AS completed_at,
+           argMinMerge(ai_output) AS ai_output, min(delivered_at) AS delivered_at, min(first_viewed_at) AS first_viewed_at,
+           max(verdict_at) AS verdict_at, argMaxMerge(verdict) AS verdict,
+           arraySort(groupUniqArrayMerge(viewer_keys)) AS viewer_keys, arraySort(groupUniqArrayMerge(verdict_readers)) AS verdict_readers
+    FROM lifecycle
+    WHERE product != '' AND {studies}
+    GROUP BY hospital, study_key, product
+    HAVING outcome = 'routed'
+) AS p
+INNER JOIN
+(
+    SELECT hospital, study_key, min(received_at) AS received_at, min(acquired_at) AS acquired_at, any(age_years) AS age_years,
+           any(modality) AS modality, any(body_part) AS body_part, any(sex) AS sex, any(manufacturer) AS manufacturer,
+           any(urgency) AS urgency, any(send_mode) AS send_mode, min(trace_id) AS trace_id
+    FROM lifecycle
+    WHERE product = '' AND {studies}
+    GROUP BY hospital, study_key
+    HAVING received_at IS NOT NULL
+) AS s
+ON p.hospital = s.hospital AND p.study_key = s.study_key`;
+
+/** Where the refreshed studies were: their cells are recomputed, and their old rows left as tombstones. */
+export const OLD_POSITIONS = `SELECT hospital, product, week, study_key FROM study_index FINAL WHERE {studies}`;
+
+export const STUDY_TOMBSTONES = `
+INSERT INTO study_cases (hospital, product, week, study_key, computed_at, is_deleted)
+SELECT hospital, product, week, study_key, {version:DateTime64(3, 'UTC')}, 1 FROM study_index FINAL WHERE {studies}`;
+
+export const MARK_OLD_CELLS = `
+INSERT INTO dirty_cells
+SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_index FINAL WHERE {studies}`;
+
+export const MARK_NEW_CELLS = `
+INSERT INTO dirty_cells
+SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_cases
+WHERE computed_at = {version:DateTime64(3, 'UTC')} AND {studies}`;
+
+export const INDEX_STUDIES = `
+INSERT INTO study_index
+SELECT hospital, study_key, product, week, computed_at FROM study_cases
+WHERE computed_at = {version:DateTime64(3, 'UTC')} AND {studies}`;
 
 const adoptionCi = wilsonSql('viewed', 'eligible');
 
 /** Adoption per hospital x product x week: the funnel, and viewed / eligible with its Wilson interval. */
 export const ADOPTION_WEEKLY = `
-INSERT INTO adoption_weekly
-SELECT hospital, product, toMonday(received_at) AS week,
-       toUInt32(countIf(routing_outcome = 'routed')) AS eligible,
-       toUInt32(countIf(routing_outcome = 'routed' AND completed_at IS NOT NULL)) AS inferred,
-       toUInt32(countIf(routing_outcome = 'routed' AND delivered_at IS NOT NULL)) AS delivered,
-       toUInt32(countIf(routing_outcome = 'routed' AND first_viewed_at IS NOT NULL)) AS viewed,
-       toUInt32(countIf(routing_outcome = 'routed' AND verdict_at IS NOT NULL)) AS verdicts,
-       if(eligible = 0, 0, viewed / eligible) AS rate,
+INSERT INTO adoption_weekly (hospital, product, week, eligible, inferred, delivered, viewed, verdicts, rate, ci_low, ci_high, computed_at)
+SELECT hospital, product, week,
+       toUInt32(count()) AS eligible,
+       toUInt32(countIf(completed_at IS NOT NULL)) AS inferred,
+       toUInt32(countIf(delivered_at IS NOT NULL)) AS delivered,
+       toUInt32(countIf(first_viewed_at IS NOT NULL)) AS viewed,
+       toUInt32(countIf(verdict_at IS NOT NULL)) AS verdicts,
+       viewed / eligible AS rate,
        ${adoptionCi.low} AS ci_low,
        ${adoptionCi.high} AS ci_high,
-       now64(3) AS computed_at
-FROM study_product_lifecycle
-WHERE received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-GROUP BY hospital, product, week
-HAVING eligible > 0`;
+       {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+WHERE {cells}
+GROUP BY hospital, product, week`;
 
-/** Per reader: the cases they gave a verdict on, and in how many they had looked at the AI result. */
+/** Per reader and week: the cases they gave a verdict on, and in how many they had looked at the AI result. */
+export const USER_USAGE_WEEKLY = `
+INSERT INTO user_usage_weekly (hospital, product, week, user_key, cases, viewed, computed_at)
+SELECT hospital, product, week, reader, toUInt32(count()), toUInt32(countIf(has(viewer_keys, reader))), {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+ARRAY JOIN verdict_readers AS reader
+WHERE {cells}
+GROUP BY hospital, product, week, reader`;
+
+/** Per reader over all weeks (the pilot's "at least 70 % of their cases"). */
 export const USER_USAGE = `
-INSERT INTO user_usage
-SELECT v.hospital, v.product, v.user_key,
-       toUInt32(count()) AS cases,
-       toUInt32(countIf(w.study_key != '')) AS viewed,
-       viewed / cases AS share,
-       now64(3) AS computed_at
-FROM
-(
-    SELECT DISTINCT hospital, product, study_key, user_key FROM events
-    WHERE type = 'verdict.recorded' AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
-) AS v
-LEFT JOIN
-(
-    SELECT DISTINCT hospital, product, study_key, user_key FROM events WHERE type = 'result.viewed'
-) AS w
-ON v.hospital = w.hospital AND v.product = w.product AND v.study_key = w.study_key AND v.user_key = w.user_key
-GROUP BY v.hospital, v.product, v.user_key
-SETTINGS join_use_nulls = 0`;
+INSERT INTO user_usage (hospital, product, user_key, cases, viewed, share, computed_at)
+SELECT hospital, product, user_key, toUInt32(sum(cases)) AS c, toUInt32(sum(viewed)) AS v, v / c, {version:DateTime64(3, 'UTC')}
+FROM user_usage_weekly FINAL
+WHERE {groups}
+GROUP BY hospital, product, user_key`;
 
-/** Over study_product_lifecycle: a study's time to result in minutes, from acquisition to the result in the PACS, or to inference where nothing is delivered. */
-const TIME_TO_RESULT_MIN = "dateDiff('millisecond', coalesce(acquired_at, received_at), coalesce(delivered_at, completed_at)) / 60000";
+/** A duration's bin in the log-scale histograms: round(200 ln(1 + minutes)), 0.5 % wide. */
+const bin = (x: string) => `toUInt16(least(65535, round(200 * log1p(assumeNotNull(${x})))))`;
+const histogram = (x: string) => `sumMapIf(map(${bin(x)}, toUInt32(1)), ${x} IS NOT NULL)`;
 
-/** The time to result and the norm of the study's product and urgency. */
-const timeToResult = `WITH
-    ${TIME_TO_RESULT_MIN} AS total_min,
-    transform(concat(product, '|', urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0) AS norm`;
+/** The q-quantile of a merged histogram (the bin holding the element at index floor(q n)), in minutes. */
+export function histogramQuantileSql(q: number, hist: string): string {
+  return `exp(arrayElement(mapKeys(${hist}), arrayFirstIndex(c -> c > floor(${q} * arraySum(mapValues(${hist}))), arrayCumSum(mapValues(${hist})))) / 200) - 1`;
+}
+
+export const STAGES = ['acquired_to_received', 'received_to_routed', 'routed_to_inferred', 'inferred_to_delivered', 'delivered_to_viewed'] as const;
 
 /**
- * Turnaround per hospital x product x urgency x send mode: the stages and the
- * time to result (acquisition to result in the PACS, or to inference where the
- * result is not delivered), against the norm for the product and urgency.
+ * The time to result per hospital x product x urgency x send mode and week:
+ * exact p50/p90 of the week, the share within the norm, the studies excluded
+ * for an impossible time, and histograms of the total and of each stage that
+ * roll up over any range of weeks.
  */
-export const TURNAROUND = `
-INSERT INTO turnaround
-${timeToResult}
-SELECT hospital, product, urgency, send_mode,
-       toUInt32(count()) AS n,
-       quantileExact(0.5)(total_min) AS p50_min,
-       quantileExact(0.9)(total_min) AS p90_min,
-       quantileExact(0.95)(total_min) AS p95_min,
-       any(norm) AS norm_min,
-       countIf(total_min <= norm) / n AS within_norm,
-       quantileExactIf(0.5)(dateDiff('millisecond', acquired_at, received_at) / 60000, acquired_at IS NOT NULL) AS acquired_to_received_p50_min,
-       quantileExact(0.5)(dateDiff('millisecond', received_at, routed_at) / 60000) AS received_to_routed_p50_min,
-       quantileExact(0.5)(dateDiff('millisecond', routed_at, completed_at) / 60000) AS routed_to_inferred_p50_min,
-       quantileExactIf(0.5)(dateDiff('millisecond', completed_at, delivered_at) / 60000, delivered_at IS NOT NULL) AS inferred_to_delivered_p50_min,
-       quantileExactIf(0.5)(dateDiff('millisecond', delivered_at, first_viewed_at) / 60000, first_viewed_at IS NOT NULL AND delivered_at IS NOT NULL) AS delivered_to_viewed_p50_min,
-       toDate({from:DateTime64(3, 'UTC')}) AS window_start,
-       toDate({to:DateTime64(3, 'UTC')}) AS window_end,
-       now64(3) AS computed_at
-FROM study_product_lifecycle
-WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
-  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-GROUP BY hospital, product, urgency, send_mode`;
-
-/** The time to result per hospital x product x urgency x send mode and week, against the norm. */
 export const TURNAROUND_WEEKLY = `
-INSERT INTO turnaround_weekly
-${timeToResult}
-SELECT hospital, product, urgency, send_mode, toMonday(assumeNotNull(received_at)) AS week,
-       toUInt32(count()) AS n,
-       quantileExact(0.5)(total_min) AS p50_min,
-       quantileExact(0.9)(total_min) AS p90_min,
-       any(norm) AS norm_min,
-       countIf(total_min <= norm) / n AS within_norm,
-       now64(3) AS computed_at
-FROM study_product_lifecycle
-WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
-  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
+INSERT INTO turnaround_weekly (hospital, product, urgency, send_mode, week, n, excluded, within, p50_min, p90_min, norm_min, within_norm,
+    total_hist, ${STAGES.map((s) => `${s}_hist`).join(', ')}, computed_at)
+SELECT hospital, product, urgency, send_mode, week,
+       toUInt32(countIf(minutes IS NOT NULL)) AS n,
+       toUInt32(countIf(impossible = 1)) AS excluded,
+       toUInt32(countIf(minutes IS NOT NULL AND late = 0)) AS within,
+       ifNull(quantileExact(0.5)(minutes), 0), ifNull(quantileExact(0.9)(minutes), 0),
+       max(norm_min), if(n = 0, 0, within / n),
+       ${histogram('minutes')}, ${STAGES.map((s) => histogram(`${s}_min`)).join(', ')},
+       {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+WHERE {cells} AND completed_at IS NOT NULL
 GROUP BY hospital, product, urgency, send_mode, week`;
 
-/** Each routed study's time to result against its norm, with the trace id of the study (for the breaches). */
-export const TURNAROUND_STUDIES = `
-INSERT INTO turnaround_studies
-${timeToResult}
-SELECT hospital, product, study_key, assumeNotNull(received_at) AS received_at, urgency, send_mode,
-       total_min AS minutes, norm AS norm_min, total_min > norm AS late, trace.study_trace AS trace_id, now64(3) AS computed_at
-FROM study_product_lifecycle AS l
-LEFT JOIN
-(
-    SELECT hospital, study_key, anyIf(trace_id, trace_id != '') AS study_trace FROM events
-    WHERE type = 'study.received' AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
-    GROUP BY hospital, study_key
-) AS trace ON l.hospital = trace.hospital AND l.study_key = trace.study_key
-WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL
-  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-SETTINGS join_use_nulls = 0`;
+/**
+ * The time to result per hospital x product x urgency x send mode over every
+ * week, rolled up from the weekly histograms (quantiles to within 0.5 %), with
+ * the weeks it spans.
+ */
+export const TURNAROUND = `
+INSERT INTO turnaround (hospital, product, urgency, send_mode, n, excluded, p50_min, p90_min, p95_min, norm_min, within_norm,
+    ${STAGES.map((s) => `${s}_p50_min`).join(', ')}, window_start, window_end, computed_at)
+WITH sumMap(total_hist) AS th
+SELECT hospital, product, urgency, send_mode, toUInt32(sum(n)) AS total, toUInt32(sum(excluded)) AS total_excluded,
+       ${histogramQuantileSql(0.5, 'th')}, ${histogramQuantileSql(0.9, 'th')}, ${histogramQuantileSql(0.95, 'th')},
+       max(norm_min), if(total = 0, 0, sum(within) / total),
+       ${STAGES.map((s) => histogramQuantileSql(0.5, `sumMap(${s}_hist)`)).join(',\n       ')},
+       min(week), max(week) + 7, {version:DateTime64(3, 'UTC')}
+FROM turnaround_weekly FINAL
+WHERE {groups}
+GROUP BY hospital, product, urgency, send_mode`;
 
-/** Availability per gateway and day from heartbeats: a missing heartbeat counts as down time. */
+/** Availability per gateway and day from heartbeats (each counted once): a missing heartbeat counts as down time. */
 export const AVAILABILITY_DAILY = `
-INSERT INTO availability_daily
-SELECT hospital, component, toDate(occurred_at) AS day,
-       toUInt32(count()) AS heartbeats,
-       toUInt32(countIf(status = 'up')) AS up,
-       least(1, up / {expected_per_day:Float64}) AS uptime,
-       {target:Float64} AS target,
-       now64(3) AS computed_at
-FROM events FINAL
-WHERE type = 'gateway.heartbeat' AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
-GROUP BY hospital, component, day`;
+INSERT INTO availability_daily (hospital, component, day, heartbeats, up, uptime, target, computed_at)
+SELECT hospital, component, toDate(occurred_at) AS d,
+       toUInt32(uniqExact(event_id)) AS heartbeats,
+       toUInt32(uniqExactIf(event_id, status = 'up')) AS up_count,
+       least(1, up_count / {expected_per_day:Float64}),
+       {target:Float64},
+       {version:DateTime64(3, 'UTC')}
+FROM events
+WHERE type = 'gateway.heartbeat' AND {days}
+GROUP BY hospital, component, d`;
+
+/** The gateway days whose heartbeats were ingested after a watermark. */
+export const TOUCHED_DAYS = `hospital IN (SELECT hospital FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')})
+  AND toDate(occurred_at) IN (SELECT hb_day FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')})
+  AND (hospital, component, toDate(occurred_at)) IN (SELECT hospital, hb_component, hb_day FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')})`;
+
+/** The verdicted cases of each cell, counted per model version, month (a week may span two) and subgroup. */
+export const PERFORMANCE_CELLS = `
+INSERT INTO performance_cells (hospital, product, week, model_version, month, subgroup, tp, fn, tn, fp, n_cont, sum_d, sum_d2, sum_ad, computed_at)
+WITH finding = 'positive' AS ai, verdict_label = 'positive' AS truth,
+     finding IN ('positive', 'negative') AND verdict_label IN ('positive', 'negative') AS binary,
+     ai_value IS NOT NULL AND verdict_value IS NOT NULL AS continuous,
+     if(continuous, assumeNotNull(ai_value) - assumeNotNull(verdict_value), 0) AS d
+SELECT hospital, product, week, model_version, toStartOfMonth(received_at) AS month, subgroup,
+       toUInt32(countIf(binary AND ai AND truth)), toUInt32(countIf(binary AND NOT ai AND truth)),
+       toUInt32(countIf(binary AND NOT ai AND NOT truth)), toUInt32(countIf(binary AND ai AND NOT truth)),
+       toUInt32(countIf(continuous)), sum(d), sum(d * d), sum(abs(d)),
+       {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+ARRAY JOIN ['all', concat('age=', age_band), concat('sex=', sex), concat('manufacturer=', manufacturer)] AS subgroup
+WHERE {cells} AND (binary OR continuous)
+GROUP BY hospital, product, week, model_version, month, subgroup`;
+
+/**
+ * Performance per hospital (and '' for the network) x product x model version
+ * over the whole span of the model version in the network (every subgroup) and
+ * per month ('all'), from the cells of the products whose cells changed.
+ */
+const PERFORMANCE_WINDOWS = `
+SELECT hospital_scope, product, model_version, subgroup, window.1 AS window_start, window.2 AS window_end,
+       sum(tp) AS tp, sum(fn) AS fn, sum(tn) AS tn, sum(fp) AS fp, sum(n_cont) AS nc, sum(sum_d) AS sd, sum(sum_d2) AS sd2, sum(sum_ad) AS sad
+FROM (
+    SELECT * FROM (SELECT * FROM performance_cells FINAL WHERE {products}) AS c
+    INNER JOIN (SELECT product, model_version, min(week) AS first_week, max(week) + 7 AS last_week FROM performance_cells FINAL WHERE {products} GROUP BY product, model_version) AS s
+    USING (product, model_version)
+)
+ARRAY JOIN [hospital, ''] AS hospital_scope
+ARRAY JOIN [(first_week, last_week), (month, addMonths(month, 1))] AS window
+WHERE subgroup = 'all' OR window.1 = first_week AND window.2 = last_week
+GROUP BY hospital_scope, product, model_version, subgroup, window_start, window_end`;
 
 const ci = wilsonSql('x', 'n');
 
-/**
- * Clinical performance of binary products against the radiologist's verdict:
- * sensitivity, specificity, PPV and NPV with Wilson intervals, per hospital and
- * for the network (hospital ''), per model version and subgroup, for the whole
- * window and per month. Small cells are marked.
- */
+/** Sensitivity, specificity, PPV and NPV with Wilson intervals; small cells marked. */
 export const PERFORMANCE_BINARY = `
-INSERT INTO performance
-WITH cases AS (
-    SELECT hospital, product, model_version, received_at,
-           finding = 'positive' AS ai, verdict_label = 'positive' AS truth,
-           multiIf(age_years IS NULL, 'unknown', age_years < 18, '0-17', age_years < 65, '18-64', '65+') AS age_band,
-           sex, manufacturer
-    FROM study_product_lifecycle
-    WHERE verdict_label IN ('positive', 'negative') AND finding IN ('positive', 'negative')
-      AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-)
-SELECT hospital_scope AS hospital, product, model_version, metric, subgroup, window_start, window_end,
-       toUInt32(n) AS n, if(n = 0, 0, x / n) AS value, ${ci.low} AS ci_low, ${ci.high} AS ci_high,
-       n < {small_cell:UInt32} AS small_cell, now64(3) AS computed_at
-FROM
-(
-    SELECT hospital_scope, product, model_version, subgroup, window_start, window_end,
-           countIf(ai AND truth) AS tp, countIf(NOT ai AND truth) AS fn, countIf(NOT ai AND NOT truth) AS tn, countIf(ai AND NOT truth) AS fp
-    FROM cases
-    ARRAY JOIN [hospital, ''] AS hospital_scope
-    ARRAY JOIN ['all', concat('age=', age_band), concat('sex=', sex), concat('manufacturer=', manufacturer)] AS subgroup
-    ARRAY JOIN [(toDate({from:DateTime64(3, 'UTC')}), toDate({to:DateTime64(3, 'UTC')})), (toStartOfMonth(received_at), toLastDayOfMonth(received_at) + 1)] AS window
-    WHERE subgroup = 'all' OR window.1 = toDate({from:DateTime64(3, 'UTC')})
-    GROUP BY hospital_scope, product, model_version, subgroup, window.1 AS window_start, window.2 AS window_end
-)
+INSERT INTO performance (hospital, product, model_version, metric, subgroup, window_start, window_end, n, value, ci_low, ci_high, small_cell, computed_at)
+SELECT hospital_scope, product, model_version, metric, subgroup, window_start, window_end,
+       toUInt32(n), if(n = 0, 0, x / n), ${ci.low}, ${ci.high}, n < {small_cell:UInt32}, {version:DateTime64(3, 'UTC')}
+FROM (${PERFORMANCE_WINDOWS} HAVING tp + fn + tn + fp > 0)
 ARRAY JOIN
     ['sensitivity', 'specificity', 'ppv', 'npv'] AS metric,
     [tp, tn, tp, tn] AS x,
@@ -172,63 +272,72 @@ ARRAY JOIN
  * 95 % interval (normal approximation), and the Bland-Altman limits of agreement.
  */
 export const PERFORMANCE_CONTINUOUS = `
-INSERT INTO performance
-SELECT hospital_scope AS hospital, product, model_version, metric, subgroup, window_start, window_end,
-       toUInt32(n) AS n, value, ci_low, ci_high, n < {small_cell:UInt32} AS small_cell, now64(3) AS computed_at
-FROM
-(
-    SELECT hospital_scope, product, model_version, subgroup, window.1 AS window_start, window.2 AS window_end, count() AS n,
-           avg(ai_value - verdict_value) AS mean_diff, stddevSamp(ai_value - verdict_value) AS sd,
-           avg(abs(ai_value - verdict_value)) AS mad, stddevSamp(abs(ai_value - verdict_value)) AS sd_abs
-    FROM study_product_lifecycle
-    ARRAY JOIN [hospital, ''] AS hospital_scope
-    ARRAY JOIN ['all', concat('age=', multiIf(age_years IS NULL, 'unknown', age_years < 18, '0-17', age_years < 65, '18-64', '65+')), concat('sex=', sex), concat('manufacturer=', manufacturer)] AS subgroup
-    ARRAY JOIN [(toDate({from:DateTime64(3, 'UTC')}), toDate({to:DateTime64(3, 'UTC')})), (toStartOfMonth(received_at), toLastDayOfMonth(received_at) + 1)] AS window
-    WHERE ai_value IS NOT NULL AND verdict_value IS NOT NULL
-      AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-      AND (subgroup = 'all' OR window.1 = toDate({from:DateTime64(3, 'UTC')}))
-    GROUP BY hospital_scope, product, model_version, subgroup, window_start, window_end
-)
+INSERT INTO performance (hospital, product, model_version, metric, subgroup, window_start, window_end, n, value, ci_low, ci_high, small_cell, computed_at)
+WITH nc AS n, sd / n AS mean_diff, sad / n AS mad,
+     sqrt(greatest(0, sd2 - sd * sd / n) / (n - 1)) AS sdev, sqrt(greatest(0, sd2 - sad * sad / n) / (n - 1)) AS sd_abs
+SELECT hospital_scope, product, model_version, metric, subgroup, window_start, window_end,
+       toUInt32(n), value, lo, hi, n < {small_cell:UInt32}, {version:DateTime64(3, 'UTC')}
+FROM (${PERFORMANCE_WINDOWS} HAVING nc > 1)
 ARRAY JOIN
     ['mean_difference', 'mean_absolute_difference', 'limits_of_agreement'] AS metric,
     [mean_diff, mad, mean_diff] AS value,
-    [mean_diff - 1.959964 * sd / sqrt(n), greatest(0, mad - 1.959964 * sd_abs / sqrt(n)), mean_diff - 1.959964 * sd] AS ci_low,
-    [mean_diff + 1.959964 * sd / sqrt(n), mad + 1.959964 * sd_abs / sqrt(n), mean_diff + 1.959964 * sd] AS ci_high`;
+    [mean_diff - 1.959964 * sdev / sqrt(n), greatest(0, mad - 1.959964 * sd_abs / sqrt(n)), mean_diff - 1.959964 * sdev] AS lo,
+    [mean_diff + 1.959964 * sdev / sqrt(n), mad + 1.959964 * sd_abs / sqrt(n), mean_diff + 1.959964 * sdev] AS hi`;
 
-/** The verdicted cases of binary products in time order, for the drift monitors. */
+/** What the label-free monitors read per cell and model version: AI outputs, positives, scores in hundredths, the input mix. */
+export const DRIFT_CELLS = `
+INSERT INTO drift_cells (hospital, product, week, model_version, n, positives, scores, mix, computed_at)
+SELECT hospital, product, week, model_version,
+       toUInt32(countIf(finding IN ('positive', 'negative'))), toUInt32(countIf(finding = 'positive')),
+       sumMapIf(map(toUInt8(least(100, floor(assumeNotNull(score) * 100))), toUInt32(1)), score IS NOT NULL),
+       sumMap(map(concat('manufacturer=', manufacturer), toUInt32(1), concat('body_part=', body_part), toUInt32(1), concat('age_band=', age_band), toUInt32(1))),
+       {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+WHERE {cells} AND completed_at IS NOT NULL
+GROUP BY hospital, product, week, model_version`;
+
+/** The weekly label-free counts of the groups whose cells changed, in week order. */
+export const DRIFT_WEEKS = `
+SELECT hospital, product, model_version, toString(week) AS week, n, positives, mapKeys(scores) AS score_bins, mapValues(scores) AS score_counts,
+       mapKeys(mix) AS mix_keys, mapValues(mix) AS mix_counts
+FROM drift_cells FINAL
+WHERE {groups}
+ORDER BY hospital, product, model_version, week`;
+
+/** The verdicted binary cases per week of the groups whose cells changed: the reference of each monitor. */
+export const VERDICTED_WEEKS = `
+SELECT hospital, product, model_version, toString(week) AS week, sum(tp) AS tp, sum(fn) AS fn, sum(tn) AS tn, sum(fp) AS fp
+FROM performance_cells FINAL
+WHERE {groups} AND subgroup = 'all'
+GROUP BY hospital, product, model_version, week
+HAVING tp + fn + tn + fp > 0
+ORDER BY hospital, product, model_version, week`;
+
+/** The earliest changed week of each group, from which its monitors replay. */
+export const CHANGED_FROM = `
+SELECT hospital, product, toString(min(week)) AS week FROM dirty_cells
+WHERE marked_at > {since:DateTime64(3, 'UTC')} GROUP BY hospital, product`;
+
+/**
+ * The verdicted binary cases of one hospital's products, each from its own
+ * week on, in time order, as compact arrays (a case is 2 ai + truth): one
+ * hospital at a time, so that memory holds one hospital's replay, never every case.
+ */
 export const DRIFT_CASES = `
-SELECT hospital, product, model_version, toUnixTimestamp64Milli(received_at) AS at,
-       finding = 'positive' AS ai, verdict_label = 'positive' AS truth
-FROM study_product_lifecycle
-WHERE finding IN ('positive', 'negative') AND verdict_label IN ('positive', 'negative')
-  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-ORDER BY hospital, product, model_version, received_at`;
+SELECT product, model_version, arrayMap(c -> c.1, cases) AS at, arrayMap(c -> c.3, cases) AS outcome
+FROM (
+    SELECT product, model_version,
+           arraySort(groupArray((toUnixTimestamp64Milli(received_at), study_key, toUInt8(2 * (finding = 'positive') + (verdict_label = 'positive'))))) AS cases
+    FROM study_cases {final}
+    WHERE hospital = {hospital:String} AND product IN {products:Array(String)}
+      AND week >= transform(product, {products:Array(String)}, {from_weeks:Array(Date)}, toDate('2149-01-01'))
+      AND finding IN ('positive', 'negative') AND verdict_label IN ('positive', 'negative')
+    GROUP BY product, model_version
+)`;
 
-/** AI-positive counts per week, which need no labels, for the control chart. */
-export const POSITIVE_RATE_WEEKLY = `
-SELECT hospital, product, model_version, toString(toMonday(received_at)) AS week,
-       countIf(finding = 'positive') AS positives, count() AS n
-FROM study_product_lifecycle
-WHERE finding IN ('positive', 'negative')
-  AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-GROUP BY hospital, product, model_version, week
-ORDER BY hospital, product, model_version, week`;
-
-/** AI scores per week, for the score-distribution monitor (no labels needed). */
-export const SCORES_WEEKLY = `
-SELECT hospital, product, model_version, toString(toMonday(received_at)) AS week, groupArray(score) AS scores
-FROM study_product_lifecycle
-WHERE score IS NOT NULL AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-GROUP BY hospital, product, model_version, week
-ORDER BY hospital, product, model_version, week`;
-
-/** What the product was given per week: scanner make, body part and age band, for the input-mix monitor. */
-export const INPUT_MIX_WEEKLY = `
-SELECT hospital, product, model_version, toString(toMonday(received_at)) AS week,
-       manufacturer, body_part,
-       multiIf(age_years IS NULL, 'unknown', age_years < 18, '0-17', age_years < 65, '18-64', '65+') AS age_band,
-       count() AS n
-FROM study_product_lifecycle
-WHERE completed_at IS NOT NULL AND received_at >= {from:DateTime64(3, 'UTC')} AND received_at < {to:DateTime64(3, 'UTC')}
-GROUP BY hospital, product, model_version, week, manufacturer, body_part, age_band
-ORDER BY hospital, product, model_version, week`;
+/** The latest checkpoint of each monitor of a hospital's products before the week its replay starts. */
+export const DRIFT_CHECKPOINTS = `
+SELECT product, model_version, state FROM drift_checkpoints FINAL
+WHERE hospital = {hospital:String} AND product IN {products:Array(String)}
+  AND week < transform(product, {products:Array(String)}, {from_weeks:Array(Date)}, toDate('1970-01-01'))
+ORDER BY product, model_version, week DESC LIMIT 1 BY product, model_version`;

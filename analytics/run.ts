@@ -1,67 +1,129 @@
 import type { Store } from '../store/index.ts';
-import { computeDrift } from './drift.ts';
+import { chTime, parseChTime, readStates, settingsDigest, writeStates, type StepState } from './analytics-state.ts';
+import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
+import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
-import { ADOPTION_WEEKLY, AVAILABILITY_DAILY, PERFORMANCE_BINARY, PERFORMANCE_CONTINUOUS, TURNAROUND, TURNAROUND_STUDIES, TURNAROUND_WEEKLY, USER_USAGE } from './queries.ts';
+import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, type Scope } from './queries.ts';
+import { rebuildStudyCases, refreshStudyCases } from './study-cases.ts';
 
-export interface AnalyticsRun {
-  from: string;
-  to: string;
-  /** Rows written per result table. */
-  rows: Record<string, number>;
-  seconds: number;
-}
-
-const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
-
-/**
- * Runs every job over [from, to) (default: all the data) and writes the results.
- * Idempotent: each row replaces the one with the same key, so running again —
- * after late verdicts, say — gives the current figures and nothing twice.
- */
 export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift';
 const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift'];
 
-export async function runAnalytics(
-  store: Store,
-  options: { from?: Date; to?: Date; settings?: Partial<AnalyticsSettings>; jobs?: Job[] } = {},
-): Promise<AnalyticsRun> {
-  const jobs = new Set(options.jobs ?? ALL_JOBS);
+/**
+ * Events can become visible a little after the ingest time they carry (a large
+ * insert in flight while the run reads): each run looks this far back past its
+ * watermark. Counting a study again is harmless; missing one is not.
+ */
+const DEFAULT_INGEST_OVERLAP_MS = 60_000;
+
+export interface AnalyticsRun {
+  /** `rebuild` when every step started from nothing, `incremental` when every step went on from its watermark. */
+  mode: 'rebuild' | 'incremental' | 'mixed';
+  /** Studies whose rows were refreshed (every study in a rebuild). */
+  studies: number;
+  /** Rows per result table after the run. */
+  rows: Record<string, number>;
+  /** Seconds per step, in order. */
+  steps: { step: string; mode: 'rebuild' | 'incremental'; seconds: number }[];
+  seconds: number;
+}
+
+export interface AnalyticsOptions {
+  /** Recompute everything from the lifecycle (after a migration, or by hand). */
+  rebuild?: boolean;
+  settings?: Partial<AnalyticsSettings>;
+  jobs?: Job[];
+  /** How far back past its watermark a run looks for events still in flight (default a minute). */
+  ingestOverlapMs?: number;
+  /** Called while a rebuild goes through the hospitals. */
+  progress?: (step: string, done: number, total: number) => void;
+}
+
+const EVERY_CELL: Scope = { cells: '1', groups: '1', products: '1', final: '' };
+const MARKED: Scope = { cells: MARKED_CELLS, groups: MARKED_GROUPS, products: MARKED_PRODUCTS, final: 'FINAL' };
+
+const RESULT_TABLES: Record<Job, string[]> = {
+  adoption: ['adoption_weekly', 'user_usage_weekly', 'user_usage'],
+  turnaround: ['turnaround_weekly', 'turnaround'],
+  availability: ['availability_daily'],
+  performance: ['performance_cells', 'performance'],
+  drift: ['drift_cells', 'drift_checkpoints', 'drift'],
+};
+
+/**
+ * Runs the analytics. Incremental by default: the studies whose events were
+ * ingested since the last run get their rows in `study_cases` refreshed, and
+ * each job recomputes only the hospital x product x week cells those studies
+ * sit in (and sat in), then rolls its cells up for the groups they belong to.
+ * Any sequence of incremental runs gives the rows one rebuild gives. A step
+ * rebuilds when it has no watermark yet, when the settings changed, or when
+ * asked to; the watermarks are kept in ClickHouse (`analytics_state`).
+ */
+export async function runAnalytics(store: Store, options: AnalyticsOptions = {}): Promise<AnalyticsRun> {
   const started = performance.now();
   const settings: AnalyticsSettings = { ...DEFAULT_SETTINGS, ...options.settings };
-  const [bounds] = await store.query<{ first: number | null }>("SELECT toUnixTimestamp64Milli(min(occurred_at)) AS first FROM events");
-  const fromMs = options.from?.getTime() ?? (bounds?.first ? Math.floor(bounds.first / 86_400_000) * 86_400_000 : Date.now());
-  const toMs = options.to?.getTime() ?? Math.ceil((Date.now() + 1) / 86_400_000) * 86_400_000;
-  const from = chTime(fromMs);
-  const to = chTime(toMs);
-  const norms = Object.entries(settings.norms).flatMap(([product, n]) => [
-    [`${product}|acute`, n.acute],
-    [`${product}|routine`, n.routine],
-  ]) as [string, number][];
-  const window = { from, to };
+  const digest = settingsDigest(settings);
+  const overlap = options.ingestOverlapMs ?? DEFAULT_INGEST_OVERLAP_MS;
+  const jobs = ALL_JOBS.filter((j) => (options.jobs ?? ALL_JOBS).includes(j));
+  const states = await readStates(store);
+  const latest = (await store.query<{ at: string }>(LATEST_INGEST))[0]?.at ?? chTime(0);
+  // Versions of this run's rows: tombstones one millisecond older than the rows that replace them.
+  const last = Math.max(0, ...[...states.values()].map((s) => parseChTime(s.watermark)).filter((t) => t < Date.now() + 86_400_000));
+  const now = Math.max(Date.now(), last + 2);
+  const versions = { tombstone: chTime(now - 1), version: chTime(now) };
+  const steps: AnalyticsRun['steps'] = [];
+  const next = new Map<string, StepState>();
+  const fresh = (step: string) => options.rebuild || states.get(step)?.settings !== digest;
+  const timed = async <T>(step: string, mode: 'rebuild' | 'incremental', work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const value = await work();
+    steps.push({ step, mode, seconds: (performance.now() - t0) / 1000 });
+    return value;
+  };
+
+  // 1. The per-study rows.
+  const rebuildCases = fresh('cases');
+  let studies: number;
+  if (rebuildCases) {
+    studies = await timed('cases', 'rebuild', () => rebuildStudyCases(store, settings, versions.version, (d, t) => options.progress?.('cases', d, t)));
+  } else {
+    const since = chTime(parseChTime(states.get('cases')!.watermark) - overlap);
+    studies = await timed('cases', 'incremental', () => refreshStudyCases(store, settings, { since, until: latest }, versions));
+  }
+  next.set('cases', { watermark: latest, settings: digest });
+
+  // 2. Each job over the cells that changed since its own watermark.
+  for (const job of jobs) {
+    const rebuild = rebuildCases || fresh(job);
+    const mode = rebuild ? 'rebuild' : 'incremental';
+    const since = rebuild ? chTime(0) : states.get(job)!.watermark;
+    const scope = rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : MARKED;
+    const params = { since, ...versions, small_cell: settings.smallCell };
+    await timed(job, mode, async () => {
+      if (rebuild) for (const table of RESULT_TABLES[job]) await store.exec(`TRUNCATE TABLE ${table}`);
+      if (job === 'availability') {
+        const availability = {
+          ...versions,
+          since: rebuild ? chTime(0) : chTime(parseChTime(since) - overlap),
+          expected_per_day: 86_400_000 / settings.heartbeatIntervalMs,
+          target: settings.availabilityTarget,
+        };
+        await store.exec(AVAILABILITY_DAILY.replace('{days}', rebuild ? '1' : TOUCHED_DAYS), availability);
+        return;
+      }
+      for (const step of CELL_JOBS[job as CellJob]) await recompute(store, step, scope, params, !rebuild);
+      if (job === 'drift') await runDriftMonitors(store, settings, scope, params, !rebuild);
+    });
+    next.set(job, { watermark: job === 'availability' ? latest : versions.version, settings: digest });
+  }
+  // Jobs left out of a run that rebuilt the study rows must rebuild when they next run.
+  if (rebuildCases) for (const job of ALL_JOBS.filter((j) => !jobs.includes(j))) next.set(job, { watermark: chTime(0), settings: 'stale' });
+  await writeStates(store, next);
+
   const rows: Record<string, number> = {};
-  const count = async (table: string) => Number((await store.query<{ n: number }>(`SELECT count() AS n FROM ${table} FINAL`))[0]!.n);
-  if (jobs.has('adoption')) {
-    await store.exec(ADOPTION_WEEKLY, window);
-    await store.exec(USER_USAGE, window);
+  for (const job of jobs) {
+    for (const table of RESULT_TABLES[job]) rows[table] = Number((await store.query<{ n: number }>(`SELECT count() AS n FROM ${table} FINAL`))[0]!.n);
   }
-  if (jobs.has('turnaround')) {
-    const withNorms = { ...window, norm_keys: norms.map((n) => n[0]), norm_values: norms.map((n) => n[1]) };
-    await store.exec(TURNAROUND, withNorms);
-    await store.exec(TURNAROUND_WEEKLY, withNorms);
-    await store.exec(TURNAROUND_STUDIES, withNorms);
-  }
-  if (jobs.has('availability')) {
-    await store.exec(AVAILABILITY_DAILY, { ...window, expected_per_day: 86_400_000 / settings.heartbeatIntervalMs, target: settings.availabilityTarget });
-  }
-  if (jobs.has('performance')) {
-    await store.exec(PERFORMANCE_BINARY, { ...window, small_cell: settings.smallCell });
-    await store.exec(PERFORMANCE_CONTINUOUS, { ...window, small_cell: settings.smallCell });
-  }
-  if (jobs.has('drift')) {
-    const drift = await computeDrift(store, from, to, settings);
-    const computedAt = chTime(Date.now());
-    await store.insert('drift', drift.map((d) => ({ ...d, since: d.since === null ? null : chTime(Date.parse(d.since)), computed_at: computedAt })));
-  }
-  for (const table of ['adoption_weekly', 'user_usage', 'turnaround', 'turnaround_weekly', 'turnaround_studies', 'availability_daily', 'performance', 'drift']) rows[table] = await count(table);
-  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), rows, seconds: (performance.now() - started) / 1000 };
+  const modes = new Set(steps.map((s) => s.mode));
+  return { mode: modes.size === 1 ? [...modes][0]! : 'mixed', studies, rows, steps, seconds: (performance.now() - started) / 1000 };
 }

@@ -5,27 +5,21 @@ import { migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
 
-export const analyticsHelp = `aifi analytics run [--from DATE] [--to DATE]
-                              compute adoption, turnaround, availability, performance and drift (idempotent)
+export const analyticsHelp = `aifi analytics run [--rebuild]
+                              compute adoption, turnaround, availability, performance and drift: only what events
+                              ingested since the last run changed, or everything with --rebuild
 aifi report [--format table|json] [--audience lead|ops|vendor:<vendor>]
                               print the current results (a vendor sees only its own products)`;
-
-function date(value: string | undefined, flag: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`${flag} takes a date (YYYY-MM-DD) or an ISO-8601 time, not ${value}`);
-  return d;
-}
 
 export async function analyticsCommand(config: Config, args: string[], io: Io): Promise<number> {
   const [what, ...rest] = args;
   if (what !== 'run') throw new UsageError("analytics needs 'run'");
-  const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } } });
+  const { values } = parseArgs({ args: rest, options: { rebuild: { type: 'boolean', default: false } } });
   const store = await openStore(config.store);
   try {
     await migrate(store);
-    const run = await runAnalytics(store, { from: date(values.from, '--from'), to: date(values.to, '--to') });
-    io.out(`analytics over ${run.from} .. ${run.to} in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+    const run = await runAnalytics(store, { rebuild: values.rebuild, progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
+    io.out(`analytics (${run.mode}, ${run.studies} studies refreshed) in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   } finally {
     await store.close();
   }

@@ -94,8 +94,8 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     kind: 'table',
     columnUnits: { minutes: 'm', norm_min: 'm' },
     traceColumn: 'trace_id',
-    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, trace_id FROM turnaround_studies FINAL
-          WHERE late AND $__timeFilter(received_at) AND ${filter} ORDER BY received_at DESC LIMIT 200`,
+    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, trace_id FROM study_cases FINAL
+          WHERE late AND week >= toMonday($__fromTime) AND week <= $__toTime AND $__timeFilter(received_at) AND ${filter} ORDER BY received_at DESC LIMIT 200`,
     columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key', 'trace_id'],
   },
   {

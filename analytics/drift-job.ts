@@ -1,0 +1,136 @@
+import type { Store } from '../store/index.ts';
+import { chTime } from './analytics-state.ts';
+import { tombstones } from './cell-jobs.ts';
+import { fingerprint, freshState, monitorRows, referenceOf, step, type DriftRow, type MonitorReference, type MonitorState, type VerdictedWeek } from './drift.ts';
+import { labelFreeRows, type LabelFreeWeek } from './label-free.ts';
+import type { AnalyticsSettings } from './norms.ts';
+import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_WEEKS, fill, VERDICTED_WEEKS, type Scope } from './queries.ts';
+
+/** The Monday of the first week any data can have: a replay from here is a replay from the start. */
+const FROM_START = '1970-01-05';
+
+const mondayOf = (ms: number) => {
+  const day = new Date(ms);
+  return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
+};
+
+type Keyed<T> = T & { hospital: string; product: string; model_version: string };
+
+function byGroup<T extends { hospital: string; product: string }>(rows: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of rows) {
+    const key = `${r.hospital}|${r.product}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
+  }
+  return groups;
+}
+
+function byVersion<T extends { model_version: string }>(rows: T[]): Map<string, T[]> {
+  const versions = new Map<string, T[]>();
+  for (const r of rows) (versions.get(r.model_version) ?? versions.set(r.model_version, []).get(r.model_version)!).push(r);
+  return versions;
+}
+
+export interface DriftJobResult {
+  groups: number;
+  /** Monitors replayed from a checkpoint, and from their start. */
+  resumed: number;
+  replayed: number;
+  cases: number;
+}
+
+/**
+ * The drift monitors of every hospital x product whose cells changed. The
+ * sensitivity and specificity CUSUMs resume from the checkpoint at the end of
+ * the week before the earliest changed week, when one exists for the same
+ * reference, and otherwise replay from their start; the cases are read one
+ * hospital at a time as compact arrays. The label-free monitors read the weekly
+ * counts. The group's drift rows and checkpoints from the replayed weeks on
+ * replace what was there.
+ */
+export async function runDriftMonitors(
+  store: Store,
+  settings: AnalyticsSettings,
+  scope: Scope,
+  params: { since?: string; version: string; tombstone: string },
+  incremental: boolean,
+): Promise<DriftJobResult> {
+  const changed = new Map<string, string>();
+  if (incremental) {
+    for (const r of await store.query<{ hospital: string; product: string; week: string }>(CHANGED_FROM, params)) changed.set(`${r.hospital}|${r.product}`, r.week);
+  }
+  const verdicted = byGroup(await store.query<Keyed<VerdictedWeek>>(fill(VERDICTED_WEEKS, scope), params));
+  const labelFree = byGroup(await store.query<LabelFreeWeek>(fill(DRIFT_WEEKS, scope), params));
+  const groups = [...new Set([...verdicted.keys(), ...labelFree.keys()])].sort();
+  const result: DriftJobResult = { groups: groups.length, resumed: 0, replayed: 0, cases: 0 };
+  const rows: DriftRow[] = [];
+  const checkpoints: { hospital: string; product: string; model_version: string; week: string; state: string; computed_at: string }[] = [];
+  const replayedFrom: { hospital: string; product: string; week: string }[] = [];
+
+  const hospitals = [...new Set(groups.map((g) => g.split('|')[0]!))];
+  for (const hospital of hospitals) {
+    const products = groups.filter((g) => g.startsWith(`${hospital}|`) && verdicted.has(g)).map((g) => g.split('|')[1]!);
+    const references = new Map<string, Map<string, MonitorReference>>();
+    for (const product of products) {
+      const versions = new Map<string, MonitorReference>();
+      for (const [version, weeks] of byVersion(verdicted.get(`${hospital}|${product}`)!)) versions.set(version, referenceOf(weeks, settings));
+      references.set(product, versions);
+    }
+    const wanted = products.map((p) => changed.get(`${hospital}|${p}`) ?? FROM_START);
+    const saved = new Map<string, MonitorState>();
+    if (incremental && products.length) {
+      for (const c of await store.query<{ product: string; model_version: string; state: string }>(DRIFT_CHECKPOINTS, { hospital, products, from_weeks: wanted })) {
+        saved.set(`${c.product}|${c.model_version}`, JSON.parse(c.state) as MonitorState);
+      }
+    }
+    // A product resumes only if every model version can: from a checkpoint of the same reference, or because it starts after the change.
+    const from = products.map((product, i) => {
+      const resumable = [...references.get(product)!].every(([version, ref]) => ref.firstWeek >= wanted[i]! || saved.get(`${product}|${version}`)?.reference === fingerprint(ref));
+      return resumable ? wanted[i]! : FROM_START;
+    });
+    const cases = products.length
+      ? await store.query<{ product: string; model_version: string; at: number[]; outcome: number[] }>(fill(DRIFT_CASES, scope), { hospital, products, from_weeks: from })
+      : [];
+    const casesOf = new Map(cases.map((c) => [`${c.product}|${c.model_version}`, c]));
+    products.forEach((product, i) => {
+      replayedFrom.push({ hospital, product, week: from[i]! });
+      for (const [version, reference] of references.get(product)!) {
+        const resume = from[i]! !== FROM_START && reference.firstWeek < from[i]!;
+        const state = resume ? saved.get(`${product}|${version}`)! : freshState(reference);
+        if (resume) result.resumed++;
+        else result.replayed++;
+        const replay = casesOf.get(`${product}|${version}`);
+        let week: string | null = null;
+        const keep = () => week !== null && checkpoints.push({ hospital, product, model_version: version, week, state: JSON.stringify(state), computed_at: params.version });
+        for (let k = 0; k < (replay?.at.length ?? 0); k++) {
+          const at = Number(replay!.at[k]);
+          const caseWeek = mondayOf(at);
+          if (caseWeek !== week) {
+            keep();
+            week = caseWeek;
+          }
+          step(state, reference, at, Number(replay!.outcome[k]) >> 1, Number(replay!.outcome[k]) & 1);
+          result.cases++;
+        }
+        keep();
+        rows.push(...monitorRows({ hospital, product, model_version: version }, reference, state, settings));
+      }
+    });
+  }
+  for (const group of groups) for (const weeks of byVersion(labelFree.get(group) ?? []).values()) rows.push(...labelFreeRows(weeks, settings));
+
+  const computedAt = params.version;
+  await store.insert('drift', rows.map((d) => ({ ...d, since: d.since === null ? null : chTime(Date.parse(d.since)), computed_at: computedAt })));
+  await store.insert('drift_checkpoints', checkpoints);
+  if (incremental) {
+    await store.exec(tombstones('drift', ['hospital', 'product', 'model_version', 'metric'], scope.groups), params);
+    const replayed = "week >= transform(concat(hospital, '|', product), {replay_keys:Array(String)}, {replay_weeks:Array(Date)}, toDate('2149-01-01'))";
+    await store.exec(tombstones('drift_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayed}`), {
+      ...params,
+      replay_keys: replayedFrom.map((r) => `${r.hospital}|${r.product}`),
+      replay_weeks: replayedFrom.map((r) => r.week),
+    });
+  }
+  return result;
+}
+

@@ -1,0 +1,62 @@
+import type { Store } from '../store/index.ts';
+import type { AnalyticsSettings } from './norms.ts';
+import {
+  DIRTY_STUDIES,
+  HOSPITAL_STUDIES,
+  INDEX_STUDIES,
+  MARK_DIRTY_STUDIES,
+  MARK_NEW_CELLS,
+  MARK_OLD_CELLS,
+  STUDY_CASES,
+  STUDY_TOMBSTONES,
+} from './queries.ts';
+
+/** The norm of each product and urgency as the two arrays the SQL binds. */
+export function normParams(settings: AnalyticsSettings): { norm_keys: string[]; norm_values: number[] } {
+  const norms = Object.entries(settings.norms).flatMap(([product, n]) => [
+    [`${product}|acute`, n.acute],
+    [`${product}|routine`, n.routine],
+  ]) as [string, number][];
+  return { norm_keys: norms.map((n) => n[0]), norm_values: norms.map((n) => n[1]) };
+}
+
+const withStudies = (sql: string, studies: string) => sql.replaceAll('{studies}', studies);
+
+/**
+ * Rebuilds `study_cases` from the lifecycle, one hospital at a time (memory
+ * holds one hospital's studies), and indexes every row by its study.
+ */
+export async function rebuildStudyCases(store: Store, settings: AnalyticsSettings, version: string, progress?: (done: number, total: number) => void): Promise<number> {
+  for (const table of ['study_cases', 'study_index', 'dirty_studies', 'dirty_cells']) await store.exec(`TRUNCATE TABLE ${table}`);
+  const hospitals = (await store.query<{ hospital: string }>("SELECT DISTINCT hospital FROM lifecycle WHERE product = '' ORDER BY hospital")).map((r) => r.hospital);
+  const norms = normParams(settings);
+  for (const [i, hospital] of hospitals.entries()) {
+    await store.exec(withStudies(STUDY_CASES, HOSPITAL_STUDIES), { ...norms, hospital, version });
+    progress?.(i + 1, hospitals.length);
+  }
+  await store.exec('INSERT INTO study_index SELECT hospital, study_key, product, week, computed_at FROM study_cases');
+  return Number((await store.query<{ n: number }>('SELECT count() AS n FROM study_cases'))[0]!.n);
+}
+
+/**
+ * Refreshes the rows of the studies whose events were ingested in (since,
+ * until]: their new rows, tombstones where they were, and the cells of both
+ * marked for the jobs. Returns how many studies it refreshed.
+ */
+export async function refreshStudyCases(
+  store: Store,
+  settings: AnalyticsSettings,
+  window: { since: string; until: string },
+  versions: { tombstone: string; version: string },
+): Promise<number> {
+  await store.exec('TRUNCATE TABLE dirty_studies');
+  await store.exec(MARK_DIRTY_STUDIES, window);
+  const [{ n }] = (await store.query<{ n: number }>('SELECT count() AS n FROM dirty_studies')) as [{ n: number }];
+  if (Number(n) === 0) return 0;
+  await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES), { ...normParams(settings), version: versions.version });
+  await store.exec(withStudies(MARK_OLD_CELLS, DIRTY_STUDIES), { marked: versions.version });
+  await store.exec(withStudies(STUDY_TOMBSTONES, DIRTY_STUDIES), { version: versions.tombstone });
+  await store.exec(withStudies(MARK_NEW_CELLS, DIRTY_STUDIES), { marked: versions.version, version: versions.version });
+  await store.exec(withStudies(INDEX_STUDIES, DIRTY_STUDIES), { version: versions.version });
+  return Number(n);
+}

@@ -58,7 +58,7 @@ describe.skipIf(!available)('analytics alerts through a real Alertmanager', () =
     const taken = new Set(arrived);
     pending = pending.filter((row) => !taken.has(row));
     await store.insert('events', arrived);
-    await runAnalytics(store);
+    await runAnalytics(store, { settleMs: 0 });
     const alerts = analyticsAlerts(await readReport(store, 'all'));
     await publishAlerts(am.url, alerts);
     return alerts;

@@ -81,12 +81,12 @@ describe('incremental analytics', () => {
       await store.insert('events', batch);
       // A replayed batch (delivery is at-least-once) changes nothing.
       if (b === 2) await store.insert('events', batch.slice(0, 500));
-      const run = await runAnalytics(store, { ingestOverlapMs: 0 });
+      const run = await runAnalytics(store, { settleMs: 0 });
       expect(run.mode).toBe(runs === 0 ? 'rebuild' : 'incremental');
       runs++;
     }
     await store.insert('events', moved);
-    const last = await runAnalytics(store, { ingestOverlapMs: 0 });
+    const last = await runAnalytics(store, { settleMs: 0 });
     expect(last.mode).toBe('incremental');
     // The last run refreshed the moved studies, not everything.
     expect(last.studies).toBeLessThan(received.length / 2);

@@ -47,10 +47,11 @@ const stage = (from: string, to: string) => `if(${from} IS NULL OR ${to} IS NULL
  * Each routed study x product of `{studies}`, flattened from the lifecycle: its
  * facts, outcomes, the time to result against the norm (NULL and counted as
  * impossible when the modality clock puts the acquisition after the result),
- * and the stages. Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
+ * and the stages, into `{target}` (study_cases, or the scratch table of an
+ * incremental run). Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
  */
 export const STUDY_CASES = `
-INSERT INTO study_cases (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer,
+INSERT INTO {target} (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer,
     routed_at, completed_at, delivered_at, first_viewed_at, verdict_at, model_version, finding, score, ai_value, verdict_label, verdict_value,
     viewer_keys, verdict_readers, trace_id, minutes, impossible, norm_min, late,
     acquired_to_received_min, received_to_routed_min, routed_to_inferred_min, inferred_to_delivered_min, delivered_to_viewed_min, computed_at)
@@ -106,13 +107,11 @@ SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM stud
 
 export const MARK_NEW_CELLS = `
 INSERT INTO dirty_cells
-SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_cases
-WHERE computed_at = {version:DateTime64(3, 'UTC')} AND {studies}`;
+SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_cases_refresh`;
 
 export const INDEX_STUDIES = `
 INSERT INTO study_index
-SELECT hospital, study_key, product, week, computed_at FROM study_cases
-WHERE computed_at = {version:DateTime64(3, 'UTC')} AND {studies}`;
+SELECT hospital, study_key, product, week, computed_at FROM study_cases_refresh`;
 
 const adoptionCi = wilsonSql('viewed', 'eligible');
 
@@ -214,9 +213,9 @@ WHERE type = 'gateway.heartbeat' AND {days}
 GROUP BY hospital, component, d`;
 
 /** The gateway days whose heartbeats were ingested after a watermark. */
-export const TOUCHED_DAYS = `hospital IN (SELECT hospital FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')})
-  AND toDate(occurred_at) IN (SELECT hb_day FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')})
-  AND (hospital, component, toDate(occurred_at)) IN (SELECT hospital, hb_component, hb_day FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')})`;
+export const TOUCHED_DAYS = `hospital IN (SELECT hospital FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')})
+  AND toDate(occurred_at) IN (SELECT hb_day FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')})
+  AND (hospital, component, toDate(occurred_at)) IN (SELECT hospital, hb_component, hb_day FROM touched WHERE hb_component != '' AND ingested_at > {since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')})`;
 
 /** The verdicted cases of each cell, counted per model version, month (a week may span two) and subgroup. */
 export const PERFORMANCE_CELLS = `

@@ -10,11 +10,11 @@ export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | '
 const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift'];
 
 /**
- * Events can become visible a little after the ingest time they carry (a large
- * insert in flight while the run reads): each run looks this far back past its
- * watermark. Counting a study again is harmless; missing one is not.
+ * An insert stamps its rows' ingest time when it starts and is visible when it
+ * ends: a run counts what was ingested up to this long before it started, so
+ * that an insert still in flight is counted by the next run, never skipped.
  */
-const DEFAULT_INGEST_OVERLAP_MS = 60_000;
+const DEFAULT_SETTLE_MS = 30_000;
 
 export interface AnalyticsRun {
   /** `rebuild` when every step started from nothing, `incremental` when every step went on from its watermark. */
@@ -33,8 +33,8 @@ export interface AnalyticsOptions {
   rebuild?: boolean;
   settings?: Partial<AnalyticsSettings>;
   jobs?: Job[];
-  /** How far back past its watermark a run looks for events still in flight (default a minute). */
-  ingestOverlapMs?: number;
+  /** Events ingested this recently are left to the next run (default 30 s; 0 where nothing writes while the run reads). */
+  settleMs?: number;
   /** Called while a rebuild goes through the hospitals. */
   progress?: (step: string, done: number, total: number) => void;
 }
@@ -63,10 +63,11 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
   const started = performance.now();
   const settings: AnalyticsSettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const digest = settingsDigest(settings);
-  const overlap = options.ingestOverlapMs ?? DEFAULT_INGEST_OVERLAP_MS;
+  const settle = options.settleMs ?? DEFAULT_SETTLE_MS;
   const jobs = ALL_JOBS.filter((j) => (options.jobs ?? ALL_JOBS).includes(j));
   const states = await readStates(store);
-  const latest = (await store.query<{ at: string }>(LATEST_INGEST))[0]?.at ?? chTime(0);
+  const ingested = (await store.query<{ at: string }>(LATEST_INGEST))[0]?.at ?? chTime(0);
+  const latest = chTime(Math.min(parseChTime(ingested), Date.now() - settle));
   // Versions of this run's rows: tombstones one millisecond older than the rows that replace them.
   const last = Math.max(0, ...[...states.values()].map((s) => parseChTime(s.watermark)).filter((t) => t < Date.now() + 86_400_000));
   const now = Math.max(Date.now(), last + 2);
@@ -87,7 +88,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
   if (rebuildCases) {
     studies = await timed('cases', 'rebuild', () => rebuildStudyCases(store, settings, versions.version, (d, t) => options.progress?.('cases', d, t)));
   } else {
-    const since = chTime(parseChTime(states.get('cases')!.watermark) - overlap);
+    const since = states.get('cases')!.watermark;
     studies = await timed('cases', 'incremental', () => refreshStudyCases(store, settings, { since, until: latest }, versions));
   }
   next.set('cases', { watermark: latest, settings: digest });
@@ -104,7 +105,8 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
       if (job === 'availability') {
         const availability = {
           ...versions,
-          since: rebuild ? chTime(0) : chTime(parseChTime(since) - overlap),
+          since: rebuild ? chTime(0) : since,
+          until: latest,
           expected_per_day: 86_400_000 / settings.heartbeatIntervalMs,
           target: settings.availabilityTarget,
         };

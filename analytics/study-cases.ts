@@ -20,7 +20,7 @@ export function normParams(settings: AnalyticsSettings): { norm_keys: string[]; 
   return { norm_keys: norms.map((n) => n[0]), norm_values: norms.map((n) => n[1]) };
 }
 
-const withStudies = (sql: string, studies: string) => sql.replaceAll('{studies}', studies);
+const withStudies = (sql: string, studies: string, target = 'study_cases') => sql.replaceAll('{studies}', studies).replaceAll('{target}', target);
 
 /**
  * Rebuilds `study_cases` from the lifecycle, one hospital at a time (memory
@@ -53,10 +53,12 @@ export async function refreshStudyCases(
   await store.exec(MARK_DIRTY_STUDIES, window);
   const [{ n }] = (await store.query<{ n: number }>('SELECT count() AS n FROM dirty_studies')) as [{ n: number }];
   if (Number(n) === 0) return 0;
-  await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES), { ...normParams(settings), version: versions.version });
+  await store.exec('TRUNCATE TABLE study_cases_refresh');
+  await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES, 'study_cases_refresh'), { ...normParams(settings), version: versions.version });
+  await store.exec('INSERT INTO study_cases SELECT * FROM study_cases_refresh');
   await store.exec(withStudies(MARK_OLD_CELLS, DIRTY_STUDIES), { marked: versions.version });
   await store.exec(withStudies(STUDY_TOMBSTONES, DIRTY_STUDIES), { version: versions.tombstone });
-  await store.exec(withStudies(MARK_NEW_CELLS, DIRTY_STUDIES), { marked: versions.version, version: versions.version });
-  await store.exec(withStudies(INDEX_STUDIES, DIRTY_STUDIES), { version: versions.version });
+  await store.exec(MARK_NEW_CELLS, { marked: versions.version });
+  await store.exec(INDEX_STUDIES);
   return Number(n);
 }

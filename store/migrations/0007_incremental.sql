@@ -2,11 +2,106 @@
 --
 -- The lifecycle also keeps the study's trace id, who looked at each result and who gave
 -- verdicts (idempotent: min of equal values, sets of keys), so that nothing reads the raw
--- events to build the per-study rows of the analytics.
-ALTER TABLE lifecycle ADD COLUMN IF NOT EXISTS trace_id SimpleAggregateFunction(min, Nullable(String));
-ALTER TABLE lifecycle ADD COLUMN IF NOT EXISTS viewer_keys AggregateFunction(groupUniqArray, String);
-ALTER TABLE lifecycle ADD COLUMN IF NOT EXISTS verdict_readers AggregateFunction(groupUniqArray, String);
+-- events to build the per-study rows of the analytics; and it is indexed finely (1,024 rows
+-- a mark), because an incremental run looks up a few thousand studies by key among millions.
+-- The table is made anew from the events it holds: every state is idempotent, so this gives
+-- exactly what the materialized view gives.
 DROP VIEW IF EXISTS lifecycle_mv;
+DROP TABLE IF EXISTS lifecycle_next;
+CREATE TABLE lifecycle_next
+(
+    hospital            LowCardinality(String),
+    study_key           String,
+    product             LowCardinality(String),
+    received_at         SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    acquired_at         SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    patient_key         SimpleAggregateFunction(any, String),
+    modality            SimpleAggregateFunction(any, LowCardinality(String)),
+    body_part           SimpleAggregateFunction(any, LowCardinality(String)),
+    age_years           SimpleAggregateFunction(any, Nullable(Float32)),
+    sex                 SimpleAggregateFunction(any, LowCardinality(String)),
+    manufacturer        SimpleAggregateFunction(any, LowCardinality(String)),
+    device_model        SimpleAggregateFunction(any, LowCardinality(String)),
+    urgency             SimpleAggregateFunction(any, LowCardinality(String)),
+    send_mode           SimpleAggregateFunction(any, LowCardinality(String)),
+    instance_count      SimpleAggregateFunction(max, UInt32),
+    decided_at          SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    routed_at           SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    routing_outcome     AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
+    routing_rule        AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
+    requested_at        SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    attempts            SimpleAggregateFunction(max, UInt16),
+    completed_at        SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    -- the first completed inference: (model_version, finding, score, value)
+    ai_output           AggregateFunction(argMin, Tuple(String, String, Nullable(Float32), Nullable(Float64)), DateTime64(3, 'UTC')),
+    inference_ms        SimpleAggregateFunction(min, Nullable(UInt32)),
+    failures            AggregateFunction(uniqExact, UUID),
+    failed_at           SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    failure_class       AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
+    delivered_at        SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    delivery_failed_at  SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    channel             AggregateFunction(argMax, String, DateTime64(3, 'UTC')),
+    first_viewed_at     SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+    viewers             AggregateFunction(uniqExact, String),
+    verdict_at          SimpleAggregateFunction(max, Nullable(DateTime64(3, 'UTC'))),
+    -- the latest verdict: (label, value, agreement)
+    verdict             AggregateFunction(argMax, Tuple(String, Nullable(Float64), Nullable(UInt8)), DateTime64(3, 'UTC')),
+    last_event_at       SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+    trace_id            SimpleAggregateFunction(min, Nullable(String)),
+    viewer_keys         AggregateFunction(groupUniqArray, String),
+    verdict_readers     AggregateFunction(groupUniqArray, String)
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (hospital, study_key, product)
+SETTINGS index_granularity = 1024;
+
+INSERT INTO lifecycle_next
+SELECT
+    hospital,
+    study_key,
+    if(type = 'study.received', '', product) AS product,
+    minIf(toNullable(occurred_at), type = 'study.received') AS received_at,
+    min(acquired_at) AS acquired_at,
+    anyIf(patient_key, type = 'study.received') AS patient_key,
+    anyIf(modality, type = 'study.received') AS modality,
+    anyIf(body_part, type = 'study.received') AS body_part,
+    anyIf(age_years, type = 'study.received') AS age_years,
+    anyIf(sex, type = 'study.received') AS sex,
+    anyIf(manufacturer, type = 'study.received') AS manufacturer,
+    anyIf(device_model, type = 'study.received') AS device_model,
+    anyIf(urgency, type = 'study.received') AS urgency,
+    anyIf(send_mode, type = 'study.received') AS send_mode,
+    max(instance_count) AS instance_count,
+    minIf(toNullable(occurred_at), type = 'study.routed') AS decided_at,
+    minIf(toNullable(occurred_at), type = 'study.routed' AND outcome = 'routed') AS routed_at,
+    argMaxStateIf(toString(outcome), occurred_at, type = 'study.routed') AS routing_outcome,
+    argMaxStateIf(toString(rule), occurred_at, type = 'study.routed') AS routing_rule,
+    minIf(toNullable(occurred_at), type = 'inference.requested') AS requested_at,
+    maxIf(attempt, type IN ('inference.requested', 'inference.completed', 'inference.failed')) AS attempts,
+    minIf(toNullable(occurred_at), type = 'inference.completed') AS completed_at,
+    argMinStateIf((toString(model_version), toString(finding), score, value), occurred_at, type = 'inference.completed') AS ai_output,
+    minIf(inference_ms, type = 'inference.completed') AS inference_ms,
+    uniqExactStateIf(event_id, type = 'inference.failed') AS failures,
+    minIf(toNullable(occurred_at), type = 'inference.failed' AND final = 1) AS failed_at,
+    argMaxStateIf(toString(error_class), occurred_at, type = 'inference.failed') AS failure_class,
+    minIf(toNullable(occurred_at), type = 'result.delivered' AND acknowledged = 1) AS delivered_at,
+    minIf(toNullable(occurred_at), type = 'result.delivered' AND acknowledged = 0) AS delivery_failed_at,
+    argMaxStateIf(toString(channel), occurred_at, type = 'result.delivered') AS channel,
+    minIf(toNullable(occurred_at), type = 'result.viewed') AS first_viewed_at,
+    uniqExactStateIf(user_key, type = 'result.viewed') AS viewers,
+    maxIf(toNullable(occurred_at), type = 'verdict.recorded') AS verdict_at,
+    argMaxStateIf((toString(label), value, agreement), occurred_at, type = 'verdict.recorded') AS verdict,
+    max(occurred_at) AS last_event_at,
+    minIf(toNullable(trace_id), trace_id != '') AS trace_id,
+    groupUniqArrayStateIf(user_key, type = 'result.viewed') AS viewer_keys,
+    groupUniqArrayStateIf(user_key, type = 'verdict.recorded') AS verdict_readers
+FROM events
+WHERE study_key != ''
+GROUP BY hospital, study_key, product;;
+
+DROP TABLE IF EXISTS lifecycle;
+RENAME TABLE lifecycle_next TO lifecycle;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS lifecycle_mv TO lifecycle AS
 SELECT
     hospital,
@@ -50,18 +145,6 @@ SELECT
 FROM events
 WHERE study_key != ''
 GROUP BY hospital, study_key, product;
-
--- A store that already holds events gets the new columns filled: every state above is
--- idempotent, so adding the states of all events again changes no figure.
-INSERT INTO lifecycle (hospital, study_key, product, trace_id, viewer_keys, verdict_readers, last_event_at)
-SELECT hospital, study_key, if(type = 'study.received', '', product) AS p,
-       minIf(toNullable(trace_id), trace_id != ''),
-       groupUniqArrayStateIf(user_key, type = 'result.viewed'),
-       groupUniqArrayStateIf(user_key, type = 'verdict.recorded'),
-       max(occurred_at)
-FROM events
-WHERE study_key != ''
-GROUP BY hospital, study_key, p;
 
 -- What each insert touched, by ingest time: the studies (whose cells the next analytics run
 -- recomputes) and the gateway days (heartbeats). Kept 35 days; a run after a longer pause rebuilds.
@@ -168,6 +251,11 @@ ENGINE = ReplacingMergeTree(computed_at, is_deleted)
 PARTITION BY toYYYYMM(week)
 ORDER BY (hospital, product, week, study_key);
 
+-- The rows one incremental run refreshes, before they go into study_cases (scratch of the run).
+CREATE TABLE IF NOT EXISTS study_cases_refresh AS study_cases
+ENGINE = MergeTree
+ORDER BY (hospital, study_key);
+
 -- Where each study x product sits in study_cases: found by the study's key, to leave a
 -- tombstone where a study's row used to be.
 CREATE TABLE IF NOT EXISTS study_index
@@ -179,7 +267,8 @@ CREATE TABLE IF NOT EXISTS study_index
     computed_at DateTime64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree(computed_at)
-ORDER BY (hospital, study_key, product);
+ORDER BY (hospital, study_key, product)
+SETTINGS index_granularity = 1024;
 
 -- The result tables become cells (hospital x product x week, and what is counted within)
 -- and roll-ups of cells. Each recomputed cell replaces all its rows in one insert: tombstones

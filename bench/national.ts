@@ -1,0 +1,171 @@
+/**
+ * The analytics at growing volume: 1 x, 8 x and 32 x the pilot, and the
+ * national year. At each scale a year is loaded (or a loaded store reused), then
+ * measured with the process's peak memory (chDB runs in the same process):
+ *   - the rebuild of every result;
+ *   - an incremental run after five minutes of national traffic: 1,500 new
+ *     studies with their events, and 1,500 late verdicts on studies of the six
+ *     weeks before (the same traffic at every scale, so that the growth of the
+ *     history shows, not of the traffic);
+ *   - every dashboard panel's query over the last 90 days and over the year.
+ *
+ *   npm run bench:national [-- --scales 1,8,32,national --weeks 52 --store DIR]
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runAnalytics } from '../analytics/index.ts';
+import { eventToRow } from '../collector/index.ts';
+import { dashboards, expandMacros } from '../dashboards/index.ts';
+import { makeEvent, uuidv7For } from '../events/index.ts';
+import { Backfill, loadScenario, shiftScenario, type Scenario } from '../simulator/index.ts';
+import { EmbeddedStore, migrate, type Row } from '../store/index.ts';
+import { tempDir } from '../testing/index.ts';
+import { endProgress, machine, progress } from './bench-kit.ts';
+
+const { values } = parseArgs({
+  options: {
+    scales: { type: 'string', default: '1,8,32,national' },
+    weeks: { type: 'string', default: '52' },
+    store: { type: 'string' },
+    seed: { type: 'string', default: 'national-bench' },
+  },
+});
+const weeks = Number(values.weeks);
+const say = progress('national');
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+sampler.unref();
+const peak = async <T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; peakRssMib: number }> => {
+  peakRss = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const value = await work();
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  return { value, seconds: (performance.now() - t0) / 1000, peakRssMib: Math.round(peakRss / 2 ** 20) };
+};
+
+function scenarioOf(scale: string): Scenario {
+  if (scale === 'national') return loadScenario('national');
+  return { ...loadScenario('stable'), volume_factor: Number(scale) };
+}
+
+/** Loads a year of the scenario into the store in large inserts; returns the studies and events. */
+async function loadYear(store: EmbeddedStore, scenario: Scenario): Promise<{ studies: number; events: number }> {
+  const backfill = new Backfill({ scenario, seed: values.seed!, weeks });
+  let studies = 0;
+  let events = 0;
+  for (const week of backfill.weeks()) {
+    const rows = week.events.map(eventToRow);
+    for (let i = 0; i < rows.length; i += 200_000) await store.insert('events', rows.slice(i, i + 200_000));
+    studies += week.studies;
+    events += rows.length;
+    say(`loading week ${week.week + 1}/${weeks}: ${studies.toLocaleString('en')} studies, ${events.toLocaleString('en')} events`);
+  }
+  return { studies, events };
+}
+
+/** Five minutes of national traffic after the loaded year: new studies with their events, and late verdicts on older ones. */
+async function traffic(store: EmbeddedStore, scenario: Scenario): Promise<Row[]> {
+  const start = Date.parse(`${scenario.start}T00:00:00Z`) + weeks * 7 * 86_400_000;
+  const next = new Backfill({ scenario: shiftScenario(scenario, new Date(start).toISOString().slice(0, 10)), seed: `${values.seed}|next`, weeks: 1 });
+  const rows: Row[] = [];
+  const studies = new Set<string>();
+  for (const week of next.weeks()) {
+    for (const event of week.events) {
+      const key = 'study_key' in event ? String(event.study_key) : '';
+      if (!key) continue;
+      if (!studies.has(key) && studies.size >= 1500) continue;
+      studies.add(key);
+      rows.push(eventToRow(event));
+    }
+  }
+  const old = await store.query<{ hospital: string; product: string; study_key: string; finding: string }>(
+    `SELECT hospital, product, study_key, finding FROM study_cases FINAL
+     WHERE week >= toDate({from:DateTime64(3, 'UTC')}) AND finding IN ('positive', 'negative') AND verdict_at IS NULL LIMIT 1500`,
+    { from: new Date(start - 6 * 7 * 86_400_000).toISOString().slice(0, 23).replace('T', ' ') },
+  );
+  old.forEach((c, i) => {
+    const at = start + 3 * 86_400_000 + i * 200;
+    rows.push(
+      eventToRow(
+        makeEvent('verdict.recorded', {
+          event_id: uuidv7For(`${values.seed}|late|${i}`, at),
+          occurred_at: new Date(at).toISOString(),
+          hospital: c.hospital,
+          source: 'bench',
+          study_key: c.study_key,
+          product: c.product as never,
+          reader_key: c.study_key,
+          label: c.finding === 'positive' ? 'positive' : 'negative',
+          agreement: true,
+        }),
+      ),
+    );
+  });
+  return rows;
+}
+
+/** Every dashboard panel's query over a range ending at the end of the loaded year. */
+async function panels(store: EmbeddedStore, hospitals: string[], products: string[], to: Date, days: number) {
+  const from = new Date(to.getTime() - days * 86_400_000);
+  const timings: { panel: string; ms: number }[] = [];
+  for (const d of dashboards({ hospitals })) {
+    for (const spec of d.panels) {
+      const sql = expandMacros(spec.sql, { from, to, variables: { hospital: hospitals, product: d.products.length ? d.products : products } });
+      const t0 = performance.now();
+      await store.queryText(sql, 'JSONCompact');
+      timings.push({ panel: `${d.uid}: ${spec.title}`, ms: performance.now() - t0 });
+    }
+  }
+  const slowest = timings.reduce((a, b) => (b.ms > a.ms ? b : a));
+  return { panels: timings.length, total_ms: Math.round(timings.reduce((s, t) => s + t.ms, 0)), slowest: `${slowest.panel} (${slowest.ms.toFixed(0)} ms)` };
+}
+
+const results: Record<string, unknown>[] = [];
+for (const scale of values.scales!.split(',')) {
+  const scenario = scenarioOf(scale);
+  const dir = values.store ? { path: join(values.store, scale), remove: () => {} } : tempDir(`bench-national-${scale}`);
+  mkdirSync(dir.path, { recursive: true });
+  const reuse = existsSync(join(dir.path, 'clickhouse', 'metadata'));
+  const store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
+  await migrate(store);
+  const loaded = reuse
+    ? { value: { studies: -1, events: Number((await store.query<{ n: number }>('SELECT count() AS n FROM events'))[0]!.n) }, seconds: 0, peakRssMib: 0 }
+    : await peak(() => loadYear(store, scenario));
+  say(`scale ${scale}: rebuilding every result`);
+  const rebuild = await peak(() => runAnalytics(store, { rebuild: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: rebuild ${step} ${done}/${total} hospitals`) }));
+  const studies = Number((await store.query<{ n: number }>("SELECT count() AS n FROM lifecycle WHERE product = '' AND received_at IS NOT NULL"))[0]!.n);
+  say(`scale ${scale}: five minutes of traffic`);
+  const rows = await traffic(store, scenario);
+  await store.insert('events', rows);
+  const incremental = await peak(() => runAnalytics(store, { settleMs: 0 }));
+  const [{ to }] = (await store.query<{ to: string }>('SELECT toString(max(received_at)) AS to FROM study_cases')) as [{ to: string }];
+  const end = new Date(`${to.replace(' ', 'T')}Z`);
+  const hospitals = (await store.query<{ h: string }>('SELECT DISTINCT hospital AS h FROM study_cases ORDER BY h')).map((r) => r.h);
+  const products = (await store.query<{ p: string }>('SELECT DISTINCT product AS p FROM study_cases ORDER BY p')).map((r) => r.p);
+  say(`scale ${scale}: panels`);
+  const last90 = await panels(store, hospitals, products, end, 90);
+  const year = await panels(store, hospitals, products, end, 366);
+  results.push({
+    scale: scale === 'national' ? 'national' : `${scale} x pilot`,
+    studies,
+    events: loaded.value.events,
+    load_seconds: Number(loaded.seconds.toFixed(1)),
+    rebuild_seconds: Number(rebuild.seconds.toFixed(2)),
+    rebuild_steps: Object.fromEntries(rebuild.value.steps.map((s) => [s.step, Number(s.seconds.toFixed(2))])),
+    rebuild_peak_rss_mib: rebuild.peakRssMib,
+    rebuild_us_per_study: Number(((rebuild.seconds * 1e6) / studies).toFixed(1)),
+    incremental_events: rows.length,
+    incremental_seconds: Number(incremental.seconds.toFixed(2)),
+    incremental_studies: incremental.value.studies,
+    incremental_steps: Object.fromEntries(incremental.value.steps.map((s) => [s.step, Number(s.seconds.toFixed(2))])),
+    panels_90_days: last90,
+    panels_year: year,
+  });
+  await store.close();
+  if (!values.store) dir.remove();
+  endProgress();
+}
+clearInterval(sampler);
+console.log(JSON.stringify({ bench: 'national', machine: await machine(), weeks, results }, null, 2));

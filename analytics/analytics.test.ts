@@ -65,9 +65,9 @@ describe('analytics on a simulated pilot with known truth', () => {
     expect(by['bonexpert']!.after / by['bonexpert']!.before).toBeLessThan(1.2);
     // The study-level rows agree with the summary: as many late studies as the share within the norm leaves, each with its trace id.
     const groups = await store.query<{ key: string; n: number; late: number; summary_n: number; summary_late: number; traced: number }>(
-      `SELECT concat(s.hospital, ' ', s.product, ' ', s.urgency, ' ', s.send_mode) AS key, count() AS n, countIf(s.late) AS late, countIf(length(s.trace_id) = 32) AS traced,
+      `SELECT concat(s.hospital, ' ', s.product, ' ', s.urgency, ' ', s.send_mode) AS key, count() AS n, countIf(s.minutes > s.norm_min) AS late, countIf(length(s.trace_id) = 32) AS traced,
               any(t.n) AS summary_n, round(any(t.n) * (1 - any(t.within_norm))) AS summary_late
-       FROM (SELECT * FROM study_cases FINAL WHERE completed_at IS NOT NULL) AS s
+       FROM (SELECT c.*, norm_min FROM study_cases AS c FINAL INNER JOIN turnaround_norms AS m FINAL USING (product, urgency) WHERE completed_at IS NOT NULL AND minutes IS NOT NULL) AS s
        JOIN (SELECT * FROM turnaround FINAL) AS t ON s.hospital = t.hospital AND s.product = t.product AND s.urgency = t.urgency AND s.send_mode = t.send_mode
        GROUP BY key ORDER BY key`,
     );

@@ -92,7 +92,7 @@ describe('incremental analytics', () => {
     expect(last.studies).toBeLessThan(received.length / 2);
     const incremental = await snapshot();
 
-    const rebuild = await runAnalytics(store, { rebuild: true });
+    const rebuild = await runAnalytics(store, { rebuildCases: true, settleMs: 0 });
     expect(rebuild.mode).toBe('rebuild');
     const rebuilt = await snapshot();
     for (const table of Object.keys(RESULTS)) {
@@ -121,10 +121,11 @@ describe('incremental analytics', () => {
     const before = await store.query<{ total: number; late: number }>('SELECT sum(n) AS total, total - sum(within) AS late FROM turnaround_weekly FINAL');
     const routed = await store.query<{ n: number }>("SELECT count() AS n FROM study_product_lifecycle WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL");
     expect(Number(before[0]!.total)).toBe(Number(routed[0]!.n));
-    // A stricter norm for every product: the next run sees other settings and rebuilds, and more studies are late.
+    // A stricter norm for every product: the next run sees other settings and rebuilds the results (the
+    // per-study rows hold no setting and go on incrementally), and more studies are late.
     const strict = { norms: { bonexpert: { acute: 1, routine: 1 }, rbfracture: { acute: 1, routine: 1 }, 'cina-ipe': { acute: 1, routine: 1 } } };
     const changed = await runAnalytics(store, { jobs: ['turnaround'], settings: strict });
-    expect(changed.mode).toBe('rebuild');
+    expect(changed.steps.map((s) => `${s.step} ${s.mode}`)).toEqual(['cases incremental', 'turnaround rebuild']);
     const after = await store.query<{ total: number; late: number }>('SELECT sum(n) AS total, total - sum(within) AS late FROM turnaround_weekly FINAL');
     expect(Number(after[0]!.total)).toBe(Number(before[0]!.total));
     expect(Number(after[0]!.late)).toBeGreaterThan(Number(before[0]!.late));

@@ -45,59 +45,67 @@ const stage = (from: string, to: string) => `if(${from} IS NULL OR ${to} IS NULL
 
 /**
  * Each routed study x product of `{studies}`, flattened from the lifecycle: its
- * facts, outcomes, the time to result against the norm (NULL and counted as
- * impossible when the modality clock puts the acquisition after the result),
- * and the stages, into `{target}` (study_cases, or the scratch table of an
- * incremental run). Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
+ * facts, outcomes, the time to result (NULL and counted as impossible when the
+ * modality clock puts the acquisition after the result) and the stages, into
+ * `{target}` (study_cases, or the scratch table of an incremental run). Only the
+ * study x products that were ever routed are merged (most routing decisions are
+ * "not eligible"), grouped by a 64-bit hash of the study key, which is cheaper
+ * than the key itself. Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
  */
 export const STUDY_CASES = `
 INSERT INTO {target} (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer,
     routed_at, completed_at, delivered_at, first_viewed_at, verdict_at, model_version, finding, score, ai_value, verdict_label, verdict_value,
-    viewer_keys, verdict_readers, trace_id, minutes, impossible, norm_min, late,
+    viewer_keys, verdict_readers, trace_id, minutes, impossible,
     acquired_to_received_min, received_to_routed_min, routed_to_inferred_min, inferred_to_delivered_min, delivered_to_viewed_min, computed_at)
 WITH
     coalesce(s.acquired_at, s.received_at) AS start_at,
     coalesce(p.delivered_at, p.completed_at) AS result_at,
-    if(p.completed_at IS NULL, NULL, ${minutes('start_at', 'result_at')}) AS raw_minutes,
-    transform(concat(p.product, '|', s.urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0) AS norm
-SELECT p.hospital, p.product, toMonday(s.received_at), p.study_key, s.received_at, s.acquired_at, s.urgency, s.send_mode, s.modality, s.body_part,
+    if(p.completed_at IS NULL, NULL, ${minutes('start_at', 'result_at')}) AS raw_minutes
+SELECT p.hospital, p.product, toMonday(s.received_at), p.study, s.received_at, s.acquired_at, s.urgency, s.send_mode, s.modality, s.body_part,
        multiIf(s.age_years IS NULL, 'unknown', s.age_years < 18, '0-17', s.age_years < 65, '18-64', '65+'), s.sex, s.manufacturer,
        p.routed_at, p.completed_at, p.delivered_at, p.first_viewed_at, p.verdict_at,
        tupleElement(p.ai_output, 1), tupleElement(p.ai_output, 2), tupleElement(p.ai_output, 3), tupleElement(p.ai_output, 4),
        tupleElement(p.verdict, 1), tupleElement(p.verdict, 2),
        p.viewer_keys, p.verdict_readers, ifNull(s.trace_id, ''),
-       if(raw_minutes < 0, NULL, raw_minutes), raw_minutes < 0, norm, raw_minutes >= 0 AND raw_minutes > norm,
+       if(raw_minutes < 0, NULL, raw_minutes), raw_minutes < 0,
        ${stage('s.acquired_at', 's.received_at')}, ${stage('s.received_at', 'p.routed_at')}, ${stage('p.routed_at', 'p.completed_at')},
        ${stage('p.completed_at', 'p.delivered_at')}, ${stage('p.delivered_at', 'p.first_viewed_at')},
        {version:DateTime64(3, 'UTC')}
 FROM
 (
-    SELECT hospital, study_key, product,
+    SELECT hospital, cityHash64(study_key) AS key, product, any(study_key) AS study,
            argMaxMerge(routing_outcome) AS outcome, min(routed_at) AS routed_at, min(completed_at) AS completed_at,
            argMinMerge(ai_output) AS ai_output, min(delivered_at) AS delivered_at, min(first_viewed_at) AS first_viewed_at,
            max(verdict_at) AS verdict_at, argMaxMerge(verdict) AS verdict,
            arraySort(groupUniqArrayMerge(viewer_keys)) AS viewer_keys, arraySort(groupUniqArrayMerge(verdict_readers)) AS verdict_readers
     FROM lifecycle
     WHERE product != '' AND {studies}
-    GROUP BY hospital, study_key, product
+      AND (hospital, study_key, product) IN (SELECT hospital, study_key, product FROM lifecycle WHERE product != '' AND routed_at IS NOT NULL AND {studies})
+    GROUP BY hospital, key, product
     HAVING outcome = 'routed'
 ) AS p
 INNER JOIN
 (
-    SELECT hospital, study_key, min(received_at) AS received_at, min(acquired_at) AS acquired_at, any(age_years) AS age_years,
+    SELECT hospital, cityHash64(study_key) AS key, min(received_at) AS received_at, min(acquired_at) AS acquired_at, any(age_years) AS age_years,
            any(modality) AS modality, any(body_part) AS body_part, any(sex) AS sex, any(manufacturer) AS manufacturer,
            any(urgency) AS urgency, any(send_mode) AS send_mode, min(trace_id) AS trace_id
     FROM lifecycle
     WHERE product = '' AND {studies}
-    GROUP BY hospital, study_key
+    GROUP BY hospital, key
     HAVING received_at IS NOT NULL
 ) AS s
-ON p.hospital = s.hospital AND p.study_key = s.study_key`;
+ON p.hospital = s.hospital AND p.key = s.key`;
 
-/** Where the refreshed studies were: their cells are recomputed, and their old rows left as tombstones. */
-export const OLD_POSITIONS = `SELECT hospital, product, week, study_key FROM study_index FINAL WHERE {studies}`;
+/** The norms the run counts with, for the breaches table of the dashboards. */
+export const TURNAROUND_NORMS = `
+INSERT INTO turnaround_norms
+SELECT splitByChar('|', k)[1], splitByChar('|', k)[2], v, {version:DateTime64(3, 'UTC')}
+FROM (SELECT arrayJoin(arrayZip({norm_keys:Array(String)}, {norm_values:Array(Float64)})) AS kv, kv.1 AS k, kv.2 AS v)`;
 
-export const STUDY_TOMBSTONES = `
+/** The norm of a study's product and urgency, as the run's settings give it. */
+const NORM = "transform(concat(product, '|', urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0)";
+
+/** Where the refreshed studies were: their old rows are left as tombstones, and their cells recomputed. */export const STUDY_TOMBSTONES = `
 INSERT INTO study_cases (hospital, product, week, study_key, computed_at, is_deleted)
 SELECT hospital, product, week, study_key, {version:DateTime64(3, 'UTC')}, 1 FROM study_index FINAL WHERE {studies}`;
 
@@ -172,9 +180,9 @@ INSERT INTO turnaround_weekly (hospital, product, urgency, send_mode, week, n, e
 SELECT hospital, product, urgency, send_mode, week,
        toUInt32(countIf(minutes IS NOT NULL)) AS n,
        toUInt32(countIf(impossible = 1)) AS excluded,
-       toUInt32(countIf(minutes IS NOT NULL AND late = 0)) AS within,
+       toUInt32(countIf(minutes IS NOT NULL AND minutes <= ${NORM})) AS within,
        ifNull(quantileExact(0.5)(minutes), 0), ifNull(quantileExact(0.9)(minutes), 0),
-       max(norm_min), if(n = 0, 0, within / n),
+       max(${NORM}), if(n = 0, 0, within / n),
        ${histogram('minutes')}, ${STAGES.map((s) => histogram(`${s}_min`)).join(', ')},
        {version:DateTime64(3, 'UTC')}
 FROM study_cases {final}

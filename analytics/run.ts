@@ -3,8 +3,14 @@ import { chTime, parseChTime, readStates, settingsDigest, writeStates, type Step
 import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
-import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, type Scope } from './queries.ts';
-import { rebuildStudyCases, refreshStudyCases } from './study-cases.ts';
+import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
+import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.ts';
+
+/**
+ * The version of the per-study rows: they hold no setting, so only a change of
+ * their shape (a migration that says so here) makes them be made anew.
+ */
+const STUDY_CASES_SHAPE = 'study_cases 1';
 
 export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift';
 const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift'];
@@ -29,8 +35,10 @@ export interface AnalyticsRun {
 }
 
 export interface AnalyticsOptions {
-  /** Recompute everything from the lifecycle (after a migration, or by hand). */
+  /** Recompute every result from the per-study rows. */
   rebuild?: boolean;
+  /** Make the per-study rows anew from the lifecycle too (slower: every study's states are merged again). */
+  rebuildCases?: boolean;
   settings?: Partial<AnalyticsSettings>;
   jobs?: Job[];
   /** Events ingested this recently are left to the next run (default 30 s; 0 where nothing writes while the run reads). */
@@ -74,7 +82,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
   const versions = { tombstone: chTime(now - 1), version: chTime(now) };
   const steps: AnalyticsRun['steps'] = [];
   const next = new Map<string, StepState>();
-  const fresh = (step: string) => options.rebuild || states.get(step)?.settings !== digest;
+  const fresh = (step: string) => options.rebuild || options.rebuildCases || states.get(step)?.settings !== digest;
   const timed = async <T>(step: string, mode: 'rebuild' | 'incremental', work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const value = await work();
@@ -83,15 +91,15 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
   };
 
   // 1. The per-study rows.
-  const rebuildCases = fresh('cases');
+  const rebuildCases = options.rebuildCases || states.get('cases')?.settings !== STUDY_CASES_SHAPE;
   let studies: number;
   if (rebuildCases) {
-    studies = await timed('cases', 'rebuild', () => rebuildStudyCases(store, settings, versions.version, (d, t) => options.progress?.('cases', d, t)));
+    studies = await timed('cases', 'rebuild', () => rebuildStudyCases(store, versions.version, (d, t) => options.progress?.('cases', d, t)));
   } else {
     const since = states.get('cases')!.watermark;
-    studies = await timed('cases', 'incremental', () => refreshStudyCases(store, settings, { since, until: latest }, versions));
+    studies = await timed('cases', 'incremental', () => refreshStudyCases(store, { since, until: latest }, versions));
   }
-  next.set('cases', { watermark: latest, settings: digest });
+  next.set('cases', { watermark: latest, settings: STUDY_CASES_SHAPE });
 
   // 2. Each job over the cells that changed since its own watermark.
   for (const job of jobs) {
@@ -99,7 +107,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
     const mode = rebuild ? 'rebuild' : 'incremental';
     const since = rebuild ? chTime(0) : states.get(job)!.watermark;
     const scope = rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : MARKED;
-    const params = { since, ...versions, small_cell: settings.smallCell };
+    const params = { since, ...versions, small_cell: settings.smallCell, ...normParams(settings) };
     await timed(job, mode, async () => {
       if (rebuild) for (const table of RESULT_TABLES[job]) await store.exec(`TRUNCATE TABLE ${table}`);
       if (job === 'availability') {
@@ -113,6 +121,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
         await store.exec(AVAILABILITY_DAILY.replace('{days}', rebuild ? '1' : TOUCHED_DAYS), availability);
         return;
       }
+      if (job === 'turnaround') await store.exec(TURNAROUND_NORMS, params);
       for (const step of CELL_JOBS[job as CellJob]) await recompute(store, step, scope, params, !rebuild);
       if (job === 'drift') await runDriftMonitors(store, settings, scope, params, !rebuild);
     });

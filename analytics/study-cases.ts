@@ -1,5 +1,5 @@
-import type { Store } from '../store/index.ts';
 import type { AnalyticsSettings } from './norms.ts';
+import type { Store } from '../store/index.ts';
 import {
   DIRTY_STUDIES,
   HOSPITAL_STUDIES,
@@ -12,7 +12,7 @@ import {
 } from './queries.ts';
 
 /** The norm of each product and urgency as the two arrays the SQL binds. */
-export function normParams(settings: AnalyticsSettings): { norm_keys: string[]; norm_values: number[] } {
+export function normParams(settings: Pick<AnalyticsSettings, 'norms'>): { norm_keys: string[]; norm_values: number[] } {
   const norms = Object.entries(settings.norms).flatMap(([product, n]) => [
     [`${product}|acute`, n.acute],
     [`${product}|routine`, n.routine],
@@ -26,12 +26,11 @@ const withStudies = (sql: string, studies: string, target = 'study_cases') => sq
  * Rebuilds `study_cases` from the lifecycle, one hospital at a time (memory
  * holds one hospital's studies), and indexes every row by its study.
  */
-export async function rebuildStudyCases(store: Store, settings: AnalyticsSettings, version: string, progress?: (done: number, total: number) => void): Promise<number> {
+export async function rebuildStudyCases(store: Store, version: string, progress?: (done: number, total: number) => void): Promise<number> {
   for (const table of ['study_cases', 'study_index', 'dirty_studies', 'dirty_cells']) await store.exec(`TRUNCATE TABLE ${table}`);
   const hospitals = (await store.query<{ hospital: string }>("SELECT DISTINCT hospital FROM lifecycle WHERE product = '' ORDER BY hospital")).map((r) => r.hospital);
-  const norms = normParams(settings);
   for (const [i, hospital] of hospitals.entries()) {
-    await store.exec(withStudies(STUDY_CASES, HOSPITAL_STUDIES), { ...norms, hospital, version });
+    await store.exec(withStudies(STUDY_CASES, HOSPITAL_STUDIES), { hospital, version });
     progress?.(i + 1, hospitals.length);
   }
   await store.exec('INSERT INTO study_index SELECT hospital, study_key, product, week, computed_at FROM study_cases');
@@ -45,7 +44,6 @@ export async function rebuildStudyCases(store: Store, settings: AnalyticsSetting
  */
 export async function refreshStudyCases(
   store: Store,
-  settings: AnalyticsSettings,
   window: { since: string; until: string },
   versions: { tombstone: string; version: string },
 ): Promise<number> {
@@ -54,7 +52,7 @@ export async function refreshStudyCases(
   const [{ n }] = (await store.query<{ n: number }>('SELECT count() AS n FROM dirty_studies')) as [{ n: number }];
   if (Number(n) === 0) return 0;
   await store.exec('TRUNCATE TABLE study_cases_refresh');
-  await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES, 'study_cases_refresh'), { ...normParams(settings), version: versions.version });
+  await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES, 'study_cases_refresh'), { version: versions.version });
   await store.exec('INSERT INTO study_cases SELECT * FROM study_cases_refresh');
   await store.exec(withStudies(MARK_OLD_CELLS, DIRTY_STUDIES), { marked: versions.version });
   await store.exec(withStudies(STUDY_TOMBSTONES, DIRTY_STUDIES), { version: versions.tombstone });

@@ -2,7 +2,8 @@
  * The analytics at growing volume: 1 x, 8 x and 32 x the pilot, and the
  * national year. At each scale a year is loaded (or a loaded store reused), then
  * measured with the process's peak memory (chDB runs in the same process):
- *   - the rebuild of every result;
+ *   - the per-study rows made anew from the lifecycle with every result
+ *     (`--rebuild-cases`), and the rebuild of every result from them (`--rebuild`);
  *   - an incremental run after five minutes of national traffic: 1,500 new
  *     studies with their events, and 1,500 late verdicts on studies of the six
  *     weeks before (the same traffic at every scale, so that the growth of the
@@ -133,8 +134,10 @@ for (const scale of values.scales!.split(',')) {
   const loaded = reuse
     ? { value: { studies: -1, events: Number((await store.query<{ n: number }>('SELECT count() AS n FROM events'))[0]!.n) }, seconds: 0, peakRssMib: 0 }
     : await peak(() => loadYear(store, scenario));
+  say(`scale ${scale}: making the per-study rows and every result`);
+  const full = await peak(() => runAnalytics(store, { rebuildCases: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: per-study rows ${done}/${total} hospitals`) }));
   say(`scale ${scale}: rebuilding every result`);
-  const rebuild = await peak(() => runAnalytics(store, { rebuild: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: rebuild ${step} ${done}/${total} hospitals`) }));
+  const rebuild = await peak(() => runAnalytics(store, { rebuild: true, settleMs: 0 }));
   const studies = Number((await store.query<{ n: number }>("SELECT count() AS n FROM lifecycle WHERE product = '' AND received_at IS NOT NULL"))[0]!.n);
   say(`scale ${scale}: five minutes of traffic`);
   const rows = await traffic(store, scenario);
@@ -152,6 +155,9 @@ for (const scale of values.scales!.split(',')) {
     studies,
     events: loaded.value.events,
     load_seconds: Number(loaded.seconds.toFixed(1)),
+    full_rebuild_seconds: Number(full.seconds.toFixed(2)),
+    full_rebuild_peak_rss_mib: full.peakRssMib,
+    full_rebuild_us_per_study: Number(((full.seconds * 1e6) / studies).toFixed(1)),
     rebuild_seconds: Number(rebuild.seconds.toFixed(2)),
     rebuild_steps: Object.fromEntries(rebuild.value.steps.map((s) => [s.step, Number(s.seconds.toFixed(2))])),
     rebuild_peak_rss_mib: rebuild.peakRssMib,

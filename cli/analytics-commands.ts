@@ -5,20 +5,21 @@ import { migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
 
-export const analyticsHelp = `aifi analytics run [--rebuild]
+export const analyticsHelp = `aifi analytics run [--rebuild] [--rebuild-cases]
                               compute adoption, turnaround, availability, performance and drift: only what events
-                              ingested since the last run changed, or everything with --rebuild
+                              ingested since the last run changed; --rebuild: every result from the per-study rows;
+                              --rebuild-cases: the per-study rows too, from the lifecycle
 aifi report [--format table|json] [--audience lead|ops|vendor:<vendor>]
                               print the current results (a vendor sees only its own products)`;
 
 export async function analyticsCommand(config: Config, args: string[], io: Io): Promise<number> {
   const [what, ...rest] = args;
   if (what !== 'run') throw new UsageError("analytics needs 'run'");
-  const { values } = parseArgs({ args: rest, options: { rebuild: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args: rest, options: { rebuild: { type: 'boolean', default: false }, 'rebuild-cases': { type: 'boolean', default: false } } });
   const store = await openStore(config.store);
   try {
     await migrate(store);
-    const run = await runAnalytics(store, { rebuild: values.rebuild, progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
+    const run = await runAnalytics(store, { rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
     io.out(`analytics (${run.mode}, ${run.studies} studies refreshed) in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   } finally {
     await store.close();

@@ -94,8 +94,10 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     kind: 'table',
     columnUnits: { minutes: 'm', norm_min: 'm' },
     traceColumn: 'trace_id',
-    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, trace_id FROM study_cases FINAL
-          WHERE late AND week >= toMonday($__fromTime) AND week <= $__toTime AND $__timeFilter(received_at) AND ${filter} ORDER BY received_at DESC LIMIT 200`,
+    sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, trace_id
+          FROM study_cases AS s FINAL INNER JOIN (SELECT product, urgency, norm_min FROM turnaround_norms FINAL) AS n ON s.product = n.product AND s.urgency = n.urgency
+          WHERE minutes > norm_min AND week >= toMonday($__fromTime) AND week <= $__toTime AND $__timeFilter(received_at) AND ${filter.replace('hospital IN', 's.hospital IN').replace('product IN', 's.product IN')}
+          ORDER BY received_at DESC LIMIT 200`,
     columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key', 'trace_id'],
   },
   {

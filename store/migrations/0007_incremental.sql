@@ -233,12 +233,10 @@ CREATE TABLE IF NOT EXISTS study_cases
     viewer_keys       Array(String),
     verdict_readers   Array(String),
     trace_id          String,
-    -- time to result (acquisition, or receipt where the acquisition time is implausible, to the
-    -- result in the PACS or to inference where nothing is delivered), NULL when impossible
+    -- time to result (acquisition, or receipt where there is no acquisition time, to the result
+    -- in the PACS or to inference where nothing is delivered), NULL when impossible
     minutes           Nullable(Float64),
     impossible        UInt8,
-    norm_min          Float64,
-    late              UInt8,
     acquired_to_received_min  Nullable(Float64),
     received_to_routed_min    Nullable(Float64),
     routed_to_inferred_min    Nullable(Float64),
@@ -255,6 +253,18 @@ ORDER BY (hospital, product, week, study_key);
 CREATE TABLE IF NOT EXISTS study_cases_refresh AS study_cases
 ENGINE = MergeTree
 ORDER BY (hospital, study_key);
+
+-- The norm time to result per product and urgency that the analytics last ran with: what the
+-- breaches are measured against.
+CREATE TABLE IF NOT EXISTS turnaround_norms
+(
+    product LowCardinality(String),
+    urgency LowCardinality(String),
+    norm_min Float64,
+    computed_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(computed_at)
+ORDER BY (product, urgency);
 
 -- Where each study x product sits in study_cases: found by the study's key, to leave a
 -- tombstone where a study's row used to be.

@@ -48,6 +48,9 @@ export const configSchema = z
     AIFI_VIEWER_TOKENS_FILE: z.string().min(1).optional(),
     AIFI_TRACE_URL: z.string().regex(TRACE_URL, { error: TRACE_URL_RULE }).optional(),
     AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
+    AIFI_QUERY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    AIFI_QUERY_MAX_ROWS: z.coerce.number().int().min(1).default(10_000_000_000),
+    AIFI_QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(4 * 1024 * 1024 * 1024),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -92,6 +95,8 @@ export interface Config {
   traceUrl: string | null;
   /** Where analytics alerts go (Alertmanager API v2); none when unset. */
   alertmanagerUrl: string | null;
+  /** Bounds on each `aifi query`. */
+  query: { maxSeconds: number; maxRowsRead: number; maxMemoryBytes: number };
   logLevel: Env['AIFI_LOG_LEVEL'];
   requireServices: boolean;
 }
@@ -167,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     traceUrl: e.AIFI_TRACE_URL ?? null,
     alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
+    query: { maxSeconds: e.AIFI_QUERY_MAX_SECONDS, maxRowsRead: e.AIFI_QUERY_MAX_ROWS, maxMemoryBytes: e.AIFI_QUERY_MAX_MEMORY_BYTES },
     logLevel: e.AIFI_LOG_LEVEL,
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };

@@ -146,7 +146,7 @@ describe('the orchestrator sending to a remote collector over HTTP', () => {
   it('delivers events with the sender token, which the collector checks', async () => {
     const dir = tempDir('http-sink');
     const tokensFile = join(dir.path, 'tokens.json');
-    writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'orchestrator', sha256: sha256Hex('orchestrator-secret-123'), source: 'orchestrator' }] }));
+    writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'orchestrator', sha256: sha256Hex('orchestrator-secret-123'), source: 'orchestrator', role: 'orchestrator' }] }));
     const base = { AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '100', AIFI_LOG_LEVEL: 'silent', AIFI_COLLECTOR_TOKENS_FILE: tokensFile };
     const collector = await startStack(loadConfig(base), { role: 'collector', port: 0 });
     const orchestratorConfig = loadConfig({ ...base, AIFI_COLLECTOR_URL: collector.url, AIFI_COLLECTOR_TOKEN: 'orchestrator-secret-123' });

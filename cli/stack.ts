@@ -91,6 +91,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         maxBatchRows: config.collector.batchRows,
         flushIntervalMs: config.collector.flushMs,
         maxQueueRows: config.collector.queueRows,
+        window: config.collector.window,
       });
       collector = c;
       closers.push(() => c.shutdown());
@@ -101,12 +102,13 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
           if (c.writer.degraded) throw new Error('ClickHouse refuses writes; retrying');
         },
       });
-      await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile) });
+      const known = hospitals.hospitals.map((h) => h.id);
+      await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile), hospitals: known });
       viewers = config.viewer.generated ? ViewerTokens.ensureFile(config.viewer.tokensFile) : ViewerTokens.fromFile(config.viewer.tokensFile);
       await app.register(viewRoutes, { source: s, viewers, hospitals: hospitals.hospitals.map((h) => h.id), traceUrl: config.traceUrl });
       app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
-        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log });
+        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log, hospitals: known });
         kafka = k;
         closers.push(() => k.stop());
         readiness.push({ name: 'kafka', check: () => k.ping() });

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
-import type { Collector } from './collector.ts';
+import type { Collector, SenderScope } from './collector.ts';
 import { consumerLag, dlqMessages } from './metrics.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -17,6 +17,8 @@ export interface KafkaIngestOptions {
   pauseMs?: number;
   /** How often consumer lag is measured (default 10 s). */
   lagIntervalMs?: number;
+  /** The hospitals that exist: an event of another goes to the dead-letter topic (default: no check). */
+  hospitals?: readonly string[];
 }
 
 /**
@@ -36,8 +38,10 @@ export class KafkaIngest {
   private readonly groupId: string;
   private lagTimer: NodeJS.Timeout | null = null;
   private running = false;
+  private readonly scope: SenderScope;
 
   constructor(private readonly options: KafkaIngestOptions) {
+    this.scope = options.hospitals ? { hospitals: new Set(options.hospitals) } : {};
     this.dlqTopic = options.dlqTopic ?? `${options.topic}.dlq`;
     this.groupId = options.groupId ?? 'aifi-collector';
     const log = options.log;
@@ -89,7 +93,7 @@ export class KafkaIngest {
           }
         }
         try {
-          const intake = this.options.collector.accept(good.map((g) => g.event), 'kafka');
+          const intake = this.options.collector.accept(good.map((g) => g.event), 'kafka', this.scope);
           for (const r of intake.rejected) dead.push({ message: good[r.index]!.message, reason: r.reason, path: r.path });
           if (dead.length) await this.deadLetter(topic, partition, dead);
           await intake.stored;

@@ -45,6 +45,8 @@ export const configSchema = z
     AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+    AIFI_EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+    AIFI_EVENT_MAX_AHEAD_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(15),
     AIFI_VIEWER_TOKENS_FILE: z.string().min(1).optional(),
     AIFI_TRACE_URL: z.string().regex(TRACE_URL, { error: TRACE_URL_RULE }).optional(),
     AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
@@ -72,6 +74,8 @@ export interface Config {
     batchRows: number;
     flushMs: number;
     queueRows: number;
+    /** How far an event's occurred_at may lie before and after its arrival. */
+    window: { maxAgeMs: number; maxAheadMs: number };
   };
   orchestrator: {
     hospitalsFile: string | undefined;
@@ -149,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: e.AIFI_COLLECTOR_BATCH_ROWS,
       flushMs: e.AIFI_COLLECTOR_FLUSH_MS,
       queueRows: e.AIFI_COLLECTOR_QUEUE_ROWS,
+      window: { maxAgeMs: e.AIFI_EVENT_MAX_AGE_DAYS * 86_400_000, maxAheadMs: e.AIFI_EVENT_MAX_AHEAD_MINUTES * 60_000 },
     },
     orchestrator: {
       hospitalsFile: e.AIFI_HOSPITALS_FILE,

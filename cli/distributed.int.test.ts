@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,8 +31,10 @@ function collectorProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess
   });
 }
 
-async function rowsWritten(url: string): Promise<number> {
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+/** The collector's rows written, from its /metrics with the scrape token it made in its data folder. */
+async function rowsWritten(url: string, dataDir: string): Promise<number> {
+  const token = readFileSync(join(dataDir, 'metrics-token'), 'utf8').trim();
+  const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   return Number(/aifi_collector_rows_written_total\{table="events"\} (\d+)/.exec(metrics)?.[1] ?? 0);
 }
 
@@ -70,8 +72,8 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
           await new Promise((r) => setTimeout(r, 4));
         }
       })();
-      await waitFor('the collector to write some rows', async () => (await rowsWritten(first.url)) > 0, 60_000, 50);
-      const writtenBeforeKill = await rowsWritten(first.url);
+      await waitFor('the collector to write some rows', async () => (await rowsWritten(first.url, dir.path)) > 0, 60_000, 50);
+      const writtenBeforeKill = await rowsWritten(first.url, dir.path);
       first.child.kill('SIGKILL');
       await first.exited;
       expect(writtenBeforeKill).toBeLessThan(events.length);

@@ -18,6 +18,7 @@ import { migrate, openStore, type Store } from '../store/index.ts';
 import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
 import { startSimulatedVendor, type SimulatedVendor, type VendorBehaviourInput } from '../vendors/index.ts';
 import { createHttpApp, type ReadinessCheck } from './http-app.ts';
+import { ScrapeToken } from './scrape-token.ts';
 
 /** Which parts of the stack run in this process. */
 export type Role = 'all' | 'collector' | 'orchestrator';
@@ -34,6 +35,8 @@ export interface Stack {
   vendors: Map<ProductId, SimulatedVendor>;
   /** Who may open the built-in dashboard view (with a store only). */
   viewers: ViewerTokens | null;
+  /** The bearer token that /metrics asks for. */
+  scrapeToken: string;
   /** Stops intake first, then hands over and writes what is in flight, then closes the store. */
   close: () => Promise<void>;
 }
@@ -80,7 +83,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const vendors = new Map<ProductId, SimulatedVendor>();
     let viewers: ViewerTokens | null = null;
     const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
-    const app = createHttpApp(config, readiness);
+    const scrape = ScrapeToken.fromFile(config.metrics.tokenFile, config.metrics.generated);
+    const app = createHttpApp(config, readiness, scrape);
 
     if (role !== 'orchestrator') {
       const s = await openStore(config.store);
@@ -155,7 +159,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     // Stop taking requests before anything behind them closes.
     closers.push(() => app.close());
     let closing: Promise<void> | null = null;
-    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, close: () => (closing ??= closeAll()) };
+    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, scrapeToken: scrape.token, close: () => (closing ??= closeAll()) };
   } catch (error) {
     await closeAll();
     throw error;

@@ -47,6 +47,7 @@ export const configSchema = z
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
     AIFI_EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
     AIFI_EVENT_MAX_AHEAD_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(15),
+    AIFI_METRICS_TOKEN_FILE: z.string().min(1).optional(),
     AIFI_VIEWER_TOKENS_FILE: z.string().min(1).optional(),
     AIFI_TRACE_URL: z.string().regex(TRACE_URL, { error: TRACE_URL_RULE }).optional(),
     AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
@@ -95,6 +96,8 @@ export interface Config {
     tokensFile: string;
     generated: boolean;
   };
+  /** The bearer token that may scrape /metrics; `generated` when it is the default file, made on first start. */
+  metrics: { tokenFile: string; generated: boolean };
   /** The trace of a study, e.g. http://127.0.0.1:16686/trace/{trace_id}; no links when unset. */
   traceUrl: string | null;
   /** Where analytics alerts go (Alertmanager API v2); none when unset. */
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokensFile: e.AIFI_VIEWER_TOKENS_FILE ?? `${dataDir.replace(/\/+$/, '')}/viewers.json`,
       generated: !e.AIFI_VIEWER_TOKENS_FILE,
     },
+    metrics: { tokenFile: e.AIFI_METRICS_TOKEN_FILE ?? `${dataDir.replace(/\/+$/, '')}/metrics-token`, generated: !e.AIFI_METRICS_TOKEN_FILE },
     traceUrl: e.AIFI_TRACE_URL ?? null,
     alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
     query: { maxSeconds: e.AIFI_QUERY_MAX_SECONDS, maxRowsRead: e.AIFI_QUERY_MAX_ROWS, maxMemoryBytes: e.AIFI_QUERY_MAX_MEMORY_BYTES },

@@ -189,7 +189,7 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
     const mine = all.filter((d) => mayView(viewer, d.audience));
     const items = mine.map((d) => `<li><a href="/view/d/${escape(d.uid)}">${escape(d.title)}</a> <span class="audience">${escape(d.audience)}</span></li>`).join('');
     const platform = mayView(viewer, 'ops')
-      ? '<p class="hint">Platform health (ingest, rejections, consumer lag) is a Prometheus dashboard for Grafana; this process exposes its figures at <a href="/metrics">/metrics</a>.</p>'
+      ? '<p class="hint">Platform health (ingest, rejections, consumer lag) is a Prometheus dashboard for Grafana; this process exposes its figures at /metrics to a scraper with the scrape token (see the README).</p>'
       : '';
     return reply.type('text/html; charset=utf-8').send(page('Dashboards', `<ul class="dashboards">${items}</ul>${platform}`, viewer));
   });

@@ -145,6 +145,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         log: app.log,
         quietMs: config.orchestrator.quietMs,
         maxStowBytes: config.orchestrator.maxStowBytes,
+        stowConcurrency: config.orchestrator.stowConcurrency,
         dicom: dicomPort === null ? null : { host: config.dicom.host, port: dicomPort, aeTitle: config.dicom.aeTitle },
         vendors: vendorUrls,
         inference: { ...config.orchestrator.inference, baseDelayMs: 1_000 },

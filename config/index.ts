@@ -31,6 +31,7 @@ export const configSchema = z
     AIFI_SECRETS_FILE: z.string().min(1).optional(),
     AIFI_STUDY_QUIET_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
     AIFI_STOW_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+    AIFI_STOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
     AIFI_VENDOR_URLS: z
       .string()
       .regex(/^\s*[a-z-]+=https?:\/\/\S+?(\s*,\s*[a-z-]+=https?:\/\/\S+?)*\s*$/, { error: 'must be product=url pairs separated by commas, e.g. bonexpert=http://127.0.0.1:9001' })
@@ -83,6 +84,8 @@ export interface Config {
     secretsFile: string;
     quietMs: number;
     maxStowBytes: number;
+    /** STOW-RS uploads read at once; memory holds one part of each. */
+    stowConcurrency: number;
     /** Vendor services by product; products without one get a simulated vendor in the embedded mode. */
     vendorUrls: Record<string, string>;
     inference: { timeoutMs: number; maxAttempts: number };
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretsFile: e.AIFI_SECRETS_FILE ?? `${dataDir.replace(/\/+$/, '')}/secrets.json`,
       quietMs: e.AIFI_STUDY_QUIET_MS,
       maxStowBytes: e.AIFI_STOW_MAX_BYTES,
+      stowConcurrency: e.AIFI_STOW_CONCURRENCY,
       vendorUrls: Object.fromEntries(
         (e.AIFI_VENDOR_URLS ?? '')
           .split(',')

@@ -119,13 +119,15 @@ export class Collector {
     return { accepted: rows.length, rejected, stored, eventIds };
   }
 
-  /** Accepts events made in this process (the orchestrator's in-process sink) and waits until they are stored. */
-  async acceptAndStore(events: readonly AifiEvent[]): Promise<void> {
+  /**
+   * Accepts events made in this process (the orchestrator's in-process sink)
+   * and waits until they are stored; resolves with the ones refused (their
+   * index and reason), the others being stored.
+   */
+  async acceptAndStore(events: readonly AifiEvent[]): Promise<Rejection[]> {
     const intake = this.accept(events, 'in-process');
-    if (intake.rejected.length > 0) {
-      this.log.error({ rejected: intake.rejected }, 'events made in this process failed validation');
-    }
     await intake.stored;
+    return intake.rejected;
   }
 
   async shutdown(): Promise<void> {

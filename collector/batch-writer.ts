@@ -103,6 +103,24 @@ export class BatchWriter {
     return this.depth + rows <= this.maxQueueRows;
   }
 
+  /** Resolves once `rows` more would fit (at once if they do now); rejects after shutdown. */
+  whenRoomFor(rows: number): Promise<void> {
+    if (this.hasRoomFor(rows)) return Promise.resolve();
+    if (this.closed) return Promise.reject(new StoreError('closed', `the writer for ${this.table} is shut down`));
+    return new Promise((resolve, reject) => this.roomWaiters.push({ rows, resolve, reject }));
+  }
+
+  private roomWaiters: { rows: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  private wakeRoomWaiters(): void {
+    this.roomWaiters = this.roomWaiters.filter((w) => {
+      if (this.closed) w.reject(new StoreError('closed', `the writer for ${this.table} is shut down`));
+      else if (this.hasRoomFor(w.rows)) w.resolve();
+      else return true;
+      return false;
+    });
+  }
+
   /**
    * Queues rows; the promise settles when they are stored (or given up).
    * Throws QueueFullError at once, taking none of them, when they do not fit.
@@ -152,6 +170,7 @@ export class BatchWriter {
       } finally {
         this.inFlightRows -= count;
         queueDepth.set({ table: this.table }, this.depth);
+        this.wakeRoomWaiters();
       }
     }
   }
@@ -236,6 +255,7 @@ export class BatchWriter {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.stopping.abort();
+    this.wakeRoomWaiters();
     await this.flush();
     this.markHealthy();
   }

@@ -82,6 +82,28 @@ describe('the aifi command', () => {
     expect(memory.stderr).toMatch(/MEMORY_LIMIT_EXCEEDED|memory limit/i);
   });
 
+  it('keeps the data folder and every file the embedded ClickHouse writes private to its user', async () => {
+    const { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const data = join(dir.path, 'private');
+    // As an earlier version left it: a readable folder with a readable file in it.
+    mkdirSync(join(data, 'clickhouse'), { recursive: true, mode: 0o755 });
+    chmodSync(data, 0o755);
+    writeFileSync(join(data, 'clickhouse', 'left-over.txt'), 'x', { mode: 0o644 });
+    const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'migrate'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: data } });
+    expect(result.status, result.stderr).toBe(0);
+    const open: string[] = [];
+    const walk = (path: string) => {
+      const stat = statSync(path);
+      if ((stat.mode & 0o077) !== 0) open.push(`${path} ${(stat.mode & 0o777).toString(8)}`);
+      if (stat.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    };
+    walk(data);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
+    expect(readdirSync(join(data, 'clickhouse')).length).toBeGreaterThan(2);
+    expect(open).toEqual([]);
+  });
+
   it('answers a bad call with usage and a bad configuration with its reason', () => {
     expect(aifi('frobnicate').code).toBe(2);
     const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'migrate'], { encoding: 'utf8', env: { ...process.env, AIFI_PORT: '-1' } });

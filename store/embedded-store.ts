@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { limitSettings, type QueryLimits } from './read-only-query.ts';
@@ -25,7 +25,9 @@ export class EmbeddedStore implements Store {
 
   constructor(options: EmbeddedStoreOptions) {
     this.location = resolve(options.path);
-    mkdirSync(this.location, { recursive: true });
+    // Every vendor's data is in here: the folder is its owner's alone.
+    mkdirSync(this.location, { recursive: true, mode: 0o700 });
+    if (!options.readonly) chmodSync(this.location, 0o700);
     const args = ['--output_format_json_quote_64bit_integers=0'];
     if (options.readonly) args.push('--readonly=1');
     if (options.limits) for (const [name, value] of Object.entries(limitSettings(options.limits))) args.push(`--${name}=${value}`);

@@ -26,6 +26,8 @@ export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrap
     logger: { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
+    // Behind a proxy that terminates TLS, its X-Forwarded-Proto tells whether the request came over TLS.
+    ...(config.http.trustProxy.length ? { trustProxy: config.http.trustProxy } : {}),
   });
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;

@@ -25,6 +25,10 @@ export const configSchema = z
     AIFI_KAFKA_TOPIC: z.string().min(1).default('aifi.events'),
     AIFI_HOST: z.string().min(1).default('127.0.0.1'),
     AIFI_PORT: port.default(8080),
+    AIFI_TRUST_PROXY: z
+      .string()
+      .regex(/^\s*[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*\s*$/, { error: 'must be the addresses (or CIDR ranges) of the proxies in front, separated by commas, e.g. 127.0.0.1' })
+      .optional(),
     AIFI_DICOM_PORT: port.default(11112),
     AIFI_DICOM_AE_TITLE: z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be 1-16 upper-case characters' }).default('AIFI'),
     AIFI_HOSPITALS_FILE: z.string().min(1).optional(),
@@ -67,7 +71,8 @@ export interface Config {
     | { kind: 'embedded'; path: string }
     | { kind: 'server'; url: string; user: string; password: string; database: string };
   kafka: { brokers: string[]; topic: string } | null;
-  http: { host: string; port: number };
+  /** `trustProxy`: the proxies whose X-Forwarded-* headers are believed (none when empty). */
+  http: { host: string; port: number; trustProxy: string[] };
   dicom: { host: string; port: number; aeTitle: string };
   collector: {
     /** Bearer tokens (SHA-256) of the senders allowed to POST /v1/events. */
@@ -152,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafka: e.AIFI_KAFKA_BROKERS
       ? { brokers: e.AIFI_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), topic: e.AIFI_KAFKA_TOPIC }
       : null,
-    http: { host: e.AIFI_HOST, port: e.AIFI_PORT },
+    http: { host: e.AIFI_HOST, port: e.AIFI_PORT, trustProxy: (e.AIFI_TRUST_PROXY ?? '').split(',').map((a) => a.trim()).filter(Boolean) },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
     collector: {
       tokensFile: e.AIFI_COLLECTOR_TOKENS_FILE,

@@ -62,8 +62,10 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
     const studies = Array.from({ length: 400 }, (_, i) => sampleStudyEvents(i));
     const events: AifiEvent[] = studies.flat();
     const sink = new KafkaSink(broker.brokers, topic, quiet);
+    const children: ChildProcess[] = [];
     try {
       let first = await collectorProcess(env);
+      children.push(first.child);
       let produced = 0;
       const producing = (async () => {
         for (const study of studies) {
@@ -80,9 +82,11 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
       expect(produced).toBeLessThan(events.length);
 
       const second = await collectorProcess(env);
+      children.push(second.child);
       await producing;
       const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
+      // The dead member's partitions move once its session has run out (longer than the writer's retries).
       await waitFor(
         'the consumer group to catch up',
         async () => {
@@ -90,7 +94,7 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
           const committed = new Map(done[0]!.partitions.map((p) => [p.partition, p.offset]));
           return ends.every((p) => committed.get(p.partition) === p.high);
         },
-        60_000,
+        100_000,
         250,
       );
       await admin.disconnect();
@@ -113,10 +117,11 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
       expect(after).toEqual(expected);
       expect(after.lifecycle).toHaveLength(800);
     } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await sink.close();
       dir.remove();
     }
-  });
+  }, 180_000);
 
   it('carries a study from STOW-RS through Kafka into ClickHouse', async () => {
     const dir = tempDir('kafka-e2e');

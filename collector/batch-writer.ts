@@ -55,7 +55,7 @@ export class BatchWriter {
   private probe: NodeJS.Timeout | null = null;
   readonly maxBatchRows: number;
   readonly maxQueueRows: number;
-  /** The longest a batch can spend in retries before it is given up, in ms (for consumers that must wait that long). */
+  /** About how long a batch spends in retries before it is given up, in ms: the sum of the backoff delays (for consumers that wait that long). */
   readonly maxRetryMs: number;
   private readonly flushIntervalMs: number;
   private readonly probeIntervalMs: number;
@@ -74,10 +74,11 @@ export class BatchWriter {
     this.probeIntervalMs = options.probeIntervalMs ?? 1_000;
     const maxAttempts = options.maxAttempts ?? 8;
     const maxDelayMs = options.maxDelayMs ?? 10_000;
-    this.maxRetryMs = (maxAttempts - 1) * maxDelayMs;
+    const baseDelayMs = options.baseDelayMs ?? 200;
+    this.maxRetryMs = Array.from({ length: maxAttempts - 1 }, (_, k) => Math.min(maxDelayMs, baseDelayMs * 2 ** k)).reduce((a, b) => a + b, 0);
     this.retries = retry(handleWhen((e) => e instanceof StoreError && e.retryable), {
       maxAttempts: maxAttempts - 1,
-      backoff: new ExponentialBackoff({ initialDelay: options.baseDelayMs ?? 200, maxDelay: maxDelayMs }),
+      backoff: new ExponentialBackoff({ initialDelay: baseDelayMs, maxDelay: maxDelayMs }),
     });
     this.retries.onRetry((r) => {
       const e = 'error' in r ? (r.error as StoreError) : null;

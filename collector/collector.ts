@@ -60,7 +60,7 @@ export class Collector {
 
   constructor(
     readonly store: Store,
-    private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
+    log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
     options: CollectorOptions = {},
   ) {
     this.writer = new BatchWriter(store, 'events', log, options);

@@ -81,11 +81,11 @@ export class KafkaIngest {
     });
     // The session outlasts the writer's retries (heartbeats go on while a batch waits, too); a crashed member's
     // partitions move to a live one after it.
-    this.sessionTimeoutMs = Math.max(30_000, options.collector.writer.maxRetryMs + 15_000);
+    this.sessionTimeoutMs = Math.max(30_000, options.collector.writer.maxRetryMs + 10_000);
     this.consumer = this.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.sessionTimeoutMs,
-      rebalanceTimeout: this.sessionTimeoutMs + 30_000,
+      rebalanceTimeout: Math.max(60_000, this.sessionTimeoutMs),
       heartbeatInterval: 1_000,
       retry: { retries: 10 },
     });

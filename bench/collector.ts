@@ -26,7 +26,7 @@ say('starting Kafka');
 const broker = await startKafka();
 const dir = tempDir('bench-collector');
 const tokensFile = join(dir.path, 'tokens.json');
-writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'bench', sha256: sha256Hex('bench-token-0123456789') }] }));
+writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'bench', sha256: sha256Hex('bench-token-0123456789'), role: 'orchestrator' }] }));
 const topic = `aifi.events.bench-${Date.now().toString(36)}`;
 const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent', AIFI_COLLECTOR_TOKENS_FILE: tokensFile });
 const stack = await startStack(config, { role: 'collector', port: 0 });

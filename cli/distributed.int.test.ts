@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,8 +31,10 @@ function collectorProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess
   });
 }
 
-async function rowsWritten(url: string): Promise<number> {
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+/** The collector's rows written, from its /metrics with the scrape token it made in its data folder. */
+async function rowsWritten(url: string, dataDir: string): Promise<number> {
+  const token = readFileSync(join(dataDir, 'metrics-token'), 'utf8').trim();
+  const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   return Number(/aifi_collector_rows_written_total\{table="events"\} (\d+)/.exec(metrics)?.[1] ?? 0);
 }
 
@@ -60,8 +62,10 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
     const studies = Array.from({ length: 400 }, (_, i) => sampleStudyEvents(i));
     const events: AifiEvent[] = studies.flat();
     const sink = new KafkaSink(broker.brokers, topic, quiet);
+    const children: ChildProcess[] = [];
     try {
       let first = await collectorProcess(env);
+      children.push(first.child);
       let produced = 0;
       const producing = (async () => {
         for (const study of studies) {
@@ -70,17 +74,19 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
           await new Promise((r) => setTimeout(r, 4));
         }
       })();
-      await waitFor('the collector to write some rows', async () => (await rowsWritten(first.url)) > 0, 60_000, 50);
-      const writtenBeforeKill = await rowsWritten(first.url);
+      await waitFor('the collector to write some rows', async () => (await rowsWritten(first.url, dir.path)) > 0, 60_000, 50);
+      const writtenBeforeKill = await rowsWritten(first.url, dir.path);
       first.child.kill('SIGKILL');
       await first.exited;
       expect(writtenBeforeKill).toBeLessThan(events.length);
       expect(produced).toBeLessThan(events.length);
 
       const second = await collectorProcess(env);
+      children.push(second.child);
       await producing;
       const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
+      // The dead member's partitions move once its session has run out (longer than the writer's retries).
       await waitFor(
         'the consumer group to catch up',
         async () => {
@@ -88,7 +94,7 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
           const committed = new Map(done[0]!.partitions.map((p) => [p.partition, p.offset]));
           return ends.every((p) => committed.get(p.partition) === p.high);
         },
-        60_000,
+        100_000,
         250,
       );
       await admin.disconnect();
@@ -111,10 +117,11 @@ describe.skipIf(!available)('the distributed mode (Kafka between orchestrator an
       expect(after).toEqual(expected);
       expect(after.lifecycle).toHaveLength(800);
     } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await sink.close();
       dir.remove();
     }
-  });
+  }, 180_000);
 
   it('carries a study from STOW-RS through Kafka into ClickHouse', async () => {
     const dir = tempDir('kafka-e2e');
@@ -146,7 +153,7 @@ describe('the orchestrator sending to a remote collector over HTTP', () => {
   it('delivers events with the sender token, which the collector checks', async () => {
     const dir = tempDir('http-sink');
     const tokensFile = join(dir.path, 'tokens.json');
-    writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'orchestrator', sha256: sha256Hex('orchestrator-secret-123'), source: 'orchestrator' }] }));
+    writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'orchestrator', sha256: sha256Hex('orchestrator-secret-123'), source: 'orchestrator', role: 'orchestrator' }] }));
     const base = { AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '100', AIFI_LOG_LEVEL: 'silent', AIFI_COLLECTOR_TOKENS_FILE: tokensFile };
     const collector = await startStack(loadConfig(base), { role: 'collector', port: 0 });
     const orchestratorConfig = loadConfig({ ...base, AIFI_COLLECTOR_URL: collector.url, AIFI_COLLECTOR_TOKEN: 'orchestrator-secret-123' });

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { Config } from '../config/index.ts';
+import type { ScrapeToken } from './scrape-token.ts';
 
 let defaultMetrics = false;
 
@@ -12,9 +13,11 @@ export interface ReadinessCheck {
 /**
  * A fastify instance with what every service of the stack shares: one error
  * handler (4xx carry the reason, 5xx say only "internal error" and the detail
- * goes to the log), /healthz, /readyz over the given checks, and /metrics.
+ * goes to the log), /healthz, /readyz over the given checks, and /metrics for
+ * whoever presents the scrape token (ops' Prometheus: the figures cover every
+ * hospital and every vendor's products).
  */
-export function createHttpApp(config: Config, readiness: ReadinessCheck[]): FastifyInstance {
+export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrape: ScrapeToken): FastifyInstance {
   if (!defaultMetrics) {
     collectDefaultMetrics();
     defaultMetrics = true;
@@ -23,6 +26,8 @@ export function createHttpApp(config: Config, readiness: ReadinessCheck[]): Fast
     logger: { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
+    // Behind a proxy that terminates TLS, its X-Forwarded-Proto tells whether the request came over TLS.
+    ...(config.http.trustProxy.length ? { trustProxy: config.http.trustProxy } : {}),
   });
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
@@ -45,6 +50,11 @@ export function createHttpApp(config: Config, readiness: ReadinessCheck[]): Fast
     if (Object.keys(failures).length) return reply.code(503).send({ status: 'unavailable', failures });
     return { status: 'ready', checked: readiness.map((r) => r.name) };
   });
-  app.get('/metrics', async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
+  app.get('/metrics', async (request, reply) => {
+    if (!scrape.admits(request.headers.authorization)) {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="aifi-metrics"').send({ error: 'the scrape token is required (Authorization: Bearer <token>)' });
+    }
+    return reply.type(register.contentType).send(await register.metrics());
+  });
   return app;
 }

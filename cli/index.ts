@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { StoreError } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
+import { keepDataPrivate } from './private-data.ts';
 import { eventsCommand, eventsHelp } from './events-command.ts';
 import { migrateCommand, queryCommand, storeHelp } from './store-commands.ts';
 import { serveCommand, upHelp } from './up-command.ts';
@@ -35,6 +36,8 @@ const defaultIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t)
 /** Runs the `aifi` command; resolves with the process exit code. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const [command, ...args] = argv;
+  /** The configuration, for a command that reads or writes the data folder. */
+  const withData = () => keepDataPrivate(loadConfig());
   try {
     switch (command) {
       case undefined:
@@ -47,26 +50,26 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         eventsCommand(args, io.out);
         return 0;
       case 'migrate':
-        await migrateCommand(loadConfig(), io.out);
+        await migrateCommand(withData(), io.out);
         return 0;
       case 'query':
-        await queryCommand(loadConfig(), args, io.out);
+        await queryCommand(withData(), args, io.out);
         return 0;
       case 'up':
-        return await serveCommand('all', loadConfig(), args, io);
+        return await serveCommand('all', withData(), args, io);
       case 'dashboards':
         return dashboardsCommand(args, io, loadConfig());
       case 'alerts':
         return alertsCommand(args, io);
       case 'analytics':
-        return await analyticsCommand(loadConfig(), args, io);
+        return await analyticsCommand(withData(), args, io);
       case 'report':
-        return await reportCommand(loadConfig(), args, io);
+        return await reportCommand(withData(), args, io);
       case 'simulate':
-        return await simulateCommand(loadConfig(), args, io);
+        return await simulateCommand(withData(), args, io);
       case 'collector':
       case 'orchestrator':
-        return await serveCommand(command, loadConfig(), args, io);
+        return await serveCommand(command, withData(), args, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

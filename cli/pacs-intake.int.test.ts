@@ -113,8 +113,10 @@ describe.skipIf(!available)('intake from a real PACS (Orthanc)', () => {
     });
   }
 
-  it('counts instances, studies and routing decisions on /metrics', async () => {
-    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+  it('counts instances, studies and routing decisions on /metrics, for the scrape token only', async () => {
+    expect((await fetch(`${stack.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: 'Bearer not-the-scrape-token' } })).status).toBe(401);
+    const metrics = await (await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${stack.scrapeToken}` } })).text();
     expect(metrics).toMatch(/aifi_orchestrator_instances_received_total\{channel="stow",outcome="new-study"\} [1-9]/);
     expect(metrics).toMatch(/aifi_orchestrator_instances_received_total\{channel="dimse",outcome="added"\} [1-9]/);
     expect(metrics).toMatch(/aifi_orchestrator_routing_decisions_total\{hospital="catharina",product="cina-ipe",outcome="routed"\} 2/);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import type { Collector } from '../collector/index.ts';
+import { windowCovering, type Collector } from '../collector/index.ts';
 import type { Config } from '../config/index.ts';
 import type { AifiEvent } from '../events/index.ts';
 import { Backfill, builtInScenarios, loadScenario, type Scenario, type Truth } from '../simulator/index.ts';
@@ -33,9 +33,15 @@ export function progressBar(label: string, total: number, unit: string): { updat
   };
 }
 
-/** Writes the backfill's events through the collector, a few batches in flight at a time. */
+/**
+ * Writes the backfill's events through the collector, a few batches in flight
+ * at a time. Their times are those of the simulated period, which may lie
+ * beyond the collector's window of plausible times: the window is widened to
+ * the period for these events only.
+ */
 export async function backfillInto(collector: Collector, scenario: Scenario, seed: string, weeks: number): Promise<{ studies: number; events: number; truth: Truth }> {
   const backfill = new Backfill({ scenario, seed, weeks });
+  const scope = { window: collector.window && windowCovering(collector.window, backfill.startsAt, backfill.endsAt) };
   const bar = progressBar(`backfill ${scenario.name}`, weeks, 'weeks');
   const inFlight: Promise<void>[] = [];
   let studies = 0;
@@ -46,7 +52,7 @@ export async function backfillInto(collector: Collector, scenario: Scenario, see
       for (let i = 0; i < week.events.length; i += chunk) {
         const slice: AifiEvent[] = week.events.slice(i, i + chunk);
         while (!collector.writer.hasRoomFor(slice.length) || inFlight.length >= 4) await inFlight.shift();
-        const intake = collector.accept(slice, 'in-process');
+        const intake = collector.accept(slice, 'in-process', scope);
         if (intake.rejected.length) throw new Error(`the simulator made invalid events: ${JSON.stringify(intake.rejected.slice(0, 3))}`);
         inFlight.push(intake.stored);
       }

@@ -18,6 +18,7 @@ import { migrate, openStore, type Store } from '../store/index.ts';
 import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
 import { startSimulatedVendor, type SimulatedVendor, type VendorBehaviourInput } from '../vendors/index.ts';
 import { createHttpApp, type ReadinessCheck } from './http-app.ts';
+import { ScrapeToken } from './scrape-token.ts';
 
 /** Which parts of the stack run in this process. */
 export type Role = 'all' | 'collector' | 'orchestrator';
@@ -34,6 +35,8 @@ export interface Stack {
   vendors: Map<ProductId, SimulatedVendor>;
   /** Who may open the built-in dashboard view (with a store only). */
   viewers: ViewerTokens | null;
+  /** The bearer token that /metrics asks for. */
+  scrapeToken: string;
   /** Stops intake first, then hands over and writes what is in flight, then closes the store. */
   close: () => Promise<void>;
 }
@@ -80,7 +83,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const vendors = new Map<ProductId, SimulatedVendor>();
     let viewers: ViewerTokens | null = null;
     const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
-    const app = createHttpApp(config, readiness);
+    const scrape = ScrapeToken.fromFile(config.metrics.tokenFile, config.metrics.generated);
+    const app = createHttpApp(config, readiness, scrape);
 
     if (role !== 'orchestrator') {
       const s = await openStore(config.store);
@@ -91,6 +95,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         maxBatchRows: config.collector.batchRows,
         flushIntervalMs: config.collector.flushMs,
         maxQueueRows: config.collector.queueRows,
+        window: config.collector.window,
       });
       collector = c;
       closers.push(() => c.shutdown());
@@ -101,12 +106,13 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
           if (c.writer.degraded) throw new Error('ClickHouse refuses writes; retrying');
         },
       });
-      await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile) });
+      const known = hospitals.hospitals.map((h) => h.id);
+      await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile), hospitals: known });
       viewers = config.viewer.generated ? ViewerTokens.ensureFile(config.viewer.tokensFile) : ViewerTokens.fromFile(config.viewer.tokensFile);
       await app.register(viewRoutes, { source: s, viewers, hospitals: hospitals.hospitals.map((h) => h.id), traceUrl: config.traceUrl });
       app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
-        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log });
+        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log, hospitals: known });
         kafka = k;
         closers.push(() => k.stop());
         readiness.push({ name: 'kafka', check: () => k.ping() });
@@ -139,6 +145,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         log: app.log,
         quietMs: config.orchestrator.quietMs,
         maxStowBytes: config.orchestrator.maxStowBytes,
+        stowConcurrency: config.orchestrator.stowConcurrency,
         dicom: dicomPort === null ? null : { host: config.dicom.host, port: dicomPort, aeTitle: config.dicom.aeTitle },
         vendors: vendorUrls,
         inference: { ...config.orchestrator.inference, baseDelayMs: 1_000 },
@@ -153,7 +160,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     // Stop taking requests before anything behind them closes.
     closers.push(() => app.close());
     let closing: Promise<void> | null = null;
-    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, close: () => (closing ??= closeAll()) };
+    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, scrapeToken: scrape.token, close: () => (closing ??= closeAll()) };
   } catch (error) {
     await closeAll();
     throw error;
@@ -167,12 +174,19 @@ function orchestratorSink(config: Config, collector: Collector | null, app: Fast
   if (!collector) {
     throw new Error('the orchestrator alone needs somewhere to send events: set AIFI_KAFKA_BROKERS, or AIFI_COLLECTOR_URL and AIFI_COLLECTOR_TOKEN');
   }
+  // The writer retries what ClickHouse refuses for a while; its give-up is final here, so that retries never nest.
+  // Only a full queue, which the writer does not retry, is worth another attempt.
   return callbackSink('in-process', async (events) => {
+    let rejected;
     try {
-      await collector.acceptAndStore(events);
+      rejected = await collector.acceptAndStore(events);
     } catch (error) {
-      if (error instanceof QueueFullError) throw new SinkError(error.message, true);
-      throw new SinkError((error as Error).message, (error as { retryable?: boolean }).retryable ?? false);
+      if (error instanceof QueueFullError) throw new SinkError(error.message, true, 1_000);
+      throw new SinkError((error as Error).message, false);
+    }
+    if (rejected.length) {
+      app.log.error({ rejected }, 'the collector refused events made in this process');
+      throw new SinkError(`the collector refused ${rejected.length} of the events: ${rejected[0]!.reason}`, false);
     }
   });
 }

@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.ts';
-import { migrate, openStore } from '../store/index.ts';
+import { checkReadOnlyStatement, migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
 
 export const storeHelp = `aifi migrate                  create or upgrade the ClickHouse schema (safe to run again)
 aifi query "<SQL>" [--format F] [--param name=value ...]
-                              run a read-only query and print the result
+                              run a read-only query and print the result; output to files is refused, and
+                              time, rows read and memory are bounded (AIFI_QUERY_MAX_*)
                               (F: any ClickHouse output format; default PrettyCompactNoEscapes)`;
 
 export async function migrateCommand(config: Config, out: (text: string) => void): Promise<void> {
@@ -35,8 +36,9 @@ export async function queryCommand(config: Config, args: string[], out: (text: s
     if (eq < 1) throw new UsageError(`--param takes name=value, got ${JSON.stringify(p)}`);
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
-  const store = await openStore(config.store, { readonly: true });
+  const store = await openStore(config.store, { readonly: true, limits: config.query });
   try {
+    await checkReadOnlyStatement(store, positionals[0]!);
     const text = await store.queryText(positionals[0]!, values.format, params);
     out(text.replace(/\n$/, ''));
   } finally {

@@ -117,7 +117,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
     lines.push(`  usage, verdicts:  ${u}/v1/usage, ${u}/v1/verdicts`);
   }
   if (stack.collector) lines.push(`  events in:        ${u}/v1/events  (Authorization: Bearer <token listed in AIFI_COLLECTOR_TOKENS_FILE>)`);
-  lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics`);
+  lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics  (Authorization: Bearer <scrape token in ${config.metrics.tokenFile}>)`);
   if (stack.viewers) {
     const token = stack.viewers.tokenOf('all');
     lines.push(`  dashboards:       ${u}/view/${token ? `?token=${token}` : ''}  (a token per audience in ${config.viewer.tokensFile})`);

@@ -1,3 +1,4 @@
+import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
 import { StoreError, type Row, type Store } from '../store/index.ts';
 import { batchRows, flushFailures, flushSeconds, queueCapacity, queueDepth, rowsWritten } from './metrics.ts';
@@ -9,7 +10,7 @@ export interface BatchWriterOptions {
   flushIntervalMs?: number;
   /** Rows held at most, queued and in flight; beyond it `add` refuses (default 100,000). */
   maxQueueRows?: number;
-  /** Attempts per batch for retryable store errors (default 8), with exponential backoff. */
+  /** Attempts per batch for retryable store errors (default 8), with exponential backoff and jitter. */
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -35,10 +36,13 @@ interface Pending {
 
 /**
  * Collects rows for one table and writes them in large batches, on size or on
- * interval. Retryable store errors are retried with backoff; other errors, and
- * retries exhausted, reject the promises of the rows concerned, so the caller
- * (an HTTP request, a Kafka offset) learns that its rows are not stored. Memory
- * is bounded. `shutdown` flushes what is queued and is safe to call twice.
+ * interval. Retryable store errors are retried with backoff and jitter; other
+ * errors, and retries exhausted, reject the promises of the rows concerned, so
+ * the caller (an HTTP request, a Kafka offset) learns that its rows are not
+ * stored. A batch the store refuses for its content is written again one
+ * sender's rows at a time, so that rows that can never be stored hold back no
+ * one else's. Memory is bounded. `shutdown` flushes what is queued and is safe
+ * to call twice.
  */
 export class BatchWriter {
   private queue: Pending[] = [];
@@ -51,11 +55,12 @@ export class BatchWriter {
   private probe: NodeJS.Timeout | null = null;
   readonly maxBatchRows: number;
   readonly maxQueueRows: number;
+  /** About how long a batch spends in retries before it is given up, in ms: the sum of the backoff delays (for consumers that wait that long). */
+  readonly maxRetryMs: number;
   private readonly flushIntervalMs: number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
   private readonly probeIntervalMs: number;
+  private readonly retries: RetryPolicy;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -66,10 +71,21 @@ export class BatchWriter {
     this.maxBatchRows = options.maxBatchRows ?? 10_000;
     this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
     this.maxQueueRows = options.maxQueueRows ?? 100_000;
-    this.maxAttempts = options.maxAttempts ?? 8;
-    this.baseDelayMs = options.baseDelayMs ?? 200;
-    this.maxDelayMs = options.maxDelayMs ?? 10_000;
     this.probeIntervalMs = options.probeIntervalMs ?? 1_000;
+    const maxAttempts = options.maxAttempts ?? 8;
+    const maxDelayMs = options.maxDelayMs ?? 10_000;
+    const baseDelayMs = options.baseDelayMs ?? 200;
+    this.maxRetryMs = Array.from({ length: maxAttempts - 1 }, (_, k) => Math.min(maxDelayMs, baseDelayMs * 2 ** k)).reduce((a, b) => a + b, 0);
+    this.retries = retry(handleWhen((e) => e instanceof StoreError && e.retryable), {
+      maxAttempts: maxAttempts - 1,
+      backoff: new ExponentialBackoff({ initialDelay: baseDelayMs, maxDelay: maxDelayMs }),
+    });
+    this.retries.onRetry((r) => {
+      const e = 'error' in r ? (r.error as StoreError) : null;
+      flushFailures.inc({ table: this.table, kind: e?.kind ?? 'failed', final: 'false' });
+      this.markFailing();
+      this.log.warn({ table: this.table, attempt: r.attempt, wait_ms: Math.round(r.delay), kind: e?.kind, reason: e?.message }, 'insert failed; retrying');
+    });
     queueCapacity.set({ table }, this.maxQueueRows);
   }
 
@@ -86,6 +102,24 @@ export class BatchWriter {
   /** Whether `rows` more would fit now. */
   hasRoomFor(rows: number): boolean {
     return this.depth + rows <= this.maxQueueRows;
+  }
+
+  /** Resolves once `rows` more would fit (at once if they do now); rejects after shutdown. */
+  whenRoomFor(rows: number): Promise<void> {
+    if (this.hasRoomFor(rows)) return Promise.resolve();
+    if (this.closed) return Promise.reject(new StoreError('closed', `the writer for ${this.table} is shut down`));
+    return new Promise((resolve, reject) => this.roomWaiters.push({ rows, resolve, reject }));
+  }
+
+  private roomWaiters: { rows: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  private wakeRoomWaiters(): void {
+    this.roomWaiters = this.roomWaiters.filter((w) => {
+      if (this.closed) w.reject(new StoreError('closed', `the writer for ${this.table} is shut down`));
+      else if (this.hasRoomFor(w.rows)) w.resolve();
+      else return true;
+      return false;
+    });
   }
 
   /**
@@ -133,44 +167,70 @@ export class BatchWriter {
       this.queuedRows -= count;
       this.inFlightRows += count;
       try {
-        await this.write(batch.flatMap((p) => p.rows));
-        for (const p of batch) p.settle.resolve();
-      } catch (error) {
-        for (const p of batch) p.settle.reject(error as Error);
+        await this.settle(batch);
       } finally {
         this.inFlightRows -= count;
         queueDepth.set({ table: this.table }, this.depth);
+        this.wakeRoomWaiters();
       }
     }
   }
 
-  private async write(rows: Row[]): Promise<void> {
-    const started = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.insert(this.table, rows);
-        this.markHealthy();
-        batchRows.observe({ table: this.table }, rows.length);
-        rowsWritten.inc({ table: this.table }, rows.length);
-        flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
+  /** Writes the rows of several senders in one insert; when the store refuses them for their content, each sender's alone. */
+  private async settle(batch: Pending[]): Promise<void> {
+    const rows = batch.flatMap((p) => p.rows);
+    try {
+      await this.write(rows);
+      for (const p of batch) p.settle.resolve();
+      return;
+    } catch (error) {
+      const e = error as StoreError;
+      if (batch.length === 1 || e.retryable) {
+        this.giveUp(rows, e);
+        for (const p of batch) p.settle.reject(e);
         return;
+      }
+      this.log.warn({ table: this.table, rows: rows.length, senders: batch.length, kind: e.kind, reason: e.message }, "the store refused a batch; writing each sender's rows alone");
+    }
+    for (const p of batch) {
+      try {
+        await this.write(p.rows);
+        p.settle.resolve();
       } catch (error) {
-        const e = error instanceof StoreError ? error : new StoreError('failed', String(error));
-        const final = !e.retryable || attempt >= this.maxAttempts || (this.closed && attempt >= 2);
-        flushFailures.inc({ table: this.table, kind: e.kind, final: String(final) });
-        if (e.retryable) this.markFailing();
-        if (final) {
-          this.log.error(
-            { table: this.table, rows: rows.length, attempts: attempt, kind: e.kind, err: e, event_ids: rows.slice(0, 50).map((r) => r.event_id) },
-            'batch not written to ClickHouse; its senders are told',
-          );
-          throw e;
-        }
-        const wait = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-        this.log.warn({ table: this.table, rows: rows.length, attempt, wait_ms: wait, kind: e.kind, reason: e.message }, 'insert failed; retrying');
-        await new Promise((r) => setTimeout(r, wait));
+        this.giveUp(p.rows, error as StoreError);
+        p.settle.reject(error as Error);
       }
     }
+  }
+
+  /** One insert, retried while the store's errors are retryable (no retry once shutdown began). */
+  private async write(rows: Row[]): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.retries.execute(async () => {
+        try {
+          await this.store.insert(this.table, rows);
+        } catch (error) {
+          throw error instanceof StoreError ? error : new StoreError('failed', String(error), undefined, { cause: error });
+        }
+      }, this.stopping.signal);
+    } catch (error) {
+      const e = error as StoreError;
+      flushFailures.inc({ table: this.table, kind: e.kind, final: 'true' });
+      if (e.retryable) this.markFailing();
+      throw e;
+    }
+    this.markHealthy();
+    batchRows.observe({ table: this.table }, rows.length);
+    rowsWritten.inc({ table: this.table }, rows.length);
+    flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
+  }
+
+  private giveUp(rows: Row[], e: StoreError): void {
+    this.log.error(
+      { table: this.table, rows: rows.length, kind: e.kind, err: e, event_ids: rows.slice(0, 50).map((r) => r.event_id) },
+      'batch not written to ClickHouse; its senders are told',
+    );
   }
 
   /** While the store refuses writes, ping it every second so that intake reopens as soon as it answers. */
@@ -192,9 +252,11 @@ export class BatchWriter {
     this.probe = null;
   }
 
-  /** Stops taking rows and writes what is queued. Safe to call twice. */
+  /** Stops taking rows and writes what is queued, without retrying. Safe to call twice. */
   async shutdown(): Promise<void> {
     this.closed = true;
+    this.stopping.abort();
+    this.wakeRoomWaiters();
     await this.flush();
     this.markHealthy();
   }

@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { checkEvent, describeIssues, type AifiEvent } from '../events/index.ts';
+import { checkEvent, describeIssues, type AifiEvent, type EventType } from '../events/index.ts';
 import type { Row, Store } from '../store/index.ts';
 import { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.ts';
 import { eventToRow } from './event-row.ts';
-import { eventsAccepted, eventsRejected, gatewayLastHeartbeat, gatewayUp } from './metrics.ts';
+import { GatewayGauges } from './gateway-gauges.ts';
+import { eventsAccepted, eventsRejected } from './metrics.ts';
+import { DEFAULT_TIME_WINDOW, implausibleTime, type TimeWindow } from './time-window.ts';
 
 export type Transport = 'in-process' | 'http' | 'kafka';
 
@@ -13,10 +15,27 @@ export interface Rejection {
   reason: string;
 }
 
-/** What a sender may claim: a token bound to a hospital, or to a source, restricts the events it may send. */
+/**
+ * What a sender may claim: a token bound to a hospital, a source or a set of
+ * event types restricts the events it may send; `hospitals` are the ones that
+ * exist (an event of another is refused).
+ */
 export interface SenderScope {
   hospital?: string;
   source?: string;
+  types?: ReadonlySet<EventType>;
+  hospitals?: ReadonlySet<string>;
+  /** The window this sender's times must fit instead of the collector's (a backfill of simulated time names its period). */
+  window?: TimeWindow | null;
+}
+
+export interface CollectorOptions extends BatchWriterOptions {
+  /** How far `occurred_at` may lie from the time of arrival (default two years back, 15 minutes ahead); null for none. */
+  window?: TimeWindow | null;
+  /** Gateway components per hospital on /metrics at most (default 16); a heartbeat of one more is refused. */
+  maxComponentsPerHospital?: number;
+  /** The clock, for tests. */
+  now?: () => number;
 }
 
 export interface Intake {
@@ -34,13 +53,20 @@ export interface Intake {
  */
 export class Collector {
   readonly writer: BatchWriter;
+  /** How far occurred_at may lie from the time of arrival; null when times are not checked. */
+  readonly window: TimeWindow | null;
+  private readonly now: () => number;
+  private readonly gateways: GatewayGauges;
 
   constructor(
     readonly store: Store,
-    private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
-    options: BatchWriterOptions = {},
+    log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
+    options: CollectorOptions = {},
   ) {
     this.writer = new BatchWriter(store, 'events', log, options);
+    this.window = options.window === undefined ? DEFAULT_TIME_WINDOW : options.window;
+    this.now = options.now ?? Date.now;
+    this.gateways = new GatewayGauges(options.maxComponentsPerHospital ?? 16);
   }
 
   /** Checks each input; throws QueueFullError, taking nothing, when the valid ones do not fit the queue. */
@@ -48,6 +74,9 @@ export class Collector {
     const rows: Row[] = [];
     const eventIds: string[] = [];
     const rejected: Rejection[] = [];
+    const now = this.now();
+    const window = scope.window === undefined ? this.window : scope.window;
+    const heartbeats: Extract<AifiEvent, { type: 'gateway.heartbeat' }>[] = [];
     inputs.forEach((input, index) => {
       const check = checkEvent(input);
       if (!check.ok) {
@@ -61,39 +90,44 @@ export class Collector {
         eventsRejected.inc({ transport, reason: 'scope' });
         return;
       }
+      const implausible = window && implausibleTime(window, Date.parse(check.event.occurred_at), now);
+      if (implausible) {
+        rejected.push({ index, path: 'occurred_at', reason: `occurred_at ${check.event.occurred_at} ${implausible}` });
+        eventsRejected.inc({ transport, reason: 'time' });
+        return;
+      }
+      if (check.event.type === 'gateway.heartbeat') {
+        const unbounded = this.gateways.admit(check.event.hospital, check.event.component);
+        if (unbounded) {
+          rejected.push({ index, path: 'component', reason: unbounded });
+          eventsRejected.inc({ transport, reason: 'component' });
+          return;
+        }
+        heartbeats.push(check.event);
+      }
       rows.push(eventToRow(check.event));
       eventIds.push(check.event.event_id);
-      if (check.event.type === 'gateway.heartbeat') this.heartbeat(check.event.hospital, check.event.component, check.event.status, check.event.occurred_at);
     });
     if (!this.writer.hasRoomFor(rows.length)) {
       eventsRejected.inc({ transport, reason: 'queue-full' }, rows.length);
       throw new QueueFullError(this.writer.table, this.writer.maxQueueRows);
     }
+    for (const h of heartbeats) this.gateways.record(h.hospital, h.component, h.status, Math.min(Date.parse(h.occurred_at), now));
     const stored = this.writer.add(rows);
     stored.catch(() => {}); // observed by whoever awaits it; a give-up is logged by the writer
     eventsAccepted.inc({ transport }, rows.length);
     return { accepted: rows.length, rejected, stored, eventIds };
   }
 
-  /** Accepts events made in this process (the orchestrator's in-process sink) and waits until they are stored. */
-  async acceptAndStore(events: readonly AifiEvent[]): Promise<void> {
+  /**
+   * Accepts events made in this process (the orchestrator's in-process sink)
+   * and waits until they are stored; resolves with the ones refused (their
+   * index and reason), the others being stored.
+   */
+  async acceptAndStore(events: readonly AifiEvent[]): Promise<Rejection[]> {
     const intake = this.accept(events, 'in-process');
-    if (intake.rejected.length > 0) {
-      this.log.error({ rejected: intake.rejected }, 'events made in this process failed validation');
-    }
     await intake.stored;
-  }
-
-  private readonly latestHeartbeat = new Map<string, number>();
-
-  /** Keeps the latest heartbeat per gateway component on /metrics, for the gateway-down rule. */
-  private heartbeat(hospital: string, component: string, status: string, at: string): void {
-    const key = `${hospital}|${component}`;
-    const t = Date.parse(at) / 1000;
-    if (t < (this.latestHeartbeat.get(key) ?? 0)) return;
-    this.latestHeartbeat.set(key, t);
-    gatewayLastHeartbeat.set({ hospital, component }, t);
-    gatewayUp.set({ hospital, component }, status === 'up' ? 1 : status === 'degraded' ? 0.5 : 0);
+    return intake.rejected;
   }
 
   async shutdown(): Promise<void> {
@@ -102,6 +136,12 @@ export class Collector {
 }
 
 function outOfScope(event: AifiEvent, scope: SenderScope): { path: string; reason: string } | null {
+  if (scope.hospitals && !scope.hospitals.has(event.hospital)) {
+    return { path: 'hospital', reason: `hospital ${event.hospital} is not in the hospitals file` };
+  }
+  if (scope.types && !scope.types.has(event.type)) {
+    return { path: 'type', reason: `this token may not send ${event.type} events (it may send ${[...scope.types].join(', ')})` };
+  }
   if (scope.hospital && event.hospital !== scope.hospital) {
     return { path: 'hospital', reason: `this token may only send events of hospital ${scope.hospital}, not ${event.hospital}` };
   }

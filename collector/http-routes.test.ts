@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleEvent, makeEvent, type AifiEvent } from '../events/index.ts';
 import { EmbeddedStore, migrate } from '../store/index.ts';
@@ -14,10 +15,14 @@ let collector: Collector;
 let app: FastifyInstance;
 
 const tokens = new SenderTokens([
-  { name: 'network', sha256: sha256Hex('network-token-0123456789') },
-  { name: 'gelre-gateway', sha256: sha256Hex('gelre-token-0123456789'), hospital: 'gelre' },
+  { name: 'network', sha256: sha256Hex('network-token-0123456789'), role: 'orchestrator' },
+  { name: 'gelre-gateway', sha256: sha256Hex('gelre-token-0123456789'), hospital: 'gelre', role: 'gateway' },
+  { name: 'zgt-gateway', sha256: sha256Hex('zgt-token-0123456789'), hospital: 'zgt', role: 'gateway' },
 ]);
 const network = { authorization: 'Bearer network-token-0123456789' };
+const gelre = { authorization: 'Bearer gelre-token-0123456789' };
+const zgt = { authorization: 'Bearer zgt-token-0123456789' };
+const HOSPITALS = ['catharina', 'gelre', 'radboudumc', 'zgt', 'rivierenland'];
 
 function post(body: string | Buffer, headers: Record<string, string> = {}) {
   return app.inject({ method: 'POST', url: '/v1/events', payload: body, headers: { ...network, 'content-type': 'application/json', ...headers } });
@@ -28,7 +33,13 @@ async function stored(ids: string[]): Promise<number> {
   return row!.n;
 }
 
-const heartbeat = (hospital = 'gelre') => makeEvent('gateway.heartbeat', { hospital, source: 'gateway', component: 'pacs-gateway', status: 'up' });
+const heartbeat = (hospital = 'gelre', fields: { component?: string; status?: 'up' | 'down'; occurred_at?: string } = {}) =>
+  makeEvent('gateway.heartbeat', { hospital, source: 'gateway', component: 'pacs-gateway', status: 'up', ...fields });
+
+async function gatewayUp(hospital: string): Promise<Map<string, number>> {
+  const values = (await register.getSingleMetric('aifi_gateway_up')!.get()).values;
+  return new Map(values.filter((v) => v.labels.hospital === hospital).map((v) => [String(v.labels.component), v.value]));
+}
 
 beforeAll(async () => {
   store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
@@ -37,7 +48,7 @@ beforeAll(async () => {
   const quiet = { warn: () => {}, error: () => {} };
   collector = new Collector(outage.store, quiet, { flushIntervalMs: 50, maxQueueRows: 5_000, baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 4 });
   app = Fastify({ logger: false });
-  await app.register(ingestRoutes, { collector, tokens, maxBodyBytes: 4 * 1024 * 1024, maxEvents: 10_000 });
+  await app.register(ingestRoutes, { collector, tokens, maxBodyBytes: 4 * 1024 * 1024, maxEvents: 10_000, hospitals: HOSPITALS });
 });
 afterAll(async () => {
   await app.close();
@@ -65,7 +76,7 @@ describe('POST /v1/events', () => {
   });
 
   it('stores the valid events of a mixed batch and names each rejected one with its path', async () => {
-    const good = [heartbeat(), exampleEvent('study.received'), heartbeat()];
+    const good = [exampleEvent('study.routed'), exampleEvent('study.received'), exampleEvent('inference.requested')];
     const bad = [
       { ...exampleEvent('inference.completed'), score: 1.7 },
       { ...exampleEvent('result.viewed'), user_name: 'dr. Jansen' },
@@ -87,9 +98,55 @@ describe('POST /v1/events', () => {
   it('binds a token to its hospital', async () => {
     const mine = heartbeat('gelre');
     const theirs = heartbeat('radboudumc');
-    const response = await post(JSON.stringify([mine, theirs]), { authorization: 'Bearer gelre-token-0123456789' });
+    const response = await post(JSON.stringify([mine, theirs]), gelre);
     expect(response.json()).toMatchObject({ accepted: 1, rejected: [{ index: 1, path: 'hospital' }] });
     expect(response.json().rejected[0].reason).toMatch(/only send events of hospital gelre, not radboudumc/);
+  });
+
+  it('binds a token to what its sender may emit, and refuses hospitals that do not exist', async () => {
+    const result = { ...exampleEvent('inference.completed'), hospital: 'gelre' };
+    const verdict = { ...exampleEvent('verdict.recorded'), hospital: 'gelre' };
+    const fromGateway = await post(JSON.stringify([result, verdict, heartbeat('gelre')]), gelre);
+    expect(fromGateway.json()).toMatchObject({ accepted: 2, rejected: [{ index: 0, path: 'type' }] });
+    expect(fromGateway.json().rejected[0].reason).toMatch(/may not send inference\.completed events/);
+    const fromOrchestrator = await post(JSON.stringify([heartbeat('gelre'), { ...exampleEvent('study.received'), hospital: 'atlantis' }, exampleEvent('study.received')]));
+    expect(fromOrchestrator.json()).toMatchObject({ accepted: 1, rejected: [{ index: 0, path: 'type' }, { index: 1, path: 'hospital' }] });
+    expect(fromOrchestrator.json().rejected[1].reason).toMatch(/hospital atlantis is not in the hospitals file/);
+    expect(await stored([result.event_id])).toBe(0);
+  });
+
+  it('refuses an event whose time is not plausible, with the reason', async () => {
+    const old = heartbeat('gelre', { occurred_at: '1994-06-01T00:00:00.000Z' });
+    const ahead = heartbeat('gelre', { occurred_at: '2099-12-31T00:00:00.000Z' });
+    const now = heartbeat('gelre');
+    const response = await post(JSON.stringify([old, ahead, now]), gelre);
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ accepted: 1, rejected: [{ index: 0, path: 'occurred_at' }, { index: 1, path: 'occurred_at' }] });
+    expect(response.json().rejected[0].reason).toMatch(/more than 730 days before the time it arrived/);
+    expect(response.json().rejected[1].reason).toMatch(/more than 15 minutes after the time it arrived/);
+  });
+
+  it('lets a later real down reach the gateway gauge after a heartbeat dated in the future', async () => {
+    for (const at of ['2099-12-31T23:59:59.000Z', new Date(Date.now() + 10 * 60_000).toISOString()]) {
+      await post(JSON.stringify([heartbeat('gelre')]), gelre);
+      await post(JSON.stringify([heartbeat('gelre', { occurred_at: at })]), gelre);
+      const down = await post(JSON.stringify([heartbeat('gelre', { status: 'down' })]), gelre);
+      expect(down.json()).toEqual({ accepted: 1, rejected: [] });
+      expect((await gatewayUp('gelre')).get('pacs-gateway'), at).toBe(0);
+    }
+  });
+
+  it('bounds the gateway components a hospital puts on /metrics', async () => {
+    const components = Array.from({ length: 40 }, (_, i) => heartbeat('zgt', { component: `component-${i}` }));
+    const response = await post(JSON.stringify(components), zgt);
+    expect(response.json().accepted).toBe(16);
+    expect(response.json().rejected).toHaveLength(24);
+    expect(response.json().rejected[0]).toMatchObject({ index: 16, path: 'component' });
+    expect(response.json().rejected[0].reason).toMatch(/already has 16 gateway components/);
+    expect((await gatewayUp('zgt')).size).toBe(16);
+    const again = await post(JSON.stringify([heartbeat('zgt', { component: 'component-3', status: 'down' }), heartbeat('zgt', { component: 'another' })]), zgt);
+    expect(again.json()).toMatchObject({ accepted: 1, rejected: [{ index: 1, path: 'component' }] });
+    expect((await gatewayUp('zgt')).get('component-3')).toBe(0);
   });
 
   it('refuses whole requests with the right status and a reason', async () => {
@@ -135,7 +192,7 @@ describe('POST /v1/events', () => {
     for (let i = 0; i < 300; i++) {
       let body: string;
       if (i % 10 === 0) {
-        const good = heartbeat();
+        const good = exampleEvent('study.routed');
         valid.push(good);
         body = JSON.stringify([{ broken: true }, good, { ...heartbeat(), status: 'sideways' }]);
       } else body = garbage();
@@ -152,10 +209,45 @@ describe('POST /v1/events', () => {
 
   it('answers 429 with Retry-After when the write queue is full, taking nothing', async () => {
     const events = Array.from({ length: 6_000 }, () => heartbeat());
-    const response = await post(JSON.stringify(events));
+    const response = await post(JSON.stringify(events), gelre);
     expect(response.statusCode).toBe(429);
     expect(response.headers['retry-after']).toBe('2');
     expect(await stored(events.slice(0, 100).map((e) => e.event_id))).toBe(0);
+  });
+});
+
+describe('a batch that can never be stored', () => {
+  it('is refused to its sender alone, and a bystander in the same insert is stored at once', async () => {
+    // A window wide enough to let a decade through, so that ClickHouse itself refuses the block.
+    const poisoned = Array.from({ length: 120 }, (_, m) =>
+      heartbeat('gelre', { occurred_at: new Date(Date.UTC(1990 + Math.floor(m / 12), m % 12, 15)).toISOString() }),
+    );
+    const bystander = sampleStudyEvents(40).slice(0, 10);
+    const wide = new Collector(outage.store, { warn: () => {}, error: () => {} }, {
+      window: { maxAgeMs: 50 * 365 * 86_400_000, maxAheadMs: 60_000 },
+      // One insert for both senders: the flush comes when the second batch makes 130 rows.
+      maxBatchRows: poisoned.length + bystander.length,
+      flushIntervalMs: 60_000,
+      baseDelayMs: 20,
+      maxDelayMs: 100,
+      maxAttempts: 4,
+    });
+    const api = Fastify({ logger: false });
+    await api.register(ingestRoutes, { collector: wide, tokens, hospitals: HOSPITALS });
+    try {
+      const send = (events: AifiEvent[], headers: Record<string, string>) =>
+        api.inject({ method: 'POST', url: '/v1/events', payload: JSON.stringify(events), headers: { 'content-type': 'application/json', ...headers } });
+      const [bad, good] = await Promise.all([send(poisoned, gelre), send(bystander, network)]);
+      expect(good.statusCode).toBe(202);
+      expect(await stored(bystander.map((e) => e.event_id))).toBe(bystander.length);
+      expect(bad.statusCode).toBe(422);
+      expect(bad.json().error).toMatch(/Too many partitions/);
+      expect(await stored(poisoned.map((e) => e.event_id))).toBe(0);
+      expect(wide.writer.degraded).toBe(false);
+    } finally {
+      await api.close();
+      await wide.shutdown();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreError } from '../store/index.ts';
 import { QueueFullError } from './batch-writer.ts';
 import type { Collector } from './collector.ts';
 import { requestsRejected } from './metrics.ts';
@@ -15,6 +16,8 @@ export interface IngestRouteOptions {
   maxBodyBytes?: number;
   /** Most events in one request (default 100,000). */
   maxEvents?: number;
+  /** The hospitals that exist: an event of another is refused (default: no check). */
+  hospitals?: readonly string[];
 }
 
 class BodyError extends Error {
@@ -74,6 +77,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const maxEvents = options.maxEvents ?? 100_000;
   const { collector } = options;
+  const hospitals = options.hospitals ? new Set(options.hospitals) : undefined;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -101,7 +105,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
     if (events.length > maxEvents) return refuse(reply, 413, `${events.length} events in one request; send at most ${maxEvents}`);
     let intake;
     try {
-      intake = collector.accept(events, 'http', sender);
+      intake = collector.accept(events, 'http', { ...sender, hospitals });
     } catch (error) {
       if (error instanceof QueueFullError) return refuse(reply, 429, error.message, { 'retry-after': '2' });
       throw error;
@@ -110,6 +114,9 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
       await intake.stored;
     } catch (error) {
       request.log.error({ err: error, sender: sender.name }, 'accepted events could not be stored');
+      if (error instanceof StoreError && !error.retryable && error.kind !== 'closed') {
+        return refuse(reply, 422, `ClickHouse refused these events, and would refuse them again: ${error.message}`);
+      }
       return refuse(reply, 503, 'the events could not be stored; retry later (a retry is safe: events are deduplicated on event_id)', { 'retry-after': '5' });
     }
     if (intake.accepted === 0 && intake.rejected.length > 0) {

@@ -1,6 +1,7 @@
 export { eventToRow, clickhouseTime } from './event-row.ts';
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.ts';
-export { Collector, type Intake, type Rejection, type SenderScope, type Transport } from './collector.ts';
+export { Collector, type CollectorOptions, type Intake, type Rejection, type SenderScope, type Transport } from './collector.ts';
+export { DEFAULT_TIME_WINDOW, windowCovering, type TimeWindow } from './time-window.ts';
 export { KafkaIngest, type KafkaIngestOptions } from './kafka-consumer.ts';
 export { ingestRoutes, type IngestRouteOptions } from './http-routes.ts';
-export { SenderTokens, sha256Hex, type Sender } from './sender-tokens.ts';
+export { SenderTokens, SENDER_ROLES, sha256Hex, type Sender, type SenderRole } from './sender-tokens.ts';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleEvent } from '../events/index.ts';
 import { EmbeddedStore, migrate } from '../store/index.ts';
@@ -41,6 +42,30 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     dir.remove();
   });
 
+  /** Inserts given up so far: each is one round of a batch refused while storage is down. */
+  const givenUp = async () =>
+    (await register.getSingleMetric('aifi_collector_flush_failures_total')!.get()).values.filter((v) => v.labels.final === 'true').reduce((n, v) => n + v.value, 0);
+
+  /** Every dead letter on the topic so far (at least `atLeast`), read by a fresh group from the start. */
+  async function deadLetters(atLeast: number): Promise<{ value: string; reason: string; path: string }[]> {
+    const admin = kafka.admin();
+    await admin.connect();
+    const end = (await admin.fetchTopicOffsets(ingest.dlq)).reduce((n, p) => n + Number(p.high), 0);
+    await admin.disconnect();
+    const dead: { value: string; reason: string; path: string }[] = [];
+    const reader = kafka.consumer({ groupId: `dlq-reader-${Date.now()}-${Math.random()}` });
+    await reader.connect();
+    await reader.subscribe({ topic: ingest.dlq, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        dead.push({ value: message.value!.toString(), reason: String(message.headers!['x-aifi-reason']), path: String(message.headers!['x-aifi-path']) });
+      },
+    });
+    await waitFor(`${Math.max(atLeast, end)} dead letters`, () => dead.length >= Math.max(atLeast, end), 30_000);
+    await reader.disconnect();
+    return dead;
+  }
+
   const count = async (ids: string[]) =>
     (await store.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events WHERE event_id IN {ids:Array(UUID)}', { ids }))[0]!.n;
 
@@ -59,17 +84,7 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     });
     await waitFor('the valid events in ClickHouse', async () => (await count(valid.map((e) => e.event_id))) === valid.length, 30_000);
 
-    const dead: { value: string; reason: string; path: string }[] = [];
-    const reader = kafka.consumer({ groupId: `dlq-reader-${Date.now()}` });
-    await reader.connect();
-    await reader.subscribe({ topic: ingest.dlq, fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        dead.push({ value: message.value!.toString(), reason: String(message.headers!['x-aifi-reason']), path: String(message.headers!['x-aifi-path']) });
-      },
-    });
-    await waitFor('two dead letters', () => dead.length === 2, 30_000);
-    await reader.disconnect();
+    const dead = await deadLetters(2);
     expect(dead.map((d) => d.path).sort()).toEqual(['(root)', 'score']);
     expect(dead.find((d) => d.path === 'score')!.reason).toMatch(/score: Too big/);
     expect(dead.find((d) => d.path === '(root)')!.value).toBe('{not json');
@@ -81,7 +96,8 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     const events = [2, 3, 4, 5].flatMap((i) => sampleStudyEvents(i));
     await producer.send({ topic, acks: -1, messages: events.map((e) => ({ key: `${e.hospital}:${'study_key' in e ? e.study_key : ''}`, value: JSON.stringify(e) })) });
     await waitFor('the consumer to see the backlog', async () => (await ingest.measureLag()) === events.length, 20_000);
-    await new Promise((r) => setTimeout(r, 1_000)); // several pause/retry rounds while storage is down
+    const before = await givenUp();
+    await waitFor('three rounds refused while storage is down', async () => (await givenUp()) >= before + 3, 20_000);
     expect(await ingest.measureLag()).toBe(events.length);
     outage.down = false;
     await waitFor('every event in ClickHouse', async () => (await count(events.map((e) => e.event_id))) === events.length, 30_000);
@@ -89,4 +105,46 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     const [row] = await store.query<{ n: number }>('SELECT count() AS n FROM events FINAL WHERE event_id IN {ids:Array(UUID)}', { ids: events.map((e) => e.event_id) });
     expect(row!.n).toBe(events.length);
   });
+
+  it('sends a dead letter once, after the batch is stored, however often storage refused it before', async () => {
+    const deadBefore = (await deadLetters(0)).length;
+    outage.down = true;
+    const valid = sampleStudyEvents(6);
+    const invalid = { ...exampleEvent('verdict.recorded'), agreement: 'maybe' };
+    await producer.send({ topic, acks: -1, messages: [...valid, invalid].map((e) => ({ key: 'replay', value: JSON.stringify(e) })) });
+    const before = await givenUp();
+    await waitFor('three rounds refused while storage is down', async () => (await givenUp()) >= before + 3, 20_000);
+    outage.down = false;
+    await waitFor('the valid events in ClickHouse', async () => (await count(valid.map((e) => e.event_id))) === valid.length, 30_000);
+    await waitFor('the offsets committed', async () => (await ingest.measureLag()) === 0, 20_000);
+    const dead = await deadLetters(deadBefore + 1);
+    expect(dead.filter((d) => d.path === 'agreement')).toHaveLength(1);
+    expect(dead).toHaveLength(deadBefore + 1);
+  });
+
+  it("waits for room when the write queue is full instead of pausing as for an outage, and outlasts the writer's retries", async () => {
+    // A collector whose queue holds 40 rows and writes only when told, and a consumer that would rest 10 minutes after an outage.
+    const small = new Collector(store, quiet, { maxQueueRows: 40, maxBatchRows: 40, flushIntervalMs: 600_000 });
+    const smallTopic = `${topic}.small`;
+    const slow = new KafkaIngest({ brokers: broker.brokers, topic: smallTopic, groupId: `small-${Date.now()}`, collector: small, log: quiet, pauseMs: 600_000 });
+    expect(slow.sessionTimeoutMs).toBeGreaterThan(small.writer.maxRetryMs);
+    await slow.start();
+    try {
+      const filler = [7, 8, 9].flatMap((i) => sampleStudyEvents(i)).slice(0, 35);
+      const filled = small.accept(filler, 'in-process');
+      const events = sampleStudyEvents(10);
+      await producer.send({ topic: smallTopic, acks: -1, messages: events.map((e) => ({ key: 'full', value: JSON.stringify(e) })) });
+      await waitFor('the consumer to have the batch in hand', async () => (await slow.measureLag()) === events.length, 20_000);
+      await small.writer.flush();
+      await filled.stored;
+      await waitFor('the batch stored once there is room', async () => {
+        await small.writer.flush();
+        return (await count(events.map((e) => e.event_id))) === events.length;
+      }, 20_000);
+      await waitFor('the offsets committed', async () => (await slow.measureLag()) === 0, 20_000);
+    } finally {
+      await slow.stop();
+      await small.shutdown();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
-import type { Collector } from './collector.ts';
+import { QueueFullError } from './batch-writer.ts';
+import type { Collector, Intake, SenderScope } from './collector.ts';
 import { consumerLag, dlqMessages } from './metrics.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -17,15 +18,41 @@ export interface KafkaIngestOptions {
   pauseMs?: number;
   /** How often consumer lag is measured (default 10 s). */
   lagIntervalMs?: number;
+  /** The hospitals that exist: an event of another goes to the dead-letter topic (default: no check). */
+  hospitals?: readonly string[];
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  reason: string;
+  path: string;
+}
+
+/** Step one of a batch: the messages that are JSON, and the dead letters of those that are not. */
+function decode(messages: KafkaMessage[]): { good: { message: KafkaMessage; event: unknown }[]; dead: DeadLetter[] } {
+  const good: { message: KafkaMessage; event: unknown }[] = [];
+  const dead: DeadLetter[] = [];
+  for (const message of messages) {
+    try {
+      good.push({ message, event: JSON.parse(message.value?.toString('utf8') ?? '') });
+    } catch (error) {
+      dead.push({ message, reason: `not JSON: ${(error as Error).message}`, path: '(root)' });
+    }
+  }
+  return { good, dead };
 }
 
 /**
- * The collector's Kafka consumer group. For each batch of a partition: decode
- * and validate; send what can never be valid to the dead-letter topic with the
- * reason in headers; queue the rest for ClickHouse; commit the offset only once
- * ClickHouse has the rows. On a storage error the partition pauses and resumes
- * later from the last committed offset, so nothing is lost; replays are
- * deduplicated downstream on event_id.
+ * The collector's Kafka consumer group. Each batch of a partition goes through
+ * steps settled in order: decode and validate; store the valid events (waiting
+ * for room while the write queue is full, which is no outage); send what can
+ * never be valid to the dead-letter topic with the reason in headers, only
+ * once the batch is stored, so that a replay after a storage error sends no
+ * dead letter twice; commit. On a storage error the partition pauses and
+ * resumes later from the last committed offset, so nothing is lost; replays
+ * are deduplicated downstream on event_id. The session outlasts the writer's
+ * retries, and the consumer heartbeats while it waits, so a slow ClickHouse
+ * causes no rebalance.
  */
 export class KafkaIngest {
   private readonly kafka: Kafka;
@@ -36,8 +63,12 @@ export class KafkaIngest {
   private readonly groupId: string;
   private lagTimer: NodeJS.Timeout | null = null;
   private running = false;
+  private readonly scope: SenderScope;
+  /** How long the group waits for a silent member before it moves its partitions. */
+  readonly sessionTimeoutMs: number;
 
   constructor(private readonly options: KafkaIngestOptions) {
+    this.scope = options.hospitals ? { hospitals: new Set(options.hospitals) } : {};
     this.dlqTopic = options.dlqTopic ?? `${options.topic}.dlq`;
     this.groupId = options.groupId ?? 'aifi-collector';
     const log = options.log;
@@ -48,8 +79,16 @@ export class KafkaIngest {
       logCreator: () => (entry) => log.warn({ kafka: entry.log }, `kafka: ${entry.log.message}`),
       retry: { retries: 10, initialRetryTime: 300 },
     });
-    // A short session lets a crashed member's partitions move to a live one within seconds.
-    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 10 } });
+    // The session outlasts the writer's retries (heartbeats go on while a batch waits, too); a crashed member's
+    // partitions move to a live one after it.
+    this.sessionTimeoutMs = Math.max(30_000, options.collector.writer.maxRetryMs + 10_000);
+    this.consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: this.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(60_000, this.sessionTimeoutMs),
+      heartbeatInterval: 1_000,
+      retry: { retries: 10 },
+    });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.admin = this.kafka.admin();
   }
@@ -79,22 +118,12 @@ export class KafkaIngest {
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const { topic, partition } = batch;
-        const good: { message: KafkaMessage; event: unknown }[] = [];
-        const dead: { message: KafkaMessage; reason: string; path: string }[] = [];
-        for (const message of batch.messages) {
-          try {
-            good.push({ message, event: JSON.parse(message.value?.toString('utf8') ?? '') });
-          } catch (error) {
-            dead.push({ message, reason: `not JSON: ${(error as Error).message}`, path: '(root)' });
-          }
-        }
+        const { good, dead } = decode(batch.messages);
+        let intake: Intake;
         try {
-          const intake = this.options.collector.accept(good.map((g) => g.event), 'kafka');
-          for (const r of intake.rejected) dead.push({ message: good[r.index]!.message, reason: r.reason, path: r.path });
-          if (dead.length) await this.deadLetter(topic, partition, dead);
-          await intake.stored;
+          intake = await this.store(good.map((g) => g.event), heartbeat);
         } catch (error) {
-          // Storage refused (or the queue is full): rest this partition, then read again from the last commit.
+          // Storage refused: rest this partition, then read again from the last commit.
           const wait = this.options.pauseMs ?? 5_000;
           this.options.log.warn({ topic, partition, wait_ms: wait, reason: (error as Error).message }, 'storage refused a batch; pausing the partition');
           this.consumer.pause([{ topic, partitions: [partition] }]);
@@ -105,6 +134,8 @@ export class KafkaIngest {
           }, wait).unref();
           return;
         }
+        for (const r of intake.rejected) dead.push({ message: good[r.index]!.message, reason: r.reason, path: r.path });
+        if (dead.length) await this.deadLetter(topic, partition, dead);
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
         await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
@@ -115,7 +146,27 @@ export class KafkaIngest {
     this.lagTimer.unref();
   }
 
-  private async deadLetter(topic: string, partition: number, dead: { message: KafkaMessage; reason: string; path: string }[]): Promise<void> {
+  /** Step two: queues the events for ClickHouse, waiting for room while the queue is full, and waits until they are stored. */
+  private async store(events: unknown[], heartbeat: () => Promise<void>): Promise<Intake> {
+    const beating = setInterval(() => void heartbeat().catch(() => {}), 1_000);
+    try {
+      for (;;) {
+        try {
+          const intake = this.options.collector.accept(events, 'kafka', this.scope);
+          await intake.stored;
+          return intake;
+        } catch (error) {
+          if (!(error instanceof QueueFullError) || events.length > this.options.collector.writer.maxQueueRows) throw error;
+          await this.options.collector.writer.whenRoomFor(Math.min(events.length, this.options.collector.writer.maxQueueRows));
+        }
+      }
+    } finally {
+      clearInterval(beating);
+    }
+  }
+
+  /** Step three, once the batch is stored: what can never be valid goes to the dead-letter topic with the reason. */
+  private async deadLetter(topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
     await this.producer.send({
       topic: this.dlqTopic,
       acks: -1,

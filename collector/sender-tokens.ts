@@ -1,7 +1,21 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { readJsonFile } from '../config/index.ts';
+import type { EventType } from '../events/index.ts';
 import type { SenderScope } from './collector.ts';
+
+/**
+ * What each kind of sender may emit. A hospital's gateway tells what happened
+ * to a result there (views, verdicts) and that it is alive; only the
+ * orchestrator makes study and inference events, which move a vendor's
+ * measured performance.
+ */
+export const SENDER_ROLES = {
+  gateway: ['result.viewed', 'verdict.recorded', 'gateway.heartbeat'],
+  orchestrator: ['study.received', 'study.routed', 'inference.requested', 'inference.completed', 'inference.failed', 'result.delivered', 'result.viewed', 'verdict.recorded'],
+} as const satisfies Record<string, readonly EventType[]>;
+
+export type SenderRole = keyof typeof SENDER_ROLES;
 
 const tokensFile = z.strictObject({
   tokens: z
@@ -15,13 +29,16 @@ const tokensFile = z.strictObject({
         hospital: z.string().optional(),
         /** The only source this sender may send events from. */
         source: z.string().optional(),
-      }),
+        /** What the sender is, hence which event types it may send. */
+        role: z.enum(Object.keys(SENDER_ROLES) as [SenderRole, ...SenderRole[]]),
+      }).refine((t) => t.role !== 'gateway' || t.hospital !== undefined, { error: 'a gateway token must name its hospital', path: ['hospital'] }),
     )
     .min(1),
 });
 
 export interface Sender extends SenderScope {
   name: string;
+  role: SenderRole;
 }
 
 export const sha256Hex = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -30,8 +47,8 @@ export const sha256Hex = (token: string) => createHash('sha256').update(token).d
 export class SenderTokens {
   private readonly byDigest: Map<string, Sender>;
 
-  constructor(senders: Iterable<{ sha256: string } & Sender>) {
-    this.byDigest = new Map([...senders].map(({ sha256, ...sender }) => [sha256, sender]));
+  constructor(senders: Iterable<{ sha256: string; name: string; role: SenderRole; hospital?: string; source?: string }>) {
+    this.byDigest = new Map([...senders].map(({ sha256, ...sender }) => [sha256, { ...sender, types: new Set(SENDER_ROLES[sender.role]) }]));
   }
 
   static fromFile(path: string | undefined): SenderTokens {

@@ -25,12 +25,17 @@ export const configSchema = z
     AIFI_KAFKA_TOPIC: z.string().min(1).default('aifi.events'),
     AIFI_HOST: z.string().min(1).default('127.0.0.1'),
     AIFI_PORT: port.default(8080),
+    AIFI_TRUST_PROXY: z
+      .string()
+      .regex(/^\s*[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*\s*$/, { error: 'must be the addresses (or CIDR ranges) of the proxies in front, separated by commas, e.g. 127.0.0.1' })
+      .optional(),
     AIFI_DICOM_PORT: port.default(11112),
     AIFI_DICOM_AE_TITLE: z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be 1-16 upper-case characters' }).default('AIFI'),
     AIFI_HOSPITALS_FILE: z.string().min(1).optional(),
     AIFI_SECRETS_FILE: z.string().min(1).optional(),
     AIFI_STUDY_QUIET_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
     AIFI_STOW_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+    AIFI_STOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
     AIFI_VENDOR_URLS: z
       .string()
       .regex(/^\s*[a-z-]+=https?:\/\/\S+?(\s*,\s*[a-z-]+=https?:\/\/\S+?)*\s*$/, { error: 'must be product=url pairs separated by commas, e.g. bonexpert=http://127.0.0.1:9001' })
@@ -45,9 +50,15 @@ export const configSchema = z
     AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+    AIFI_EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+    AIFI_EVENT_MAX_AHEAD_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(15),
+    AIFI_METRICS_TOKEN_FILE: z.string().min(1).optional(),
     AIFI_VIEWER_TOKENS_FILE: z.string().min(1).optional(),
     AIFI_TRACE_URL: z.string().regex(TRACE_URL, { error: TRACE_URL_RULE }).optional(),
     AIFI_ALERTMANAGER_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of an Alertmanager' }).optional(),
+    AIFI_QUERY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    AIFI_QUERY_MAX_ROWS: z.coerce.number().int().min(1).default(10_000_000_000),
+    AIFI_QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(4 * 1024 * 1024 * 1024),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -60,7 +71,8 @@ export interface Config {
     | { kind: 'embedded'; path: string }
     | { kind: 'server'; url: string; user: string; password: string; database: string };
   kafka: { brokers: string[]; topic: string } | null;
-  http: { host: string; port: number };
+  /** `trustProxy`: the proxies whose X-Forwarded-* headers are believed (none when empty). */
+  http: { host: string; port: number; trustProxy: string[] };
   dicom: { host: string; port: number; aeTitle: string };
   collector: {
     /** Bearer tokens (SHA-256) of the senders allowed to POST /v1/events. */
@@ -69,12 +81,16 @@ export interface Config {
     batchRows: number;
     flushMs: number;
     queueRows: number;
+    /** How far an event's occurred_at may lie before and after its arrival. */
+    window: { maxAgeMs: number; maxAheadMs: number };
   };
   orchestrator: {
     hospitalsFile: string | undefined;
     secretsFile: string;
     quietMs: number;
     maxStowBytes: number;
+    /** STOW-RS uploads read at once; memory holds one part of each. */
+    stowConcurrency: number;
     /** Vendor services by product; products without one get a simulated vendor in the embedded mode. */
     vendorUrls: Record<string, string>;
     inference: { timeoutMs: number; maxAttempts: number };
@@ -88,10 +104,14 @@ export interface Config {
     tokensFile: string;
     generated: boolean;
   };
+  /** The bearer token that may scrape /metrics; `generated` when it is the default file, made on first start. */
+  metrics: { tokenFile: string; generated: boolean };
   /** The trace of a study, e.g. http://127.0.0.1:16686/trace/{trace_id}; no links when unset. */
   traceUrl: string | null;
   /** Where analytics alerts go (Alertmanager API v2); none when unset. */
   alertmanagerUrl: string | null;
+  /** Bounds on each `aifi query`. */
+  query: { maxSeconds: number; maxRowsRead: number; maxMemoryBytes: number };
   logLevel: Env['AIFI_LOG_LEVEL'];
   requireServices: boolean;
 }
@@ -137,19 +157,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafka: e.AIFI_KAFKA_BROKERS
       ? { brokers: e.AIFI_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), topic: e.AIFI_KAFKA_TOPIC }
       : null,
-    http: { host: e.AIFI_HOST, port: e.AIFI_PORT },
+    http: { host: e.AIFI_HOST, port: e.AIFI_PORT, trustProxy: (e.AIFI_TRUST_PROXY ?? '').split(',').map((a) => a.trim()).filter(Boolean) },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
     collector: {
       tokensFile: e.AIFI_COLLECTOR_TOKENS_FILE,
       batchRows: e.AIFI_COLLECTOR_BATCH_ROWS,
       flushMs: e.AIFI_COLLECTOR_FLUSH_MS,
       queueRows: e.AIFI_COLLECTOR_QUEUE_ROWS,
+      window: { maxAgeMs: e.AIFI_EVENT_MAX_AGE_DAYS * 86_400_000, maxAheadMs: e.AIFI_EVENT_MAX_AHEAD_MINUTES * 60_000 },
     },
     orchestrator: {
       hospitalsFile: e.AIFI_HOSPITALS_FILE,
       secretsFile: e.AIFI_SECRETS_FILE ?? `${dataDir.replace(/\/+$/, '')}/secrets.json`,
       quietMs: e.AIFI_STUDY_QUIET_MS,
       maxStowBytes: e.AIFI_STOW_MAX_BYTES,
+      stowConcurrency: e.AIFI_STOW_CONCURRENCY,
       vendorUrls: Object.fromEntries(
         (e.AIFI_VENDOR_URLS ?? '')
           .split(',')
@@ -165,8 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokensFile: e.AIFI_VIEWER_TOKENS_FILE ?? `${dataDir.replace(/\/+$/, '')}/viewers.json`,
       generated: !e.AIFI_VIEWER_TOKENS_FILE,
     },
+    metrics: { tokenFile: e.AIFI_METRICS_TOKEN_FILE ?? `${dataDir.replace(/\/+$/, '')}/metrics-token`, generated: !e.AIFI_METRICS_TOKEN_FILE },
     traceUrl: e.AIFI_TRACE_URL ?? null,
     alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
+    query: { maxSeconds: e.AIFI_QUERY_MAX_SECONDS, maxRowsRead: e.AIFI_QUERY_MAX_ROWS, maxMemoryBytes: e.AIFI_QUERY_MAX_MEMORY_BYTES },
     logLevel: e.AIFI_LOG_LEVEL,
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };

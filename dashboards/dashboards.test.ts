@@ -101,7 +101,7 @@ describe('the built-in view, on the server', () => {
       // A shared deployment stores the hash only.
       { name: 'Radiobotics', audience: 'vendor:radiobotics', sha256: createHash('sha256').update(tokens.radiobotics).digest('hex') },
     ]);
-    app = Fastify();
+    app = Fastify({ trustProxy: '127.0.0.1' });
     await app.register(viewRoutes, { source: store, viewers, hospitals: HOSPITALS, traceUrl: 'http://127.0.0.1:16686/trace/{trace_id}', now: () => new Date('2026-02-20T00:00:00Z') });
   });
   afterAll(() => app.close());
@@ -121,6 +121,14 @@ describe('the built-in view, on the server', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Adoption per week');
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('marks the sign-in cookie Secure when the request came over TLS, through a proxy it trusts', async () => {
+    const signIn = (headers: Record<string, string>) => app.inject({ url: `/view/?token=${tokens.all}`, headers });
+    expect(String((await signIn({ 'x-forwarded-proto': 'https' })).headers['set-cookie'])).toMatch(/; Secure$/);
+    expect(String((await signIn({})).headers['set-cookie'])).not.toMatch(/Secure/);
+    const outOverTls = await app.inject({ url: '/view/logout', headers: { 'x-forwarded-proto': 'https' } });
+    expect(String(outOverTls.headers['set-cookie'])).toMatch(/Secure; Max-Age=0$/);
   });
 
   it("answers a vendor's token with 403 for another vendor's dashboard and its data, by hash as by token", async () => {

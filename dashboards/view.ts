@@ -58,6 +58,15 @@ function values(raw: string | string[] | undefined, allowed: readonly string[], 
   return chosen.length ? chosen : [...allowed];
 }
 
+/**
+ * The sign-in cookie's attributes: Secure when the request came over TLS, to
+ * this process or to a proxy it trusts (AIFI_TRUST_PROXY, whose
+ * X-Forwarded-Proto fastify then honours in `request.protocol`).
+ */
+function cookieAttributes(request: FastifyRequest): string {
+  return `Path=/view; HttpOnly; SameSite=Strict${request.protocol === 'https' ? '; Secure' : ''}`;
+}
+
 function cookieToken(request: FastifyRequest): string | undefined {
   for (const part of String(request.headers.cookie ?? '').split(';')) {
     const [name, ...rest] = part.trim().split('=');
@@ -151,7 +160,7 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
       }
       url.searchParams.delete('token');
       void reply
-        .header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; Path=/view; HttpOnly; SameSite=Strict`)
+        .header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; ${cookieAttributes(request)}`)
         .redirect(`${url.pathname}${url.search}`, 303);
       return null;
     }
@@ -189,7 +198,7 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
     const mine = all.filter((d) => mayView(viewer, d.audience));
     const items = mine.map((d) => `<li><a href="/view/d/${escape(d.uid)}">${escape(d.title)}</a> <span class="audience">${escape(d.audience)}</span></li>`).join('');
     const platform = mayView(viewer, 'ops')
-      ? '<p class="hint">Platform health (ingest, rejections, consumer lag) is a Prometheus dashboard for Grafana; this process exposes its figures at <a href="/metrics">/metrics</a>.</p>'
+      ? '<p class="hint">Platform health (ingest, rejections, consumer lag) is a Prometheus dashboard for Grafana; this process exposes its figures at /metrics to a scraper with the scrape token (see the README).</p>'
       : '';
     return reply.type('text/html; charset=utf-8').send(page('Dashboards', `<ul class="dashboards">${items}</ul>${platform}`, viewer));
   });
@@ -223,8 +232,8 @@ export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Pr
     return { title: spec.title, ...(await panelData(options.source, spec, query, options.traceUrl ?? null)) };
   });
 
-  app.get('/view/logout', async (_request, reply) =>
-    reply.header('set-cookie', `${COOKIE}=; Path=/view; HttpOnly; SameSite=Strict; Max-Age=0`).type('text/html; charset=utf-8').send(signInPage('Signed out.')),
+  app.get('/view/logout', async (request, reply) =>
+    reply.header('set-cookie', `${COOKIE}=; ${cookieAttributes(request)}; Max-Age=0`).type('text/html; charset=utf-8').send(signInPage('Signed out.')),
   );
 
   const assets = new Map(Object.entries(ASSETS).map(([name, a]) => [name, { body: readFileSync(a.path), type: a.type }]));

@@ -1,3 +1,17 @@
+import {
+  BrokenCircuitError,
+  bulkhead,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleAll,
+  handleWhen,
+  retry,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+  type RetryPolicy as CockatielRetry,
+} from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
 import { makeEvent, PRODUCTS, type AifiEvent, type ProductId } from '../events/index.ts';
 import type { InferenceResult, JobRequest } from '../vendors/index.ts';
@@ -5,7 +19,7 @@ import type { EventEmitter } from './event-emitter.ts';
 import { DeliveryError, sendToPacs } from './pacs-delivery.ts';
 import { resultStructuredReport } from './result-object.ts';
 import type { RoutedStudy } from './study-intake.ts';
-import { CircuitBreaker, InferenceError, type VendorAdapter } from './vendor-adapter.ts';
+import { InferenceError, type VendorAdapter } from './vendor-adapter.ts';
 import { deliveries, inferenceAttempts, inferenceSeconds, jobsInFlight } from './metrics.ts';
 
 export interface RetryPolicy {
@@ -30,25 +44,6 @@ export interface DispatcherOptions {
   source?: string;
 }
 
-/** Waits its turn: at most `limit` holders at a time. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async acquire(): Promise<void> {
-    if (this.active < this.limit) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
-  }
-}
-
 /** The `inference.completed` event of a vendor's result, with its stage latencies. */
 export function inferenceCompletedEvent(
   common: { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string; event_id?: string; occurred_at?: string },
@@ -68,8 +63,23 @@ export function inferenceCompletedEvent(
   });
 }
 
-const backoff = (policy: RetryPolicy, attempt: number) => Math.min(policy.maxDelayMs ?? 30_000, policy.baseDelayMs * 2 ** (attempt - 1));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** What every event of one study's job for one product carries. */
+type Common = { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string };
+
+/** Retries what the error says is retryable, with exponential backoff and jitter. */
+function retries(policy: RetryPolicy, retryable: (e: unknown) => boolean): CockatielRetry {
+  return retry(handleWhen(retryable), {
+    maxAttempts: policy.maxAttempts - 1,
+    backoff: new ExponentialBackoff({ initialDelay: policy.baseDelayMs, maxDelay: policy.maxDelayMs ?? 30_000 }),
+  });
+}
+
+const CIRCUIT_STATES: Record<CircuitState, 'closed' | 'open' | 'half-open'> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
 
 /**
  * Sends each routed study to its products' vendors, retries what can succeed
@@ -79,20 +89,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class Dispatcher {
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly slots = new Map<ProductId, Semaphore>();
-  private readonly breakers = new Map<ProductId, CircuitBreaker>();
+  private readonly slots = new Map<ProductId, BulkheadPolicy>();
+  private readonly breakers = new Map<ProductId, CircuitBreakerPolicy>();
+  private readonly inferenceRetries: CockatielRetry;
+  private readonly deliveryRetries: CockatielRetry;
   private readonly source: string;
 
   constructor(private readonly options: DispatcherOptions) {
     this.source = options.source ?? 'orchestrator';
     for (const product of options.adapters.keys()) {
-      this.slots.set(product, new Semaphore(options.concurrency ?? 16));
-      this.breakers.set(product, new CircuitBreaker(options.circuit?.threshold ?? 5, options.circuit?.openMs ?? 30_000));
+      // Jobs beyond the limit wait their turn; how many can wait is bounded by the intake's open studies.
+      this.slots.set(product, bulkhead(options.concurrency ?? 16, Number.MAX_SAFE_INTEGER));
+      this.breakers.set(
+        product,
+        circuitBreaker(handleAll, { halfOpenAfter: options.circuit?.openMs ?? 30_000, breaker: new ConsecutiveBreaker(options.circuit?.threshold ?? 5) }),
+      );
     }
+    this.inferenceRetries = retries(options.inference, (e) => e instanceof InferenceError && e.retryable);
+    this.deliveryRetries = retries(options.delivery, (e) => e instanceof DeliveryError && e.retryable);
   }
 
-  circuit(product: ProductId): CircuitBreaker['state'] {
-    return this.breakers.get(product)?.state ?? 'closed';
+  /** The state of a product's circuit breaker: open while its vendor keeps failing. */
+  circuit(product: ProductId): 'closed' | 'open' | 'half-open' {
+    const breaker = this.breakers.get(product);
+    return breaker ? CIRCUIT_STATES[breaker.state] : 'closed';
   }
 
   dispatch(study: RoutedStudy): void {
@@ -114,66 +134,74 @@ export class Dispatcher {
   private async run(study: RoutedStudy, product: ProductId): Promise<void> {
     const adapter = this.options.adapters.get(product);
     const common = { hospital: study.hospital.id, source: this.source, study_key: study.studyKey, product, ...(study.traceId ? { trace_id: study.traceId } : {}) };
-    const routedAt = study.routedAt;
-    const policy = this.options.inference;
     const slot = this.slots.get(product)!;
     const breaker = this.breakers.get(product)!;
     if (!adapter) {
       this.emit([makeEvent('inference.failed', { ...common, error_class: 'rejected', retryable: false, attempt: 1, final: true, total_ms: 0 })]);
       return;
     }
-    await slot.acquire();
-    jobsInFlight.inc({ product });
-    let result: InferenceResult | null = null;
+    const result = await slot.execute(async () => {
+      jobsInFlight.inc({ product });
+      try {
+        return await this.infer(study, product, adapter, breaker, common);
+      } finally {
+        jobsInFlight.dec({ product });
+      }
+    });
+    if (result) await this.deliver(study, product, result, common);
+  }
+
+  /** Attempts the job, each attempt an event, through the product's circuit breaker; null when it was given up. */
+  private async infer(study: RoutedStudy, product: ProductId, adapter: VendorAdapter, breaker: CircuitBreakerPolicy, common: Common): Promise<InferenceResult | null> {
+    const policy = this.options.inference;
+    const routedAt = study.routedAt;
+    const job: JobRequest = {
+      job_id: `${study.studyKey.slice(0, 32)}-${product}`,
+      product,
+      hospital: study.hospital.id,
+      study: {
+        modality: study.header.modality,
+        body_part: study.header.bodyPart,
+        age_years: study.ageYears,
+        sex: study.header.sex,
+        manufacturer: study.header.manufacturer,
+        instance_count: study.instanceCount,
+      },
+      image_content: study.header.imageComments,
+    };
     try {
-      const job: JobRequest = {
-        job_id: `${study.studyKey.slice(0, 32)}-${product}`,
-        product,
-        hospital: study.hospital.id,
-        study: {
-          modality: study.header.modality,
-          body_part: study.header.bodyPart,
-          age_years: study.ageYears,
-          sex: study.header.sex,
-          manufacturer: study.header.manufacturer,
-          instance_count: study.instanceCount,
-        },
-        image_content: study.header.imageComments,
-      };
-      for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+      return await this.inferenceRetries.execute(async ({ attempt: retry }) => {
+        const attempt = retry + 1;
         const started = Date.now();
         const queuedMs = Math.max(0, started - routedAt);
         this.emit([makeEvent('inference.requested', { ...common, attempt, queued_ms: queuedMs })]);
         try {
-          breaker.check();
-          result = await adapter.submit({ ...job, job_id: `${job.job_id}-${attempt}` }, policy.timeoutMs);
-          breaker.success();
+          const result = await breaker.execute(() => adapter.submit({ ...job, job_id: `${job.job_id}-${attempt}` }, policy.timeoutMs));
           const now = Date.now();
           inferenceAttempts.inc({ product, outcome: 'completed' });
           inferenceSeconds.observe({ product }, (now - started) / 1000);
           this.emit([inferenceCompletedEvent(common, result, { attempt, queuedMs, inferenceMs: now - started, totalMs: now - routedAt })]);
-          break;
+          return result;
         } catch (error) {
-          const e = error instanceof InferenceError ? error : new InferenceError('invalid_response', String(error), false);
-          if (e.errorClass !== 'circuit_open') breaker.failure();
+          const e =
+            error instanceof InferenceError
+              ? error
+              : error instanceof BrokenCircuitError
+                ? new InferenceError('circuit_open', 'the vendor keeps failing; calls paused', true)
+                : new InferenceError('invalid_response', String(error), false);
           const final = !e.retryable || attempt >= policy.maxAttempts;
           inferenceAttempts.inc({ product, outcome: e.errorClass });
           this.emit([makeEvent('inference.failed', { ...common, error_class: e.errorClass, retryable: e.retryable, attempt, final, total_ms: Date.now() - routedAt })]);
-          if (final) {
-            this.options.log.warn({ hospital: study.hospital.id, product, attempts: attempt, reason: e.message }, 'inference failed; giving up');
-            return;
-          }
-          await sleep(backoff(policy, attempt));
+          if (final) this.options.log.warn({ hospital: study.hospital.id, product, attempts: attempt, reason: e.message }, 'inference failed; giving up');
+          throw e;
         }
-      }
-    } finally {
-      jobsInFlight.dec({ product });
-      slot.release();
+      });
+    } catch {
+      return null;
     }
-    if (result) await this.deliver(study, product, result, common);
   }
 
-  private async deliver(study: RoutedStudy, product: ProductId, result: InferenceResult, common: Record<string, unknown> & { hospital: string; source: string; study_key: string; product: ProductId }): Promise<void> {
+  private async deliver(study: RoutedStudy, product: ProductId, result: InferenceResult, common: Common): Promise<void> {
     const { hospital } = study;
     const none = (reason: string) => {
       deliveries.inc({ product, outcome: 'off' });
@@ -184,22 +212,20 @@ export class Dispatcher {
     const { file, dataset } = resultStructuredReport(study.header, product, result);
     const policy = this.options.delivery;
     const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sendToPacs(hospital.pacs, file, dataset, this.options.callingAe, policy.timeoutMs);
-        deliveries.inc({ product, outcome: 'acknowledged' });
-        this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: true, delivery_ms: Date.now() - started })]);
-        return;
-      } catch (error) {
-        const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
-        if (!e.retryable || attempt >= policy.maxAttempts) {
-          deliveries.inc({ product, outcome: 'failed' });
-          this.options.log.warn({ hospital: hospital.id, product, attempts: attempt, reason: e.message }, 'result delivery failed; giving up');
-          this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: false, reason: `${e.message} (after ${attempt} attempts)`.slice(0, 200), delivery_ms: Date.now() - started })]);
-          return;
-        }
-        await sleep(backoff(policy, attempt));
-      }
+    let attempts = 0;
+    try {
+      await this.deliveryRetries.execute(() => {
+        attempts++;
+        return sendToPacs(hospital.pacs!, file, dataset, this.options.callingAe, policy.timeoutMs);
+      });
+    } catch (error) {
+      const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+      deliveries.inc({ product, outcome: 'failed' });
+      this.options.log.warn({ hospital: hospital.id, product, attempts, reason: e.message }, 'result delivery failed; giving up');
+      this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: false, reason: `${e.message} (after ${attempts} attempts)`.slice(0, 200), delivery_ms: Date.now() - started })]);
+      return;
     }
+    deliveries.inc({ product, outcome: 'acknowledged' });
+    this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: true, delivery_ms: Date.now() - started })]);
   }
 }

@@ -48,8 +48,12 @@ export class HttpSink implements EventSink {
     } catch (error) {
       throw new SinkError(`collector at ${this.url} unreachable: ${(error as Error).message}`, true);
     }
-    if (response.status === 202) return;
-    const body = (await response.text()).slice(0, 500);
+    const body = (await response.text()).slice(0, 2000);
+    if (response.status === 202) {
+      const rejected = (JSON.parse(body || '{}') as { rejected?: { path: string; reason: string }[] }).rejected ?? [];
+      if (rejected.length) throw new SinkError(`the collector refused ${rejected.length} of the events: ${rejected[0]!.reason}`, false);
+      return;
+    }
     const retryAfter = Number(response.headers.get('retry-after'));
     const retryable = response.status === 429 || response.status >= 500;
     throw new SinkError(`collector answered ${response.status}: ${body}`, retryable, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);

@@ -10,7 +10,7 @@ export { route, PRODUCT_RULES, type RoutingDecision, type StudyFacts } from './r
 export { Pseudonymizer } from './pseudonymizer.ts';
 export { ageInYears } from './patient-age.ts';
 export type { RoutedStudy } from './study-intake.ts';
-export { HttpVendorAdapter, CircuitBreaker, InferenceError, type VendorAdapter } from './vendor-adapter.ts';
+export { HttpVendorAdapter, InferenceError, type VendorAdapter } from './vendor-adapter.ts';
 export { resultStructuredReport, COMPREHENSIVE_SR } from './result-object.ts';
 export { usageRequest, verdictRequest } from './usage-routes.ts';
 export type { PacsTarget } from './hospitals.ts';

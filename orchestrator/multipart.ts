@@ -45,3 +45,91 @@ export function splitMultipart(body: Buffer, boundary: string): Part[] {
   }
   return parts;
 }
+
+export interface StreamLimits {
+  /** Bytes of the whole body at most. */
+  maxBytes: number;
+  /** Bytes of a part's headers at most (default 16 KiB). */
+  maxHeaderBytes?: number;
+}
+
+/**
+ * Reads a multipart body (RFC 2046) from a stream and yields its parts one at a
+ * time: memory holds the part being read, never the whole body. Throws a
+ * MultipartError when the body is malformed or over `maxBytes` (`tooLarge`).
+ */
+export async function* streamMultipart(body: AsyncIterable<Buffer>, boundary: string, limits: StreamLimits): AsyncGenerator<Part> {
+  const first = Buffer.from(`--${boundary}`);
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  const maxHeaderBytes = limits.maxHeaderBytes ?? 16 * 1024;
+  let pending: Buffer = Buffer.alloc(0);
+  let total = 0;
+  let state: 'preamble' | 'after-delimiter' | 'headers' | 'body' | 'done' = 'preamble';
+  let contentType = '';
+  let chunks: Buffer[] = [];
+  let partBytes = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > limits.maxBytes) throw new MultipartTooLargeError(limits.maxBytes);
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    for (;;) {
+      if (state === 'preamble') {
+        const at = pending.indexOf(first);
+        if (at < 0) {
+          if (pending.length > maxHeaderBytes) throw new MultipartError('no part starts with the declared boundary');
+          break;
+        }
+        pending = pending.subarray(at + first.length);
+        state = 'after-delimiter';
+      } else if (state === 'after-delimiter') {
+        if (pending.length < 2) break;
+        const next = pending.toString('latin1', 0, 2);
+        if (next === '--') {
+          state = 'done';
+          break;
+        }
+        state = 'headers';
+      } else if (state === 'headers') {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (pending.length > maxHeaderBytes) throw new MultipartError(`a part's headers are over ${maxHeaderBytes} bytes`);
+          break;
+        }
+        const headers = pending.toString('latin1', 0, end);
+        contentType = /(?:^|\r\n)content-type:\s*([^\r\n]*)/i.exec(headers)?.[1]?.trim() ?? '';
+        pending = pending.subarray(end + 4);
+        chunks = [];
+        partBytes = 0;
+        state = 'body';
+      } else if (state === 'body') {
+        const at = pending.indexOf(delimiter);
+        if (at < 0) {
+          // Keep what could be the start of a delimiter; the rest belongs to the part.
+          const keep = Math.min(pending.length, delimiter.length - 1);
+          if (pending.length > keep) {
+            chunks.push(pending.subarray(0, pending.length - keep));
+            partBytes += pending.length - keep;
+            pending = Buffer.from(pending.subarray(pending.length - keep));
+          }
+          break;
+        }
+        chunks.push(pending.subarray(0, at));
+        const part = { contentType, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, partBytes + at) };
+        chunks = [];
+        pending = pending.subarray(at + delimiter.length);
+        state = 'after-delimiter';
+        yield part;
+      } else break;
+    }
+    if (state === 'done') break;
+  }
+  if (state === 'preamble') throw new MultipartError('no part starts with the declared boundary');
+  if (state !== 'done') throw new MultipartError('the body ends without a closing boundary');
+}
+
+export class MultipartTooLargeError extends MultipartError {
+  constructor(readonly maxBytes: number) {
+    super(`the body is over ${maxBytes} bytes`);
+    this.name = 'MultipartTooLargeError';
+  }
+}

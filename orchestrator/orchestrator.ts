@@ -21,6 +21,8 @@ export interface OrchestratorOptions {
   /** Quiet period after which a study is complete. */
   quietMs: number;
   maxStowBytes: number;
+  /** STOW-RS uploads read at once (default 4); more wait unread. */
+  stowConcurrency?: number;
   /** The C-STORE SCP; null to run without one. */
   dicom: { host: string; port: number; aeTitle: string } | null;
   emitter?: EmitterOptions;
@@ -81,7 +83,7 @@ export async function createOrchestrator(options: OrchestratorOptions): Promise<
     dispatcher,
     dicomPort: scp?.port ?? null,
     routes: async (app) => {
-      await stowRoutes(app, { intake, tokens, maxBodyBytes: options.maxStowBytes });
+      await stowRoutes(app, { intake, tokens, maxBodyBytes: options.maxStowBytes, concurrency: options.stowConcurrency });
       await usageRoutes(app, { intake, tokens, pseudonymizer, emitter });
     },
     close: async () => {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { makeEvent, PRODUCT_IDS, timestamp, uuidv7For } from '../events/index.ts';
+import { makeEvent, PRODUCT_IDS, timestamp, uuidv7For, type AifiEvent } from '../events/index.ts';
 import type { EventEmitter } from './event-emitter.ts';
+import { SinkError } from './event-sink.ts';
 import type { GatewayTokens } from './gateway-tokens.ts';
 import type { Hospital } from './hospitals.ts';
 import type { Pseudonymizer } from './pseudonymizer.ts';
@@ -42,6 +43,18 @@ export interface UsageRouteOptions {
   source?: string;
 }
 
+/** Acknowledges an event only once it is kept: 202, or 422 when it was refused for what it is, else 503 with Retry-After. */
+async function keep(emitter: EventEmitter, event: AifiEvent, reply: FastifyReply): Promise<FastifyReply> {
+  try {
+    await emitter.confirm([event]);
+  } catch (error) {
+    if (error instanceof SinkError && !error.retryable) return reply.code(422).send({ error: `the event was refused: ${error.message}` });
+    const wait = error instanceof SinkError && error.retryAfterMs ? Math.ceil(error.retryAfterMs / 1000) : 5;
+    return reply.code(503).header('retry-after', String(wait)).send({ error: 'the event could not be kept now; retry later (a retry with the same id is safe)' });
+  }
+  return reply.code(202).send({ event_id: event.event_id });
+}
+
 function issues(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', reason: i.message }));
 }
@@ -50,7 +63,8 @@ function issues(error: z.ZodError) {
  * `POST /v1/usage`, `POST /v1/verdicts` and `POST /v1/studies/:uid/send`: what
  * hospitals tell us after a result (views, verdicts) and manual requests for AI.
  * Usage and verdicts are idempotent on the client's `id`: a repeat makes the
- * same event, which storage deduplicates.
+ * same event, which storage deduplicates. They are acknowledged (202) only once
+ * the event is stored or durably queued; else 503 with Retry-After.
  */
 export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptions): Promise<void> {
   const source = options.source ?? 'orchestrator';
@@ -78,8 +92,7 @@ export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptio
       user_key: p.pseudonym(hospital.id, 'user', u.user_id),
       role: u.role,
     });
-    await options.emitter.emit([event]);
-    return reply.code(202).send({ event_id: event.event_id });
+    return keep(options.emitter, event, reply);
   });
 
   app.post('/v1/verdicts', async (request, reply) => {
@@ -105,8 +118,7 @@ export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptio
     } catch (error) {
       return reply.code(400).send({ error: 'invalid verdict', issues: (error as { issues?: unknown }).issues ?? [{ path: '(root)', reason: String(error) }] });
     }
-    await options.emitter.emit([event]);
-    return reply.code(202).send({ event_id: event.event_id });
+    return keep(options.emitter, event, reply);
   });
 
   app.post<{ Params: { uid: string } }>('/v1/studies/:uid/send', async (request, reply) => {

@@ -37,13 +37,15 @@ export class Backfill {
   private readonly timeline: Timeline;
   private readonly hospitals: Map<string, Hospital>;
   private readonly propensities = new Map<string, number[]>();
+  readonly startsAt: number;
   readonly endsAt: number;
 
   constructor(private readonly options: BackfillOptions) {
     this.timeline = new Timeline(options.scenario);
     this.hospitals = new Map((options.hospitals ?? PILOT_HOSPITALS.hospitals).map((h) => [h.id, h]));
     this.truth = new TruthBook(options.scenario, options.seed, options.weeks, this.timeline);
-    this.endsAt = startMs(options.scenario.start) + options.weeks * WEEK_MS;
+    this.startsAt = startMs(options.scenario.start);
+    this.endsAt = this.startsAt + options.weeks * WEEK_MS;
     for (const h of PILOT.hospitals) {
       for (const product of Object.keys(h.users) as ProductId[]) {
         const random = new Random(`${options.seed}|users|${h.id}|${product}`);

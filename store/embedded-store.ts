@@ -1,6 +1,7 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
+import { limitSettings, type QueryLimits } from './read-only-query.ts';
 import { checkIdentifier, classifyStoreError, StoreError, toJsonEachRow, type Params, type Row, type Store } from './store.ts';
 
 export interface EmbeddedStoreOptions {
@@ -8,6 +9,8 @@ export interface EmbeddedStoreOptions {
   path: string;
   /** Refuse every write for the life of this store (enforced by the engine). */
   readonly?: boolean;
+  /** Bounds on every query of this store (time, rows read, memory). */
+  limits?: QueryLimits;
 }
 
 /**
@@ -22,9 +25,12 @@ export class EmbeddedStore implements Store {
 
   constructor(options: EmbeddedStoreOptions) {
     this.location = resolve(options.path);
-    mkdirSync(this.location, { recursive: true });
+    // Every vendor's data is in here: the folder is its owner's alone.
+    mkdirSync(this.location, { recursive: true, mode: 0o700 });
+    if (!options.readonly) chmodSync(this.location, 0o700);
     const args = ['--output_format_json_quote_64bit_integers=0'];
     if (options.readonly) args.push('--readonly=1');
+    if (options.limits) for (const [name, value] of Object.entries(limitSettings(options.limits))) args.push(`--${name}=${value}`);
     try {
       this.session = new Session(this.location, { connectionArgs: args });
     } catch (error) {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { limitSettings, type QueryLimits } from './read-only-query.ts';
 import { checkIdentifier, classifyStoreError, StoreError, type Params, type Row, type Store } from './store.ts';
 
 export interface ServerStoreOptions {
@@ -8,6 +9,8 @@ export interface ServerStoreOptions {
   password: string;
   database: string;
   readonly?: boolean;
+  /** Bounds on every query of this store (time, rows read, memory). */
+  limits?: QueryLimits;
   /** Per-request timeout in ms (default 30 s). */
   requestTimeoutMs?: number;
 }
@@ -32,7 +35,7 @@ export class ServerStore implements Store {
       // Failures are classified and surfaced by this adapter; the driver's own logging would say them twice.
       log: { level: ClickHouseLogLevel.OFF },
       // 64-bit integers as JSON numbers, as the embedded adapter returns them.
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...(options.readonly ? { readonly: '1' as const } : {}) },
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...(options.readonly ? { readonly: '1' as const } : {}), ...(options.limits ? limitSettings(options.limits) : {}) },
     });
   }
 

@@ -98,7 +98,9 @@ export function classifyStoreError(error: unknown, context: string): StoreError 
         ? Number(e.code)
         : Number(/Code: (\d+)[.,]/.exec(message)?.[1] ?? NaN);
   let kind: StoreErrorKind = 'failed';
-  if (Number.isFinite(chCode) && CODE_KINDS[chCode]) kind = CODE_KINDS[chCode]!;
+  // The same code as "too many parts", but the rows themselves are at fault: the same block never fits.
+  if (/Too many partitions for single INSERT block/i.test(message)) kind = 'bad-data';
+  else if (Number.isFinite(chCode) && CODE_KINDS[chCode]) kind = CODE_KINDS[chCode]!;
   else if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) kind = 'unavailable';
   else if (typeof e?.code === 'string' && e.code === 'ETIMEDOUT') kind = 'timeout';
   else if (/timeout|timed out/i.test(message)) kind = 'timeout';

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { MultipartError, MultipartTooLargeError, splitMultipart, streamMultipart } from './multipart.ts';
+
+const boundary = 'b0undary';
+const body = Buffer.concat([
+  Buffer.from(`preamble\r\n--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+  Buffer.from('first part, with \r\n--b0und in it'),
+  Buffer.from(`\r\n--${boundary}\r\ncontent-type: image/jpeg\r\n\r\n`),
+  Buffer.alloc(3000, 7),
+  Buffer.from(`\r\n--${boundary}--\r\nepilogue`),
+]);
+
+async function* chunked(buffer: Buffer, size: (i: number) => number) {
+  for (let at = 0, i = 0; at < buffer.length; i++) {
+    const n = Math.max(1, size(i));
+    yield buffer.subarray(at, at + n);
+    at += n;
+  }
+}
+
+async function collect(source: AsyncIterable<Buffer>, maxBytes = 1 << 20) {
+  const parts = [];
+  for await (const part of streamMultipart(source, boundary, { maxBytes })) parts.push(part);
+  return parts;
+}
+
+describe('a multipart body read as a stream', () => {
+  it('yields the same parts as the whole body split at once, however the chunks fall', async () => {
+    const expected = splitMultipart(body, boundary);
+    for (const size of [() => 1, () => 7, (i: number) => (i * 37) % 101, () => body.length]) {
+      const parts = await collect(chunked(body, size));
+      expect(parts.map((p) => p.contentType)).toEqual(['application/dicom', 'image/jpeg']);
+      expect(parts.map((p) => p.body.toString('latin1'))).toEqual(expected.map((p) => p.body.toString('latin1')));
+    }
+  });
+
+  it('refuses a body over the limit, a body cut short and a body without the boundary', async () => {
+    await expect(collect(chunked(body, () => 100), 1000)).rejects.toBeInstanceOf(MultipartTooLargeError);
+    await expect(collect(chunked(body.subarray(0, body.length - 20), () => 100))).rejects.toThrow(/ends without a closing boundary/);
+    await expect(collect(chunked(Buffer.from('no parts here'), () => 5))).rejects.toThrow(MultipartError);
+  });
+});

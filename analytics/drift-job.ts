@@ -68,38 +68,43 @@ export async function runDriftMonitors(
   const replayedFrom: { hospital: string; product: string; week: string }[] = [];
 
   const hospitals = [...new Set(groups.map((g) => g.split('|')[0]!))];
-  for (const hospital of hospitals) {
-    const products = groups.filter((g) => g.startsWith(`${hospital}|`) && verdicted.has(g)).map((g) => g.split('|')[1]!);
+  // A rebuild reads one hospital at a time; an incremental run reads the changed weeks of every hospital at once.
+  for (const batch of incremental ? [hospitals] : hospitals.map((h) => [h])) {
+    const keys = groups.filter((g) => batch.includes(g.split('|')[0]!) && verdicted.has(g));
+    if (keys.length === 0) continue;
     const references = new Map<string, Map<string, MonitorReference>>();
-    for (const product of products) {
+    for (const key of keys) {
       const versions = new Map<string, MonitorReference>();
-      for (const [version, weeks] of byVersion(verdicted.get(`${hospital}|${product}`)!)) versions.set(version, referenceOf(weeks, settings));
-      references.set(product, versions);
+      for (const [version, weeks] of byVersion(verdicted.get(key)!)) versions.set(version, referenceOf(weeks, settings));
+      references.set(key, versions);
     }
-    const wanted = products.map((p) => changed.get(`${hospital}|${p}`) ?? FROM_START);
+    const wanted = keys.map((k) => changed.get(k) ?? FROM_START);
     const saved = new Map<string, MonitorState>();
-    if (incremental && products.length) {
-      for (const c of await store.query<{ product: string; model_version: string; state: string }>(DRIFT_CHECKPOINTS, { hospital, products, from_weeks: wanted })) {
-        saved.set(`${c.product}|${c.model_version}`, JSON.parse(c.state) as MonitorState);
+    if (incremental) {
+      for (const c of await store.query<{ hospital: string; product: string; model_version: string; state: string }>(DRIFT_CHECKPOINTS, { hospitals: batch, keys, from_weeks: wanted })) {
+        saved.set(`${c.hospital}|${c.product}|${c.model_version}`, JSON.parse(c.state) as MonitorState);
       }
     }
-    // A product resumes only if every model version can: from a checkpoint of the same reference, or because it starts after the change.
-    const from = products.map((product, i) => {
-      const resumable = [...references.get(product)!].every(([version, ref]) => ref.firstWeek >= wanted[i]! || saved.get(`${product}|${version}`)?.reference === fingerprint(ref));
+    // A group resumes only if every model version can: from a checkpoint of the same reference, or because it starts after the change.
+    const from = keys.map((key, i) => {
+      const resumable = [...references.get(key)!].every(([version, ref]) => ref.firstWeek >= wanted[i]! || saved.get(`${key}|${version}`)?.reference === fingerprint(ref));
       return resumable ? wanted[i]! : FROM_START;
     });
-    const cases = products.length
-      ? await store.query<{ product: string; model_version: string; at: number[]; outcome: number[] }>(fill(DRIFT_CASES, scope), { hospital, products, from_weeks: from })
-      : [];
-    const casesOf = new Map(cases.map((c) => [`${c.product}|${c.model_version}`, c]));
-    products.forEach((product, i) => {
+    const cases = await store.query<{ hospital: string; product: string; model_version: string; at: number[]; outcome: number[] }>(fill(DRIFT_CASES, scope), {
+      hospitals: batch,
+      keys,
+      from_weeks: from,
+    });
+    const casesOf = new Map(cases.map((c) => [`${c.hospital}|${c.product}|${c.model_version}`, c]));
+    keys.forEach((key, i) => {
+      const [hospital, product] = key.split('|') as [string, string];
       replayedFrom.push({ hospital, product, week: from[i]! });
-      for (const [version, reference] of references.get(product)!) {
+      for (const [version, reference] of references.get(key)!) {
         const resume = from[i]! !== FROM_START && reference.firstWeek < from[i]!;
-        const state = resume ? saved.get(`${product}|${version}`)! : freshState(reference);
+        const state = resume ? saved.get(`${key}|${version}`)! : freshState(reference);
         if (resume) result.resumed++;
         else result.replayed++;
-        const replay = casesOf.get(`${product}|${version}`);
+        const replay = casesOf.get(`${key}|${version}`);
         let week: string | null = null;
         const keep = () => week !== null && checkpoints.push({ hospital, product, model_version: version, week, state: JSON.stringify(state), computed_at: params.version });
         for (let k = 0; k < (replay?.at.length ?? 0); k++) {

@@ -326,25 +326,27 @@ SELECT hospital, product, toString(min(week)) AS week FROM dirty_cells
 WHERE marked_at > {since:DateTime64(3, 'UTC')} GROUP BY hospital, product`;
 
 /**
- * The verdicted binary cases of one hospital's products, each from its own
- * week on, in time order, as compact arrays (a case is 2 ai + truth): one
- * hospital at a time, so that memory holds one hospital's replay, never every case.
+ * The verdicted binary cases of some hospitals' products, each hospital x
+ * product from its own week on (`{keys}` are 'hospital|product'), in time order,
+ * as compact arrays (a case is 2 ai + truth). A rebuild reads one hospital at a
+ * time, so that memory holds one hospital's cases, never every case; an
+ * incremental run reads the changed weeks of all at once.
  */
 export const DRIFT_CASES = `
-SELECT product, model_version, arrayMap(c -> c.1, cases) AS at, arrayMap(c -> c.3, cases) AS outcome
+SELECT hospital, product, model_version, arrayMap(c -> c.1, cases) AS at, arrayMap(c -> c.3, cases) AS outcome
 FROM (
-    SELECT product, model_version,
+    SELECT hospital, product, model_version,
            arraySort(groupArray((toUnixTimestamp64Milli(received_at), study_key, toUInt8(2 * (finding = 'positive') + (verdict_label = 'positive'))))) AS cases
     FROM study_cases {final}
-    WHERE hospital = {hospital:String} AND product IN {products:Array(String)}
-      AND week >= transform(product, {products:Array(String)}, {from_weeks:Array(Date)}, toDate('2149-01-01'))
+    WHERE hospital IN {hospitals:Array(String)}
+      AND week >= transform(concat(hospital, '|', product), {keys:Array(String)}, {from_weeks:Array(Date)}, toDate('2149-01-01'))
       AND finding IN ('positive', 'negative') AND verdict_label IN ('positive', 'negative')
-    GROUP BY product, model_version
+    GROUP BY hospital, product, model_version
 )`;
 
-/** The latest checkpoint of each monitor of a hospital's products before the week its replay starts. */
+/** The latest checkpoint of each monitor before the week its replay starts. */
 export const DRIFT_CHECKPOINTS = `
-SELECT product, model_version, state FROM drift_checkpoints FINAL
-WHERE hospital = {hospital:String} AND product IN {products:Array(String)}
-  AND week < transform(product, {products:Array(String)}, {from_weeks:Array(Date)}, toDate('1970-01-01'))
-ORDER BY product, model_version, week DESC LIMIT 1 BY product, model_version`;
+SELECT hospital, product, model_version, state FROM drift_checkpoints FINAL
+WHERE hospital IN {hospitals:Array(String)}
+  AND week < transform(concat(hospital, '|', product), {keys:Array(String)}, {from_weeks:Array(Date)}, toDate('1970-01-01'))
+ORDER BY hospital, product, model_version, week DESC LIMIT 1 BY hospital, product, model_version`;

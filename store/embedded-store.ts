@@ -1,7 +1,15 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { drainPending, Session } from 'chdb';
-import { checkIdentifier, classifyStoreError, StoreError, toJsonEachRow, type Params, type Row, type Store } from './store.ts';
+import { createRequire } from 'node:module';
+import type { Session } from 'chdb';
+import { checkIdentifier, classifyStoreError, StoreError, TAB_SEPARATED_INSERT_SETTINGS, toJsonEachRow, type Params, type Row, type Store } from './store.ts';
+
+/**
+ * The engine is loaded with the first embedded store, not with the store's
+ * door: a thread that only formats rows (a bulk-load worker) never loads
+ * ClickHouse, whose native side must not be torn down with a worker thread.
+ */
+const chdb = (): typeof import('chdb') => createRequire(import.meta.url)('chdb');
 
 export interface EmbeddedStoreOptions {
   /** Folder for the ClickHouse data; created if missing. */
@@ -26,7 +34,7 @@ export class EmbeddedStore implements Store {
     const args = ['--output_format_json_quote_64bit_integers=0'];
     if (options.readonly) args.push('--readonly=1');
     try {
-      this.session = new Session(this.location, { connectionArgs: args });
+      this.session = new (chdb().Session)(this.location, { connectionArgs: args });
     } catch (error) {
       throw explainOpenFailure(this.location, error);
     }
@@ -60,6 +68,15 @@ export class EmbeddedStore implements Store {
     if (payload.length === 0) return;
     try {
       await this.live.insert({ table: checkIdentifier(table), values: payload, format: 'JSONEachRow' });
+    } catch (error) {
+      throw classifyStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async insertTabSeparated(table: string, columns: readonly string[], payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    try {
+      await this.live.insert({ table: checkIdentifier(table), values: payload, format: 'TabSeparated', columns: columns.map(checkIdentifier), settings: TAB_SEPARATED_INSERT_SETTINGS });
     } catch (error) {
       throw classifyStoreError(error, `insert into ${table} failed`);
     }
@@ -101,7 +118,7 @@ export class EmbeddedStore implements Store {
     const session = this.session;
     this.session = null;
     session.close();
-    await drainPending();
+    await chdb().drainPending();
   }
 }
 

@@ -98,9 +98,14 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
     wake?.();
     wake = null;
   };
+  const released = new Set<Worker>();
   const assign = (worker: Worker) => {
-    if (next < chunks.length) worker.postMessage(chunks[next++]);
-    else worker.postMessage(null);
+    if (next < chunks.length) {
+      worker.postMessage(chunks[next++]);
+      return;
+    }
+    released.add(worker);
+    worker.postMessage(null);
   };
 
   const workers = Array.from({ length: workerCount }, () => {
@@ -124,6 +129,10 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
     });
     worker.on('error', (error) => {
       failure ??= error;
+      signal();
+    });
+    worker.on('exit', (code) => {
+      if (!released.has(worker) && done < chunks.length) failure ??= new Error(`bulk load: a worker stopped (exit code ${code}) with ${chunks.length - done} hospital-weeks not made`);
       signal();
     });
     return worker;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { VENDOR_IDS } from '../events/index.ts';
 import { OPS_RULES, opsRulesFile } from './index.ts';
 
 describe('the generated rule file', () => {
@@ -25,10 +26,11 @@ describe('the generated Alertmanager routing', () => {
     const committed = JSON.parse(readFileSync('deploy/alertmanager/alertmanager.yml', 'utf8').replace(/^#.*\n/, ''));
     const base = 'http://127.0.0.1:9095';
     expect(committed).toEqual(
-      alertmanagerConfig({ ops: `${base}/ops`, leads: `${base}/leads`, vendors: { visiana: `${base}/vendors/visiana`, radiobotics: `${base}/vendors/radiobotics`, avicenna: `${base}/vendors/avicenna` } }),
+      alertmanagerConfig({ ops: `${base}/ops`, leads: `${base}/leads`, vendors: Object.fromEntries(VENDOR_IDS.map((v) => [v, `${base}/vendors/${v}`])) }),
     );
     const routes = committed.route.routes as { matchers: string[]; receiver: string }[];
-    expect(routes.filter((r) => r.matchers.includes('audience="vendor"')).map((r) => r.receiver)).toEqual(['vendor-visiana', 'vendor-radiobotics', 'vendor-avicenna']);
+    expect(routes.filter((r) => r.matchers.includes('audience="vendor"')).map((r) => r.receiver)).toEqual(VENDOR_IDS.map((v) => `vendor-${v}`));
+    expect(VENDOR_IDS.slice(0, 3)).toEqual(['visiana', 'radiobotics', 'avicenna']);
     expect(committed.inhibit_rules[0].equal).toEqual(['hospital']);
   });
 });

@@ -80,6 +80,8 @@ interface CusumState {
   s: number;
   max: number;
   n: number;
+  /** Signals so far (each one restarts the statistic). */
+  signals: number;
   chainStart: number | null;
   lastSignal: number | null;
 }
@@ -132,7 +134,7 @@ export function referenceOf(weeks: VerdictedWeek[], settings: AnalyticsSettings)
 export const fingerprint = (reference: MonitorReference) => JSON.stringify(reference);
 
 export function freshState(reference: MonitorReference): MonitorState {
-  const empty = (): CusumState => ({ s: 0, max: 0, n: 0, chainStart: null, lastSignal: null });
+  const empty = (): CusumState => ({ s: 0, max: 0, n: 0, signals: 0, chainStart: null, lastSignal: null });
   return { reference: fingerprint(reference), lastAt: null, metrics: { sensitivity: empty(), specificity: empty() } };
 }
 
@@ -155,6 +157,7 @@ export function step(state: MonitorState, reference: MonitorReference, at: numbe
   if (m.s >= ref.h) {
     if (m.lastSignal === null || at - m.lastSignal > ALARM_OPEN_MS) m.chainStart = at;
     m.lastSignal = at;
+    m.signals++;
     m.s = 0;
   }
 }

@@ -11,6 +11,23 @@ export const DEFAULT_NORMS_MIN: Record<ProductId, { acute: number; routine: numb
   bonexpert: { acute: 60, routine: 60 },
   rbfracture: { acute: 15, routine: 60 },
   'cina-ipe': { acute: 60, routine: 120 },
+  rbknee: { acute: 60, routine: 240 },
+  'cina-ich': { acute: 15, routine: 60 },
+  'cina-lvo': { acute: 10, routine: 60 },
+  chestview: { acute: 30, routine: 120 },
+  'chestview-ptx': { acute: 15, routine: 60 },
+  'lungnod-ct': { acute: 120, routine: 480 },
+  'spineview-vf': { acute: 60, routine: 480 },
+  'ribfx-ct': { acute: 30, routine: 120 },
+  'cac-score': { acute: 120, routine: 480 },
+  'ccta-stenosis': { acute: 60, routine: 480 },
+  'prostate-mr': { acute: 240, routine: 1440 },
+  'lumbar-mr': { acute: 240, routine: 1440 },
+  'knee-mr': { acute: 240, routine: 1440 },
+  'ms-lesion-mr': { acute: 240, routine: 1440 },
+  'aspects-ct': { acute: 15, routine: 60 },
+  'mammo-detect': { acute: 240, routine: 1440 },
+  'mammo-density': { acute: 240, routine: 1440 },
 };
 
 /** The share of results within the norm below which ops is told (alerts) and the dashboards turn red. */

@@ -10,7 +10,7 @@ import Fastify from 'fastify';
 import { runAnalytics } from '../analytics/index.ts';
 import { Collector } from '../collector/index.ts';
 import { dashboards, expandMacros, viewRoutes, ViewerTokens } from '../dashboards/index.ts';
-import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
+import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
 import { EmbeddedStore, migrate } from '../store/index.ts';
 import { tempDir } from '../testing/index.ts';
@@ -48,7 +48,7 @@ const from = new Date(to.getTime() - weeks * 7 * 86_400_000);
 const range = `from=${from.toISOString().slice(0, 10)}&to=${to.toISOString().slice(0, 10)}`;
 
 const result: Record<string, { panels: number; view_ms: number; raw_ms: number; ratio: number }> = {};
-for (const d of dashboards({ hospitals: HOSPITALS }).filter((x) => x.panels.length > 0)) {
+for (const d of dashboards({ hospitals: HOSPITALS, products: contractedProducts(PILOT_HOSPITALS) }).filter((x) => x.panels.length > 0)) {
   let viewTotal = 0;
   let rawTotal = 0;
   for (const [i, spec] of d.panels.entries()) {

@@ -8,7 +8,7 @@ import { runAnalytics } from '../analytics/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { dashboards } from '../dashboards/index.ts';
 import { VENDOR_IDS } from '../events/index.ts';
-import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
+import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
 import { chromiumInstalled, launchChromium, needService, tempDir } from '../testing/index.ts';
 import { startStack, type FullStack } from './index.ts';
@@ -72,7 +72,7 @@ describe.skipIf(!available)('the built-in dashboard view in headless Chromium', 
     await page.goto(`${stack.url}/view/?token=${token('all')}`);
     expect(new URL(page.url()).search).toBe('');
     const listed = await page.$$eval('ul.dashboards a', (links) => links.map((a) => a.getAttribute('href')));
-    const served = dashboards({ hospitals: PILOT_HOSPITALS.hospitals.map((h) => h.id) }).filter((d) => d.panels.length > 0);
+    const served = dashboards({ hospitals: PILOT_HOSPITALS.hospitals.map((h) => h.id), products: contractedProducts(PILOT_HOSPITALS) }).filter((d) => d.panels.length > 0);
     expect(listed).toEqual(served.map((d) => `/view/d/${d.uid}`));
     for (const d of served) {
       await page.goto(`${stack.url}/view/d/${d.uid}`);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TRACE_URL, TRACE_URL_RULE, type Config } from '../config/index.ts';
 import { writeDashboards } from '../dashboards/index.ts';
-import { loadHospitals } from '../orchestrator/index.ts';
+import { contractedProducts, loadHospitals } from '../orchestrator/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
 
@@ -18,8 +18,9 @@ export function dashboardsCommand(args: string[], io: Io, config: Config): numbe
   const { values } = parseArgs({ args: rest, options: { out: { type: 'string', default: 'deploy/grafana' }, 'clickhouse-host': { type: 'string' }, 'prometheus-url': { type: 'string' }, 'trace-url': { type: 'string' } } });
   const trace = values['trace-url'] ?? config.traceUrl;
   if (trace && !TRACE_URL.test(trace)) throw new UsageError(`--trace-url ${TRACE_URL_RULE}`);
-  const hospitals = loadHospitals(config.orchestrator.hospitalsFile).hospitals.map((h) => h.id);
-  const written = writeDashboards(values.out, { hospitals, clickhouseUrl: values['clickhouse-host'], prometheusUrl: values['prometheus-url'], traceUrl: trace });
+  const file = loadHospitals(config.orchestrator.hospitalsFile);
+  const hospitals = file.hospitals.map((h) => h.id);
+  const written = writeDashboards(values.out, { hospitals, products: contractedProducts(file), clickhouseUrl: values['clickhouse-host'], prometheusUrl: values['prometheus-url'], traceUrl: trace });
   io.out(`wrote ${written.length} files to ${resolve(values.out)}:\n${written.map((w) => `  ${w}`).join('\n')}`);
   return 0;
 }

@@ -4,14 +4,16 @@ import { SingleBar } from 'cli-progress';
 import { windowCovering, type Collector } from '../collector/index.ts';
 import type { Config } from '../config/index.ts';
 import type { AifiEvent } from '../events/index.ts';
-import { Backfill, builtInScenarios, loadScenario, type Scenario, type Truth } from '../simulator/index.ts';
+import { Backfill, builtInScenarios, bulkLoad, loadScenario, type Scenario, type Truth } from '../simulator/index.ts';
+import { migrate, openStore } from '../store/index.ts';
 import type { Io } from './index.ts';
 import { UsageError } from './cli-error.ts';
 import { startStack } from './stack.ts';
 
-export const simulateHelp = `aifi simulate [--scenario NAME|FILE] [--weeks N] [--seed S] [--truth-out FILE]
-                              backfill a simulated pilot into the store (fast path: the event factory and
-                              the collector, no DICOM); scenarios: ${builtInScenarios().join(', ')}`;
+export const simulateHelp = `aifi simulate [--scenario NAME|FILE] [--weeks N] [--seed S] [--truth-out FILE] [--bulk [--workers N]] [--volume-factor X]
+                              backfill a simulated scenario into the store (fast path: the event factory and
+                              the collector, no DICOM); --bulk loads straight into the events table from
+                              worker threads, for a national year; scenarios: ${builtInScenarios().join(', ')}`;
 
 /** A progress bar on a terminal; plain lines elsewhere (CI, pipes). */
 export function progressBar(label: string, total: number, unit: string): { update: (value: number, extra?: string) => void; stop: () => void } {
@@ -76,11 +78,20 @@ export async function simulateCommand(config: Config, args: string[], io: Io): P
       weeks: { type: 'string', default: '12' },
       seed: { type: 'string', default: '1' },
       'truth-out': { type: 'string' },
+      bulk: { type: 'boolean', default: false },
+      workers: { type: 'string' },
+      'volume-factor': { type: 'string' },
     },
   });
   const weeks = Number(values.weeks);
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > 520) throw new UsageError('--weeks takes a whole number from 1 to 520');
-  const scenario = loadScenario(values.scenario);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new UsageError('--workers takes a whole number from 1 to 64');
+  if (workers !== undefined && !values.bulk) throw new UsageError('--workers goes with --bulk');
+  const volume = values['volume-factor'] === undefined ? undefined : Number(values['volume-factor']);
+  if (volume !== undefined && !(volume >= 0.01 && volume <= 1000)) throw new UsageError('--volume-factor takes a number from 0.01 to 1000');
+  const scenario = { ...loadScenario(values.scenario), ...(volume === undefined ? {} : { volume_factor: volume }) };
+  if (values.bulk) return bulkCommand(config, scenario, values.seed, weeks, workers, values['truth-out'], io);
   const stack = await startStack(config, { role: 'collector', port: 0 });
   try {
     const started = performance.now();
@@ -93,6 +104,37 @@ export async function simulateCommand(config: Config, args: string[], io: Io): P
     );
   } finally {
     await stack.close();
+  }
+  return 0;
+}
+
+/** `aifi simulate --bulk`: the scenario straight into the events table, with a progress bar. */
+async function bulkCommand(config: Config, scenario: Scenario, seed: string, weeks: number, workers: number | undefined, truthOut: string | undefined, io: Io): Promise<number> {
+  const store = await openStore(config.store);
+  try {
+    await migrate(store);
+    const bar = progressBar(`bulk ${scenario.name}`, 100, '%');
+    let result;
+    try {
+      result = await bulkLoad({
+        store,
+        scenario,
+        seed,
+        weeks,
+        workers,
+        onProgress: (p) => bar.update(Math.floor((100 * p.done) / p.total), `${p.studies} studies, ${p.stored} events stored, ${Math.round(p.stored / p.seconds)} events/s`),
+      });
+    } finally {
+      bar.stop();
+    }
+    if (truthOut) writeFileSync(truthOut, JSON.stringify(result.truth, null, 2) + '\n');
+    io.out(
+      `${scenario.name}: ${weeks} weeks from ${scenario.start}, seed ${seed}: ${result.studies} studies, ${result.events} events ` +
+        `in ${result.seconds.toFixed(1)} s (${Math.round(result.events / result.seconds)} events/s, ${result.workers} workers) into ${store.location}` +
+        (truthOut ? `; truth in ${truthOut}` : ''),
+    );
+  } finally {
+    await store.close();
   }
   return 0;
 }

@@ -78,4 +78,22 @@ describe('aifi simulate', () => {
     expect(bad.stderr).toMatch(/--weeks takes a whole number/);
     dir.remove();
   });
+
+  it('bulk-loads the national network with --bulk, and a repeat changes nothing', () => {
+    const dir = tempDir('simulate-bulk');
+    const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
+    const args = ['bin/aifi.mjs', 'simulate', '--scenario', 'national', '--weeks', '1', '--volume-factor', '0.01', '--bulk', '--seed', '4'];
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/bulk national: 100\/100 %/);
+    const line = /national: 1 weeks from 2026-01-05, seed 4: (\d+) studies, (\d+) events in [\d.]+ s \(\d+ events\/s, \d+ workers\)/.exec(result.stdout);
+    expect(line, result.stdout).not.toBeNull();
+    expect(spawnSync(process.execPath, args, { encoding: 'utf8', env }).status).toBe(0);
+    const query = spawnSync(process.execPath, ['bin/aifi.mjs', 'query', 'SELECT count() FROM events FINAL', '--format', 'TSV'], { encoding: 'utf8', env });
+    expect(Number(query.stdout.trim())).toBe(Number(line![2]));
+    const bad = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--workers', '2'], { encoding: 'utf8', env });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--workers goes with --bulk/);
+    dir.remove();
+  });
 });

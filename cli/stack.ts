@@ -8,6 +8,7 @@ import {
   KafkaSink,
   loadHospitals,
   loadSecrets,
+  contractedProducts,
   SinkError,
   type EventSink,
   type HospitalsFile,
@@ -16,6 +17,7 @@ import {
 import { viewRoutes, ViewerTokens } from '../dashboards/index.ts';
 import { migrate, openStore, type Store } from '../store/index.ts';
 import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
+import { PRODUCT_BASELINE } from '../simulator/index.ts';
 import { startSimulatedVendor, type SimulatedVendor, type VendorBehaviourInput } from '../vendors/index.ts';
 import { createHttpApp, type ReadinessCheck } from './http-app.ts';
 import { ScrapeToken } from './scrape-token.ts';
@@ -54,12 +56,30 @@ export interface StackOptions {
   simulatedVendors?: Partial<Record<ProductId, VendorBehaviourInput>>;
 }
 
-/** Simulated vendors answer like the pilot's products, a little faster: seconds, not minutes. */
-export const DEFAULT_SIMULATED_VENDORS: Record<ProductId, VendorBehaviourInput> = {
+const PILOT_VENDORS: Partial<Record<ProductId, VendorBehaviourInput>> = {
   bonexpert: { model_version: '3.2.1', latency_median_ms: 2_000, sd_years: 0.6, seed: 'bonexpert' },
   rbfracture: { model_version: '2.1.0', latency_median_ms: 4_000, sensitivity: 0.92, specificity: 0.88, seed: 'rbfracture' },
   'cina-ipe': { model_version: '1.4.2', latency_median_ms: 8_000, sensitivity: 0.9, specificity: 0.95, seed: 'cina-ipe' },
 };
+
+/**
+ * Simulated vendors answer like the simulator's products, a little faster:
+ * seconds, not minutes (the pilot's three as they always did, the others at a
+ * thirtieth of their simulated inference time, 2 to 10 s).
+ */
+export const DEFAULT_SIMULATED_VENDORS = Object.fromEntries(
+  PRODUCT_IDS.map((p) => {
+    const base = PRODUCT_BASELINE[p];
+    const fallback: VendorBehaviourInput = {
+      model_version: base.modelVersion,
+      latency_median_ms: Math.min(10_000, Math.max(2_000, Math.round(base.inferenceMedianMs / 30))),
+      sensitivity: base.sensitivity,
+      specificity: base.specificity,
+      seed: p,
+    };
+    return [p, PILOT_VENDORS[p] ?? fallback];
+  }),
+) as Record<ProductId, VendorBehaviourInput>;
 
 /**
  * Starts the stack, or one role of it, in this process. The embedded mode runs
@@ -109,7 +129,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       const known = hospitals.hospitals.map((h) => h.id);
       await app.register(ingestRoutes, { collector: c, tokens: SenderTokens.fromFile(config.collector.tokensFile), hospitals: known });
       viewers = config.viewer.generated ? ViewerTokens.ensureFile(config.viewer.tokensFile) : ViewerTokens.fromFile(config.viewer.tokensFile);
-      await app.register(viewRoutes, { source: s, viewers, hospitals: hospitals.hospitals.map((h) => h.id), traceUrl: config.traceUrl });
+      await app.register(viewRoutes, { source: s, viewers, hospitals: hospitals.hospitals.map((h) => h.id), products: contractedProducts(hospitals), traceUrl: config.traceUrl });
       app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
         const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log, hospitals: known });
@@ -127,7 +147,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       const vendorUrls = new Map<ProductId, string>();
       const unknown = Object.keys(config.orchestrator.vendorUrls).filter((p) => !(PRODUCT_IDS as string[]).includes(p));
       if (unknown.length) throw new Error(`AIFI_VENDOR_URLS names unknown products: ${unknown.join(', ')} (known: ${PRODUCT_IDS.join(', ')})`);
-      for (const product of PRODUCT_IDS) {
+      // A simulated vendor only for what some hospital of this deployment bought.
+      for (const product of contractedProducts(hospitals)) {
         const configured = config.orchestrator.vendorUrls[product];
         if (configured) {
           vendorUrls.set(product, configured);

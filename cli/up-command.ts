@@ -3,7 +3,7 @@ import { publishTurnaround, readReport, runAnalytics } from '../analytics/index.
 import { analyticsAlerts, publishAlerts } from '../alerts/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
-import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
+import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, networkOf, shiftScenario } from '../simulator/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
 import { backfillInto } from './simulate-command.ts';
@@ -47,7 +47,8 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
   if (simulate) {
     const scenario = shiftScenario(loadScenario(String(v.scenario)), mondayWeeksAgo(weeks));
     live = new LiveSimulation({ scenario, seed: String(v.seed), acceleration, startWeek: weeks, from: Date.now(), log: { warn: () => {} } });
-    hospitals = await live.preparePacs(loadHospitals(config.orchestrator.hospitalsFile));
+    // The scenario's network (the pilot, or the national one) unless a hospitals file says otherwise.
+    hospitals = await live.preparePacs(config.orchestrator.hospitalsFile ? loadHospitals(config.orchestrator.hospitalsFile) : networkOf(scenario).hospitals);
     const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']), hospitals });
     try {
       const [existing] = await stack.store!.query<{ n: number }>('SELECT count() AS n FROM events WHERE source = {s:String}', { s: BACKFILL_SOURCE });

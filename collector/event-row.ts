@@ -6,6 +6,14 @@ export function clickhouseTime(iso: string): string {
   return iso.slice(0, 23).replace('T', ' ');
 }
 
+/** Every column `eventToRow` may fill, in the order of the events table (ingested_at is the table's own). */
+export const EVENT_ROW_COLUMNS = [
+  'event_id', 'schema_version', 'type', 'occurred_at', 'hospital', 'source', 'trace_id', 'study_key', 'product',
+  'patient_key', 'modality', 'body_part', 'age_years', 'sex', 'manufacturer', 'device_model', 'contrast', 'urgency', 'send_mode', 'instance_count', 'acquired_at',
+  'outcome', 'rule', 'model_version', 'finding', 'score', 'value', 'label', 'agreement', 'error_class', 'retryable', 'final', 'attempt',
+  'channel', 'acknowledged', 'user_key', 'role', 'component', 'status', 'routing_ms', 'queued_ms', 'inference_ms', 'total_ms', 'delivery_ms', 'payload',
+] as const;
+
 const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
 
 /** Maps a validated event to a row of the `events` table: typed columns plus the whole event as JSON. */

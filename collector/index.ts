@@ -1,4 +1,4 @@
-export { eventToRow, clickhouseTime } from './event-row.ts';
+export { eventToRow, clickhouseTime, EVENT_ROW_COLUMNS } from './event-row.ts';
 export { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.ts';
 export { Collector, type CollectorOptions, type Intake, type Rejection, type SenderScope, type Transport } from './collector.ts';
 export { DEFAULT_TIME_WINDOW, windowCovering, type TimeWindow } from './time-window.ts';

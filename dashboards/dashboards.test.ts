@@ -7,11 +7,11 @@ import type { EmbeddedStore } from '../store/index.ts';
 import { migratedStore } from '../testing/index.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
+import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { dashboards as allDashboards, expandMacros, viewRoutes, ViewerTokens, type DashboardOptions } from './index.ts';
 
 const HOSPITALS = PILOT_HOSPITALS.hospitals.map((h) => h.id);
-const dashboards = (options: Partial<DashboardOptions> = {}) => allDashboards({ hospitals: HOSPITALS, ...options });
+const dashboards = (options: Partial<DashboardOptions> = {}) => allDashboards({ hospitals: HOSPITALS, products: contractedProducts(PILOT_HOSPITALS), ...options });
 
 let store: EmbeddedStore;
 let close: () => Promise<void>;

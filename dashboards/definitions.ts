@@ -17,7 +17,8 @@ function variables(builder: DashboardBuilder, hospitals: string[], products: str
 
 const rangeCi = wilsonSql('viewed', 'eligible');
 
-export const ADOPTION_PANELS: PanelSpec[] = [
+/** The adoption panels; the PACS integration matrix has a column per product of the deployment. */
+export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
   rateWithCi('Adoption per week', 'Viewed / eligible per hospital and product, with the 95 % Wilson interval', 'adoption_weekly', filter, "concat(hospital, ' ', product)"),
   {
     title: 'Funnel',
@@ -42,10 +43,10 @@ export const ADOPTION_PANELS: PanelSpec[] = [
     title: 'PACS integration',
     description: 'Share of inferred results delivered into the hospital PACS, hospital × product; empty where the product does not run',
     kind: 'table',
-    columnUnits: Object.fromEntries(PRODUCT_IDS.map((p) => [p, 'percentunit'])),
-    sql: `SELECT hospital, ${PRODUCT_IDS.map((p) => `if(sumIf(inferred, product = '${p}') = 0, NULL, sumIf(delivered, product = '${p}') / sumIf(inferred, product = '${p}')) AS \`${p}\``).join(', ')}
+    columnUnits: Object.fromEntries(products.map((p) => [p, 'percentunit'])),
+    sql: `SELECT hospital, ${products.map((p) => `if(sumIf(inferred, product = '${p}') = 0, NULL, sumIf(delivered, product = '${p}') / sumIf(inferred, product = '${p}')) AS \`${p}\``).join(', ')}
           FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital ORDER BY hospital`,
-    columns: ['hospital', ...PRODUCT_IDS],
+    columns: ['hospital', ...products],
   },
   {
     title: 'Volumes',
@@ -201,11 +202,13 @@ function platformDashboard(): unknown {
 export interface DashboardOptions extends PanelOptions {
   /** The hospitals of the deployment (the hospitals file), which the hospital variable offers. */
   hospitals: string[];
+  /** The products its hospitals contract (default: the whole catalogue); a vendor none of whose products is among them gets no dashboard. */
+  products?: readonly ProductId[];
 }
 
 /** Every dashboard: adoption (project leads), turnaround (ops), one per vendor, platform health (ops). */
 export function dashboards(options: DashboardOptions): DashboardDefinition[] {
-  const all = [...PRODUCT_IDS];
+  const all = PRODUCT_IDS.filter((p) => !options.products || options.products.includes(p));
   const clickhouse = (uid: string, title: string, audience: DashboardDefinition['audience'], panels: PanelSpec[], products: ProductId[], grafanaTitle = title): DashboardDefinition => ({
     uid,
     title,
@@ -216,10 +219,10 @@ export function dashboards(options: DashboardOptions): DashboardDefinition[] {
     json: clickhouseDashboard(uid, grafanaTitle, panels, products, options),
   });
   const result: DashboardDefinition[] = [
-    clickhouse('aifi-adoption', 'AIFI adoption', 'lead', ADOPTION_PANELS, all),
+    clickhouse('aifi-adoption', 'AIFI adoption', 'lead', adoptionPanels(all), all),
     clickhouse('aifi-turnaround', 'AIFI turnaround and SLA', 'ops', TURNAROUND_PANELS, all),
   ];
-  for (const vendor of VENDOR_IDS) {
+  for (const vendor of VENDOR_IDS.filter((v) => productsOfVendor(v).some((p) => all.includes(p)))) {
     const products = productsOfVendor(vendor);
     const names = products.map((p) => PRODUCTS[p].name).join(', ');
     result.push(clickhouse(`aifi-vendor-${vendor}`, `Clinical performance and drift — ${vendor} (${names})`, `vendor:${vendor}`, vendorPanels(vendor), products, `Clinical performance and drift — ${vendor}`));

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ProductId } from '../events/index.ts';
 import { CLICKHOUSE_DATASOURCE, PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
 import { dashboards } from './definitions.ts';
 
@@ -8,14 +9,14 @@ import { dashboards } from './definitions.ts';
  * ClickHouse and Prometheus datasources, a dashboard provider). Deterministic:
  * the same code writes the same files.
  */
-export function writeDashboards(out: string, options: { hospitals: string[]; clickhouseUrl?: string; prometheusUrl?: string; traceUrl?: string | null }): string[] {
+export function writeDashboards(out: string, options: { hospitals: string[]; products?: readonly ProductId[]; clickhouseUrl?: string; prometheusUrl?: string; traceUrl?: string | null }): string[] {
   const written: string[] = [];
   const write = (path: string, content: unknown) => {
     mkdirSync(join(out, path, '..'), { recursive: true });
     writeFileSync(join(out, path), JSON.stringify(content, null, 2) + '\n');
     written.push(path);
   };
-  for (const d of dashboards({ hospitals: options.hospitals, traceUrl: options.traceUrl ?? null })) write(`dashboards/${d.uid}.json`, d.json);
+  for (const d of dashboards({ hospitals: options.hospitals, products: options.products, traceUrl: options.traceUrl ?? null })) write(`dashboards/${d.uid}.json`, d.json);
   write('provisioning/datasources/aifi.yml', {
     apiVersion: 1,
     datasources: [

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { ProductId } from '../events/index.ts';
 import { dashboards, type DashboardDefinition } from './definitions.ts';
 import { panelData, type QuerySource } from './panel-data.ts';
 import { mayView, type Viewer, type ViewerTokens } from './viewers.ts';
@@ -11,6 +12,8 @@ export interface ViewOptions {
   viewers: ViewerTokens;
   /** The hospitals of the deployment, which the hospital variable offers. */
   hospitals: string[];
+  /** The products the deployment's hospitals contract (default: the whole catalogue). */
+  products?: readonly ProductId[];
   /** The URL of a trace with {trace_id}; breaches link to their trace when set. */
   traceUrl?: string | null;
   now?: () => Date;
@@ -140,7 +143,7 @@ function dashboardPage(d: DashboardDefinition, viewer: Viewer, query: Record<str
  * and a vendor's token gets 403 for another vendor's dashboard or its data.
  */
 export async function viewRoutes(app: FastifyInstance, options: ViewOptions): Promise<void> {
-  const all = dashboards({ hospitals: options.hospitals, traceUrl: options.traceUrl ?? null }).filter((d) => d.panels.length > 0);
+  const all = dashboards({ hospitals: options.hospitals, products: options.products, traceUrl: options.traceUrl ?? null }).filter((d) => d.panels.length > 0);
   const byUid = new Map(all.map((d) => [d.uid, d]));
   const now = options.now ?? (() => new Date());
 

@@ -11,7 +11,7 @@ export {
   type EventType,
 } from './schemas.ts';
 export { checkEvent, parseEvent, describeIssues, InvalidEventError, type EventCheck, type EventIssue } from './validate.ts';
-export { makeEvent, isoTime, type EventFields } from './factory.ts';
+export { makeEvent, makeTrustedEvent, isoTime, type EventFields, type EventMaker } from './factory.ts';
 export { exampleEvent } from './examples.ts';
 export { eventsJsonSchema } from './json-schema.ts';
 export { uuidv7, uuidv7For } from './uuid.ts';

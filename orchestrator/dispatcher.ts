@@ -13,7 +13,7 @@ import {
   type RetryPolicy as CockatielRetry,
 } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
-import { makeEvent, PRODUCTS, type AifiEvent, type ProductId } from '../events/index.ts';
+import { makeEvent, PRODUCTS, type AifiEvent, type EventMaker, type ProductId } from '../events/index.ts';
 import type { InferenceResult, JobRequest } from '../vendors/index.ts';
 import type { EventEmitter } from './event-emitter.ts';
 import { DeliveryError, sendToPacs } from './pacs-delivery.ts';
@@ -49,8 +49,9 @@ export function inferenceCompletedEvent(
   common: { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string; event_id?: string; occurred_at?: string },
   result: InferenceResult,
   timing: { attempt: number; queuedMs: number; inferenceMs: number; totalMs: number },
+  make: EventMaker = makeEvent,
 ) {
-  return makeEvent('inference.completed', {
+  return make('inference.completed', {
     ...common,
     model_version: result.model_version,
     finding: result.finding,

@@ -74,6 +74,11 @@ export function loadHospitals(path: string | undefined): HospitalsFile {
   return readJsonFile(path, hospitalsFileSchema, 'hospitals file');
 }
 
+/** The products that some hospital of the file contracts, in catalogue order. */
+export function contractedProducts(file: HospitalsFile): ProductId[] {
+  return PRODUCT_IDS.filter((p) => file.hospitals.some((h) => contracts(h, p)));
+}
+
 export function contracts(hospital: Hospital, product: ProductId): boolean {
   return hospital.products[product] !== undefined;
 }

@@ -1,12 +1,13 @@
 export { createOrchestrator, type Orchestrator, type OrchestratorOptions } from './orchestrator.ts';
 export { callbackSink, HttpSink, SinkError, type EventSink } from './event-sink.ts';
 export { KafkaSink, eventKey } from './kafka-sink.ts';
-export { loadHospitals, PILOT_HOSPITALS, hospitalsFileSchema, type Hospital, type HospitalsFile } from './hospitals.ts';
+export { loadHospitals, contractedProducts, PILOT_HOSPITALS, hospitalsFileSchema, type Hospital, type HospitalsFile } from './hospitals.ts';
+export { NATIONAL_HOSPITALS } from './national-hospitals.ts';
 export { loadSecrets, type HospitalSecrets } from './secrets.ts';
 export { syntheticStudy, SOP_CLASS, type SyntheticStudy } from './synthetic-dicom.ts';
 export { writeDicom, newUid } from './dicom-writer.ts';
 export { readInstanceHeader, DicomInputError, type InstanceHeader } from './dicom-header.ts';
-export { route, PRODUCT_RULES, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
+export { route, routeContracted, PRODUCT_RULES, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
 export { Pseudonymizer } from './pseudonymizer.ts';
 export { ageInYears } from './patient-age.ts';
 export type { RoutedStudy } from './study-intake.ts';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { PRODUCT_IDS } from '../events/index.ts';
 import { dicomDateTimeToIso, dicomDtToIso } from './dicom-time.ts';
-import { ageInYears, PILOT_HOSPITALS, route, type StudyFacts } from './index.ts';
+import { ageInYears, NATIONAL_HOSPITALS, PILOT_HOSPITALS, route, routeContracted, type Hospital, type StudyFacts } from './index.ts';
 
 const catharina = PILOT_HOSPITALS.hospitals.find((h) => h.id === 'catharina')!;
 const rivierenland = PILOT_HOSPITALS.hospitals.find((h) => h.id === 'rivierenland')!;
 const facts = (f: Partial<StudyFacts>): StudyFacts => ({ modality: 'DX', bodyPart: 'HAND', ageYears: 40, contrast: false, descriptions: '', ...f });
-const decisions = (f: Partial<StudyFacts>, hospital = catharina) => Object.fromEntries(route(facts(f), hospital).map((d) => [d.product, `${d.outcome}:${d.rule}`]));
+const decisions = (f: Partial<StudyFacts>, hospital: Hospital = catharina) => Object.fromEntries(routeContracted(facts(f), hospital).map((d) => [d.product, `${d.outcome}:${d.rule}`]));
 
 describe('routing rules', () => {
   it('send a paediatric bone-age hand X-ray to BoneXpert only', () => {
@@ -37,6 +38,54 @@ describe('routing rules', () => {
     const limited = { ...rivierenland, products: { rbfracture: { deliver: true } } };
     const result = route(facts({ modality: 'CT', bodyPart: 'CHEST', contrast: true }), limited).find((d) => d.product === 'cina-ipe')!;
     expect(result).toEqual({ product: 'cina-ipe', outcome: 'not_eligible', rule: 'contract', reason: 'rivierenland has no contract for cina-ipe' });
+  });
+});
+
+describe('routing rules of the national catalogue', () => {
+  const everything: Hospital = { ...catharina, products: Object.fromEntries(PRODUCT_IDS.map((p) => [p, { deliver: true }])) };
+  const routed = (f: Partial<StudyFacts>) => routeContracted(facts(f), everything).filter((d) => d.outcome === 'routed').map((d) => d.product);
+  const why = (f: Partial<StudyFacts>, product: string) => routeContracted(facts(f), everything).find((d) => d.product === product)!.rule;
+
+  it('send each kind of examination to the products made for it, and to no other', () => {
+    expect(routed({ modality: 'DX', bodyPart: 'CHEST', ageYears: 60 })).toEqual(['chestview', 'chestview-ptx']);
+    expect(routed({ modality: 'DX', bodyPart: 'KNEE', ageYears: 64, descriptions: 'X KNIE GONARTROSE' })).toEqual(['rbfracture', 'rbknee']);
+    expect(routed({ modality: 'DX', bodyPart: 'LSPINE', ageYears: 72 })).toEqual(['spineview-vf']);
+    expect(routed({ modality: 'CT', bodyPart: 'HEAD', ageYears: 70, descriptions: 'CT HERSENEN' })).toEqual(['cina-ich']);
+    expect(routed({ modality: 'CT', bodyPart: 'HEAD', ageYears: 70, descriptions: 'CT HERSENEN CVA' })).toEqual(['cina-ich', 'aspects-ct']);
+    expect(routed({ modality: 'CT', bodyPart: 'NECK', ageYears: 70, contrast: true, descriptions: 'CTA HALSVATEN CVA' })).toEqual(['cina-lvo']);
+    expect(routed({ modality: 'CT', bodyPart: 'CHEST', ageYears: 58, contrast: true, descriptions: 'CT THORAX' })).toEqual(['cina-ipe', 'lungnod-ct']);
+    expect(routed({ modality: 'CT', bodyPart: 'CHESTABDOMEN', ageYears: 30, contrast: true, descriptions: 'CT POLYTRAUMA' })).toEqual(['cina-ipe', 'ribfx-ct']);
+    expect(routed({ modality: 'CT', bodyPart: 'HEART', ageYears: 55, descriptions: 'CT CALCIUMSCORE' })).toEqual(['cac-score']);
+    expect(routed({ modality: 'CT', bodyPart: 'HEART', ageYears: 55, contrast: true, descriptions: 'CCTA CORONAIR' })).toEqual(['ccta-stenosis']);
+    expect(routed({ modality: 'MR', bodyPart: 'PROSTATE', ageYears: 66, descriptions: 'MRI PROSTAAT PSA' })).toEqual(['prostate-mr']);
+    expect(routed({ modality: 'MR', bodyPart: 'LSPINE', ageYears: 45 })).toEqual(['lumbar-mr']);
+    expect(routed({ modality: 'MR', bodyPart: 'KNEE', ageYears: 25 })).toEqual(['knee-mr']);
+    expect(routed({ modality: 'MR', bodyPart: 'HEAD', ageYears: 35, descriptions: 'MRI HERSENEN MS FOLLOW-UP' })).toEqual(['ms-lesion-mr']);
+    expect(routed({ modality: 'MG', bodyPart: 'BREAST', ageYears: 52 })).toEqual(['mammo-detect', 'mammo-density']);
+    expect(routed({ modality: 'US', bodyPart: 'ABDOMEN', ageYears: 52 })).toEqual([]);
+  });
+
+  it('say which rule said no: contrast, request text, age', () => {
+    expect(why({ modality: 'CT', bodyPart: 'HEAD', contrast: true }, 'cina-ich')).toBe('no-contrast');
+    expect(why({ modality: 'CT', bodyPart: 'HEAD', contrast: true, descriptions: 'CTA CIRKEL VAN WILLIS' }, 'cina-lvo')).toBe('stroke-request');
+    expect(why({ modality: 'CT', bodyPart: 'HEAD', contrast: true, descriptions: 'CT HERSENEN CVA' }, 'cina-lvo')).toBe('angio-request');
+    expect(why({ modality: 'CT', bodyPart: 'HEART', descriptions: 'CCTA CORONAIR' }, 'ccta-stenosis')).toBe('contrast');
+    expect(why({ modality: 'MR', bodyPart: 'HEAD', ageYears: 75, descriptions: 'MS' }, 'ms-lesion-mr')).toBe('age');
+    expect(why({ modality: 'MR', bodyPart: 'HEAD', descriptions: 'MRI HERSENEN HOOFDPIJN' }, 'ms-lesion-mr')).toBe('ms-request');
+    expect(why({ modality: 'DX', bodyPart: 'KNEE', ageYears: 64, descriptions: 'X KNIE TRAUMA' }, 'rbknee')).toBe('osteoarthritis-request');
+    expect(why({ modality: 'MG', bodyPart: 'BREAST', ageYears: 30 }, 'mammo-detect')).toBe('age');
+    expect(why({ modality: 'DX', bodyPart: 'LSPINE', ageYears: 40 }, 'spineview-vf')).toBe('age');
+  });
+
+  it('decide for national hospitals by their contracts, recording only what they bought', () => {
+    expect(NATIONAL_HOSPITALS.hospitals).toHaveLength(70);
+    for (const hospital of NATIONAL_HOSPITALS.hospitals) {
+      const decisions = routeContracted(facts({ modality: 'DX', bodyPart: 'WRIST', ageYears: 40 }), hospital);
+      expect(decisions.map((d) => d.product)).toEqual(PRODUCT_IDS.filter((p) => hospital.products[p] !== undefined));
+      expect(route(facts({}), hospital)).toHaveLength(PRODUCT_IDS.length);
+    }
+    const withoutIch = NATIONAL_HOSPITALS.hospitals.find((h) => !h.products['cina-ich'])!;
+    expect(route(facts({ modality: 'CT', bodyPart: 'HEAD' }), withoutIch).find((d) => d.product === 'cina-ich')!.rule).toBe('contract');
   });
 });
 

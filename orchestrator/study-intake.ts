@@ -8,7 +8,7 @@ import type { Hospital, HospitalsFile } from './hospitals.ts';
 import { instancesReceived, intakeSeconds, lateInstances, openStudies, routingDecisions, routingSeconds, studiesReceived } from './metrics.ts';
 import { ageInYears } from './patient-age.ts';
 import type { Pseudonymizer } from './pseudonymizer.ts';
-import { route, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
+import { routeContracted, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
 import { StudyAssembler, type AddOutcome, type AssembledStudy, type SendMode } from './study-assembler.ts';
 
 export type Channel = 'stow' | 'dimse';
@@ -153,7 +153,7 @@ export class StudyIntake {
     if (amended) {
       lateInstances.inc({ hospital: hospital.id });
     } else {
-      decisions = route(facts, hospital);
+      decisions = routeContracted(facts, hospital);
       const routingMs = Math.round(performance.now() - started);
       for (const d of decisions) {
         events.push(makeEvent('study.routed', { ...common, occurred_at: new Date(), product: d.product, outcome: d.outcome, rule: d.rule, reason: clean(d.reason, 200), routing_ms: routingMs }));

@@ -6,6 +6,8 @@ export const SOP_CLASS = {
   DX: '1.2.840.10008.5.1.4.1.1.1.1',
   CT: '1.2.840.10008.5.1.4.1.1.2',
   MR: '1.2.840.10008.5.1.4.1.1.4',
+  MG: '1.2.840.10008.5.1.4.1.1.1.2',
+  US: '1.2.840.10008.5.1.4.1.1.6.1',
 } as const;
 
 /** What a synthetic study looks like; identifying fields are there on purpose, as in a real PACS. */

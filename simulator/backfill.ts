@@ -1,11 +1,12 @@
-import { makeEvent, uuidv7For, type AifiEvent, type ProductId } from '../events/index.ts';
-import { inferenceCompletedEvent, PILOT_HOSPITALS, route, type Hospital } from '../orchestrator/index.ts';
-import { encodeTruth, Random, simulateInference, vendorBehaviour } from '../vendors/index.ts';
-import { PILOT, PRODUCT_BASELINE, TIMING } from './pilot.ts';
+import { isBinaryProduct, makeEvent, uuidv7For, type AifiEvent, type EventMaker, type ProductId } from '../events/index.ts';
+import { inferenceCompletedEvent, routeContracted, type Hospital } from '../orchestrator/index.ts';
+import { encodeTruth, Random, simulateInference, vendorBehaviour, type VendorBehaviour } from '../vendors/index.ts';
+import { networkOf, studiesOfWeek, type Network } from './network.ts';
+import { PRODUCT_BASELINE, TIMING } from './pilot.ts';
 import type { Scenario } from './scenario.ts';
 import { startMs, Timeline } from './timeline.ts';
 import { TruthBook } from './truth.ts';
-import { digest, studiesOfWeek, WEEK_MS, type StudyPlan } from './workload.ts';
+import { digest, truthFor, WEEK_MS, type StudyPlan } from './workload.ts';
 
 /** Events of the fast path carry this source: they were made by the simulator, not by the orchestrator. */
 export const BACKFILL_SOURCE = 'simulator-backfill';
@@ -14,7 +15,14 @@ export interface BackfillOptions {
   scenario: Scenario;
   seed: string | number;
   weeks: number;
+  /** The hospitals' configuration (contracts, PACS delivery); by default the scenario network's. */
   hospitals?: Hospital[];
+  /**
+   * How events are made: `makeEvent` (validated, the default), or
+   * `makeTrustedEvent` for the bulk load, whose tests prove the two make the
+   * same rows.
+   */
+  makeEvent?: EventMaker;
 }
 
 export interface BackfillWeek {
@@ -38,21 +46,31 @@ export class Backfill {
   private readonly hospitals: Map<string, Hospital>;
   private readonly propensities = new Map<string, number[]>();
   readonly startsAt: number;
+  private readonly network: Network;
+  private readonly make: EventMaker;
+  private readonly behaviours = new Map<string, VendorBehaviour>();
   readonly endsAt: number;
 
   constructor(private readonly options: BackfillOptions) {
     this.timeline = new Timeline(options.scenario);
-    this.hospitals = new Map((options.hospitals ?? PILOT_HOSPITALS.hospitals).map((h) => [h.id, h]));
+    this.network = networkOf(options.scenario);
+    this.make = options.makeEvent ?? makeEvent;
+    this.hospitals = new Map((options.hospitals ?? this.network.hospitals.hospitals).map((h) => [h.id, h]));
     this.truth = new TruthBook(options.scenario, options.seed, options.weeks, this.timeline);
     this.startsAt = startMs(options.scenario.start);
     this.endsAt = this.startsAt + options.weeks * WEEK_MS;
-    for (const h of PILOT.hospitals) {
-      for (const product of Object.keys(h.users) as ProductId[]) {
+    for (const h of this.network.workload) {
+      for (const [product, users] of Object.entries(h.users) as [ProductId, number][]) {
         const random = new Random(`${options.seed}|users|${h.id}|${product}`);
         const [a, b] = PRODUCT_BASELINE[product].propensity;
-        this.propensities.set(`${h.id}|${product}`, Array.from({ length: h.users[product] }, () => random.beta(a, b)));
+        this.propensities.set(`${h.id}|${product}`, Array.from({ length: users }, () => random.beta(a, b)));
       }
     }
+  }
+
+  /** The ids of the simulated hospitals, in the network's order. */
+  get hospitalIds(): string[] {
+    return this.network.workload.map((h) => h.id);
   }
 
   *weeks(): Generator<BackfillWeek> {
@@ -60,29 +78,40 @@ export class Backfill {
       const plans = studiesOfWeek(this.options.scenario, this.timeline, this.options.seed, week);
       const events: AifiEvent[] = [];
       for (const plan of plans) events.push(...this.studyEvents(plan));
-      events.push(...this.heartbeats(week));
+      for (const h of this.hospitalIds) events.push(...this.heartbeats(week, h));
       yield { week, studies: plans.length, events: events.filter((e) => Date.parse(e.occurred_at) < this.endsAt) };
     }
   }
 
-  private heartbeats(week: number): AifiEvent[] {
+  /**
+   * One hospital's events of one week (its studies and its heartbeats): the
+   * same events `weeks()` makes for it, for a loader that splits the work.
+   * Each event goes to `each` as it is made, so that a week of a large
+   * hospital is never held at once; returns the number of studies.
+   */
+  hospitalWeek(week: number, hospital: string, each: (event: AifiEvent) => void): number {
+    const plans = this.network.studiesOfHospitalWeek(this.options.scenario, this.timeline, this.options.seed, week, hospital);
+    for (const plan of plans) for (const e of this.studyEvents(plan)) if (Date.parse(e.occurred_at) < this.endsAt) each(e);
+    for (const e of this.heartbeats(week, hospital)) if (Date.parse(e.occurred_at) < this.endsAt) each(e);
+    return plans.length;
+  }
+
+  private heartbeats(week: number, hospital: string): AifiEvent[] {
     const events: AifiEvent[] = [];
     const from = startMs(this.options.scenario.start) + week * WEEK_MS;
-    for (const h of PILOT.hospitals) {
-      const outages = this.timeline.outages(h.id);
-      for (let t = from; t < from + WEEK_MS; t += TIMING.heartbeatEveryMs) {
-        const down = outages.some(([a, b]) => t >= a && t < b);
-        events.push(
-          makeEvent('gateway.heartbeat', {
-            event_id: uuidv7For(`${this.options.seed}|hb|${h.id}|${t}`, t),
-            occurred_at: iso(t),
-            hospital: h.id,
-            source: BACKFILL_SOURCE,
-            component: 'pacs-gateway',
-            status: down ? 'down' : 'up',
-          }),
-        );
-      }
+    const outages = this.timeline.outages(hospital);
+    for (let t = from; t < from + WEEK_MS; t += TIMING.heartbeatEveryMs) {
+      const down = outages.some(([a, b]) => t >= a && t < b);
+      events.push(
+        this.make('gateway.heartbeat', {
+          event_id: uuidv7For(`${this.options.seed}|hb|${hospital}|${t}`, t),
+          occurred_at: iso(t),
+          hospital,
+          source: BACKFILL_SOURCE,
+          component: 'pacs-gateway',
+          status: down ? 'down' : 'up',
+        }),
+      );
     }
     return events;
   }
@@ -100,7 +129,7 @@ export class Backfill {
     const id = (t: number) => uuidv7For(`${seed}|${plan.id}|${n++}`, t);
     const receivedAt = plan.arrivesAt + 3_000;
     events.push(
-      makeEvent('study.received', {
+      this.make('study.received', {
         ...common,
         event_id: id(receivedAt),
         occurred_at: iso(receivedAt),
@@ -118,13 +147,13 @@ export class Backfill {
         acquired_at: iso(plan.acquiredAt),
       }),
     );
-    const decisions = route(
+    const decisions = routeContracted(
       { modality: plan.modality, bodyPart: plan.bodyPart, ageYears: plan.ageYears, contrast: plan.contrast, descriptions: plan.description.toUpperCase() },
       hospital,
     );
     const routedAt = receivedAt + 2;
     for (const d of decisions) {
-      events.push(makeEvent('study.routed', { ...common, event_id: id(routedAt), occurred_at: iso(routedAt), product: d.product, outcome: d.outcome, rule: d.rule, reason: d.reason, routing_ms: 2 }));
+      events.push(this.make('study.routed', { ...common, event_id: id(routedAt), occurred_at: iso(routedAt), product: d.product, outcome: d.outcome, rule: d.rule, reason: d.reason, routing_ms: 2 }));
     }
     for (const d of decisions.filter((x) => x.outcome === 'routed')) events.push(...this.productEvents(plan, hospital, d.product, routedAt, common, random, id));
     return events;
@@ -142,27 +171,26 @@ export class Backfill {
     const base = PRODUCT_BASELINE[product];
     const t = this.timeline;
     const at = plan.arrivesAt;
-    const behaviour = vendorBehaviour.parse({
-      model_version: t.text('model_version', hospital.id, product, at, base.modelVersion),
-      sensitivity: t.number('sensitivity', hospital.id, product, at, base.sensitivity),
-      specificity: t.number('specificity', hospital.id, product, at, base.specificity),
-      bias_years: base.biasYears,
-      sd_years: base.sdYears,
-      seed: `${this.options.seed}|${product}`,
-    });
+    const behaviour = this.behaviour(
+      product,
+      t.text('model_version', hospital.id, product, at, base.modelVersion),
+      t.number('sensitivity', hospital.id, product, at, base.sensitivity),
+      t.number('specificity', hospital.id, product, at, base.specificity),
+    );
+    const finding = truthFor(plan, product);
     const events: AifiEvent[] = [];
     const p = { ...common, product };
     const queuedMs = Math.round(random.logNormal(1_500, 0.5));
     let clock = routedAt + queuedMs;
-    events.push(makeEvent('inference.requested', { ...p, event_id: id(clock), occurred_at: iso(clock), attempt: 1, queued_ms: queuedMs }));
+    events.push(this.make('inference.requested', { ...p, event_id: id(clock), occurred_at: iso(clock), attempt: 1, queued_ms: queuedMs }));
     let attempt = 1;
     if (random.chance(0.02)) {
       // A transient vendor timeout, then a successful retry.
       clock += 120_000;
-      events.push(makeEvent('inference.failed', { ...p, event_id: id(clock), occurred_at: iso(clock), error_class: 'timeout', retryable: true, attempt, final: false, total_ms: clock - routedAt }));
+      events.push(this.make('inference.failed', { ...p, event_id: id(clock), occurred_at: iso(clock), error_class: 'timeout', retryable: true, attempt, final: false, total_ms: clock - routedAt }));
       attempt = 2;
       clock += 1_000;
-      events.push(makeEvent('inference.requested', { ...p, event_id: id(clock), occurred_at: iso(clock), attempt, queued_ms: queuedMs }));
+      events.push(this.make('inference.requested', { ...p, event_id: id(clock), occurred_at: iso(clock), attempt, queued_ms: queuedMs }));
     }
     const latencyFactor = t.number('latency', hospital.id, product, at, 1);
     const inferenceMs = Math.round(random.logNormal(base.inferenceMedianMs * latencyFactor, base.inferenceSigma));
@@ -174,16 +202,16 @@ export class Backfill {
         product,
         hospital: hospital.id,
         study: { modality: plan.modality, body_part: plan.bodyPart, age_years: plan.ageYears, sex: plan.sex, manufacturer: plan.manufacturer, instance_count: plan.instanceCount },
-        image_content: encodeTruth(plan.truth),
+        image_content: encodeTruth({ finding, boneAgeYears: plan.truth.boneAgeYears }),
       },
       behaviour,
     );
-    events.push(inferenceCompletedEvent({ ...p, event_id: id(clock), occurred_at: iso(clock) }, result, { attempt, queuedMs, inferenceMs, totalMs: clock - routedAt }));
+    events.push(inferenceCompletedEvent({ ...p, event_id: id(clock), occurred_at: iso(clock) }, result, { attempt, queuedMs, inferenceMs, totalMs: clock - routedAt }, this.make));
     const delivers = Boolean(hospital.products[product]?.deliver);
     const deliveryMs = delivers ? Math.round(random.logNormal(TIMING.deliveryMedianMs, 0.5)) : 0;
     clock += deliveryMs;
     events.push(
-      makeEvent('result.delivered', {
+      this.make('result.delivered', {
         ...p,
         event_id: id(clock),
         occurred_at: iso(clock),
@@ -200,27 +228,39 @@ export class Backfill {
     const viewProbability = Math.min(1, users[reader]! * adoption * (delivers ? 1 : base.offPacsFactor));
     const viewed = random.chance(viewProbability);
     const readerKey = digest(`${this.options.seed}|user|${hospital.id}|${product}|${reader}`);
-    this.truth.record(plan, product, { viewProbability, viewed, sensitivity: behaviour.sensitivity, specificity: behaviour.specificity, modelVersion: behaviour.model_version });
+    this.truth.record(plan, product, finding, { viewProbability, viewed, sensitivity: behaviour.sensitivity, specificity: behaviour.specificity, modelVersion: behaviour.model_version });
     let readAt = clock + random.logNormal(TIMING.viewMedianMs[plan.urgency], 0.8);
     if (viewed) {
       const role = product === 'rbfracture' && plan.urgency === 'acute' && random.chance(0.5) ? 'clinician' : 'radiologist';
-      events.push(makeEvent('result.viewed', { ...p, event_id: id(readAt), occurred_at: iso(readAt), user_key: readerKey, role }));
+      events.push(this.make('result.viewed', { ...p, event_id: id(readAt), occurred_at: iso(readAt), user_key: readerKey, role }));
     }
     if (random.chance(TIMING.verdictShare)) {
       readAt += random.chance(TIMING.verdictSameDayShare) ? random.logNormal(30 * 60_000, 0.8) : (7 + random.int(35)) * 24 * 3600_000;
-      const binary = product !== 'bonexpert';
+      const binary = isBinaryProduct(product);
       const readerValue = plan.truth.boneAgeYears === null ? null : Number((plan.truth.boneAgeYears + random.normal(0, 0.3)).toFixed(2));
       events.push(
-        makeEvent('verdict.recorded', {
+        this.make('verdict.recorded', {
           ...p,
           event_id: id(readAt),
           occurred_at: iso(readAt),
           reader_key: readerKey,
-          ...(binary ? { label: plan.truth.finding } : { value: readerValue ?? 0 }),
-          agreement: binary ? result.finding === plan.truth.finding : Math.abs((result.value ?? 0) - (readerValue ?? 0)) <= 1,
+          ...(binary ? { label: finding } : { value: readerValue ?? 0 }),
+          agreement: binary ? result.finding === finding : Math.abs((result.value ?? 0) - (readerValue ?? 0)) <= 1,
         }),
       );
     }
     return events;
+  }
+
+  /** The simulated model's behaviour for the settings in force; one parse per distinct setting. */
+  private behaviour(product: ProductId, modelVersion: string, sensitivity: number, specificity: number): VendorBehaviour {
+    const key = `${product}|${modelVersion}|${sensitivity}|${specificity}`;
+    let b = this.behaviours.get(key);
+    if (!b) {
+      const base = PRODUCT_BASELINE[product];
+      b = vendorBehaviour.parse({ model_version: modelVersion, sensitivity, specificity, bias_years: base.biasYears, sd_years: base.sdYears, seed: `${this.options.seed}|${product}` });
+      this.behaviours.set(key, b);
+    }
+    return b;
   }
 }

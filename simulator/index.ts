@@ -1,8 +1,11 @@
 export { Backfill, BACKFILL_SOURCE, type BackfillOptions, type BackfillWeek } from './backfill.ts';
+export { bulkLoad, type BulkLoadOptions, type BulkLoadResult, type BulkProgress } from './bulk-load.ts';
 export { loadScenario, builtInScenarios, scenarioSchema, shiftScenario, mondayWeeksAgo, type Scenario, type Change } from './scenario.ts';
-export { PILOT, PRODUCT_BASELINE, PREVALENCE, TIMING, type PilotHospital, type StudyKind } from './pilot.ts';
+export { PILOT, PRODUCT_BASELINE, PREVALENCE, TIMING, type PilotHospital, type StudyKind, type WorkloadHospital } from './pilot.ts';
+export { NATIONAL, NATIONAL_STUDIES_PER_YEAR, type NationalHospital } from './national.ts';
+export { networkOf, studiesOfWeek, type Network } from './network.ts';
 export { Timeline } from './timeline.ts';
-export { studiesOfWeek, WEEK_MS, type StudyPlan } from './workload.ts';
-export type { Truth, TruthRow } from './truth.ts';
+export { WEEK_MS, truthFor, type StudyPlan } from './workload.ts';
+export type { Truth, TruthRow, TruthCell } from './truth.ts';
 export { LiveSimulation, type LiveOptions, type LiveStats } from './live.ts';
 export { startSimulatedPacs, readResultReport, type ReceivedResult } from './simulated-pacs.ts';

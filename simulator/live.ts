@@ -1,11 +1,12 @@
 import { isBinaryProduct, PRODUCTS, type ProductId } from '../events/index.ts';
-import { PILOT_HOSPITALS, syntheticStudy, type HospitalsFile } from '../orchestrator/index.ts';
+import { syntheticStudy, type HospitalsFile } from '../orchestrator/index.ts';
 import { encodeTruth, Random, type SimulatedVendor } from '../vendors/index.ts';
 import { PRODUCT_BASELINE, TIMING } from './pilot.ts';
 import type { Scenario } from './scenario.ts';
 import { startSimulatedPacs, type ReceivedResult } from './simulated-pacs.ts';
 import { startMs, Timeline } from './timeline.ts';
-import { studiesOfWeek, WEEK_MS, type StudyPlan } from './workload.ts';
+import { networkOf, studiesOfWeek } from './network.ts';
+import { truthFor, WEEK_MS, type StudyPlan } from './workload.ts';
 
 export interface LiveOptions {
   scenario: Scenario;
@@ -63,7 +64,7 @@ export class LiveSimulation {
   }
 
   /** Starts the simulated PACS; returns the hospitals with their PACS pointed at it, for the stack to use. */
-  async preparePacs(hospitals: HospitalsFile = PILOT_HOSPITALS): Promise<HospitalsFile> {
+  async preparePacs(hospitals: HospitalsFile = networkOf(this.options.scenario).hospitals): Promise<HospitalsFile> {
     this.pacs = await startSimulatedPacs((result) => this.onResult(result));
     const url = this.pacs.url;
     return { hospitals: hospitals.hospitals.map((h) => ({ ...h, pacs: { via: 'stow' as const, url: `${url}/${h.id}`, headers: {} } })) };
@@ -168,12 +169,13 @@ export class LiveSimulation {
     const random = new Random(`${this.options.seed}|live|${plan.id}|${product}`);
     const [a, b] = PRODUCT_BASELINE[product].propensity;
     const adoption = this.timeline.number('adoption', plan.hospital.id, product, this.now(), 1);
-    const reader = `sim-reader-${plan.hospital.id}-${random.int(plan.hospital.users[product])}`;
+    const reader = `sim-reader-${plan.hospital.id}-${random.int(plan.hospital.users[product] ?? 1)}`;
     const viewed = random.chance(Math.min(1, random.beta(a, b) * adoption));
     const viewDelay = random.logNormal(TIMING.viewMedianMs[plan.urgency], 0.8) / this.options.acceleration;
     const binary = isBinaryProduct(product);
+    const finding = truthFor(plan, product);
     const readerValue = plan.truth.boneAgeYears === null ? 0 : Number(plan.truth.boneAgeYears.toFixed(1));
-    const agreement = binary ? result.finding === plan.truth.finding : Math.abs((result.value ?? 0) - readerValue) <= 1;
+    const agreement = binary ? result.finding === finding : Math.abs((result.value ?? 0) - readerValue) <= 1;
     const post = (path: string, body: object) =>
       fetch(`${this.target!.url}${path}`, {
         method: 'POST',
@@ -203,7 +205,7 @@ export class LiveSimulation {
           study_instance_uid: entry.uid,
           product,
           reader_id: reader,
-          ...(binary ? { label: plan.truth.finding } : { value: readerValue }),
+          ...(binary ? { label: finding } : { value: readerValue }),
           agreement,
           at: new Date().toISOString(),
         });
@@ -229,7 +231,7 @@ export class LiveSimulation {
         sd_years: base.sdYears,
         latency_median_ms: (base.inferenceMedianMs * t.number('latency', '', product, now, 1)) / this.options.acceleration,
         latency_sigma: base.inferenceSigma,
-        overrides: PILOT_HOSPITALS.hospitals.map((h) => ({
+        overrides: networkOf(this.options.scenario).hospitals.hospitals.map((h) => ({
           hospital: h.id,
           sensitivity: t.number('sensitivity', h.id, product, now, base.sensitivity),
           specificity: t.number('specificity', h.id, product, now, base.specificity),

@@ -33,6 +33,8 @@ export const change = z.strictObject({
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(''),
+  /** The hospitals and their workload: the five of the pilot, or the national network of 70. */
+  network: z.enum(['pilot', 'national']).default('pilot'),
   /** The first day of the simulated pilot (a Monday is customary). */
   start: date.default('2026-01-05'),
   /** Studies per week are the pilot's volumes times this. */

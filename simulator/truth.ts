@@ -3,7 +3,8 @@ import type { Scenario } from './scenario.ts';
 import { startMs, type Timeline } from './timeline.ts';
 import { WEEK_MS, type StudyPlan } from './workload.ts';
 
-interface Cell {
+/** One hospital x product x week of the truth as it accumulates; cells from separate parts of a run merge. */
+export interface TruthCell {
   hospital: string;
   product: ProductId;
   week: string;
@@ -47,7 +48,7 @@ export interface Truth {
 
 /** What the simulator knows and analytics must find: the true rates per hospital x product x week. */
 export class TruthBook {
-  private readonly cells = new Map<string, Cell>();
+  private readonly cells = new Map<string, TruthCell>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -56,7 +57,7 @@ export class TruthBook {
     private readonly timeline: Timeline,
   ) {}
 
-  record(plan: StudyPlan, product: ProductId, draw: { viewProbability: number; viewed: boolean; sensitivity: number; specificity: number; modelVersion: string }): void {
+  record(plan: StudyPlan, product: ProductId, finding: 'positive' | 'negative', draw: { viewProbability: number; viewed: boolean; sensitivity: number; specificity: number; modelVersion: string }): void {
     const weekStart = startMs(this.scenario.start) + Math.floor((plan.arrivesAt - startMs(this.scenario.start)) / WEEK_MS) * WEEK_MS;
     const week = new Date(weekStart).toISOString().slice(0, 10);
     const key = `${plan.hospital.id}|${product}|${week}`;
@@ -66,13 +67,40 @@ export class TruthBook {
       this.cells.set(key, cell);
     }
     cell.eligible++;
-    if (plan.truth.finding === 'positive') cell.positives++;
+    if (finding === 'positive') cell.positives++;
     else cell.negatives++;
     if (draw.viewed) cell.viewed++;
     cell.view_probability += draw.viewProbability;
     cell.sensitivity += draw.sensitivity;
     cell.specificity += draw.specificity;
     cell.model_versions.add(draw.modelVersion);
+  }
+
+  /** Hands over the cells recorded so far and forgets them (a worker's share of a run). */
+  drain(): TruthCell[] {
+    const cells = [...this.cells.values()];
+    this.cells.clear();
+    return cells;
+  }
+
+  /** Adds cells that another part of the run recorded; merging the same parts in the same order gives the same truth. */
+  merge(cells: readonly TruthCell[]): void {
+    for (const c of cells) {
+      const key = `${c.hospital}|${c.product}|${c.week}`;
+      const cell = this.cells.get(key);
+      if (!cell) {
+        this.cells.set(key, { ...c, model_versions: new Set(c.model_versions) });
+        continue;
+      }
+      cell.eligible += c.eligible;
+      cell.positives += c.positives;
+      cell.negatives += c.negatives;
+      cell.viewed += c.viewed;
+      cell.view_probability += c.view_probability;
+      cell.sensitivity += c.sensitivity;
+      cell.specificity += c.specificity;
+      for (const v of c.model_versions) cell.model_versions.add(v);
+    }
   }
 
   result(): Truth {

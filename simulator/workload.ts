@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Random } from '../vendors/index.ts';
-import { PILOT, PREVALENCE, TIMING, type PilotHospital, type StudyKind } from './pilot.ts';
+import type { ProductId } from '../events/index.ts';
+import { PILOT, PREVALENCE, TIMING, type WorkloadHospital } from './pilot.ts';
 import type { Scenario } from './scenario.ts';
 import { startMs, Timeline } from './timeline.ts';
 
@@ -10,14 +11,15 @@ export const WEEK_MS = 7 * 24 * 3600 * 1000;
 export interface StudyPlan {
   /** Unique within a run: the study's number. */
   id: string;
-  hospital: PilotHospital;
-  kind: StudyKind;
+  hospital: WorkloadHospital;
+  /** The kind of examination (the pilot's StudyKind, or a kind of the national network). */
+  kind: string;
   acquiredAt: number;
   /** When the gateway delivers it (after an outage, when the gateway is back). */
   arrivesAt: number;
   sendMode: 'automatic' | 'manual';
   urgency: 'acute' | 'routine';
-  modality: 'CR' | 'DX' | 'CT' | 'MR';
+  modality: 'CR' | 'DX' | 'CT' | 'MR' | 'MG' | 'US';
   bodyPart: string;
   ageYears: number;
   sex: 'M' | 'F';
@@ -26,7 +28,17 @@ export interface StudyPlan {
   contrast: boolean;
   description: string;
   instanceCount: number;
-  truth: { finding: 'positive' | 'negative'; boneAgeYears: number | null };
+  /**
+   * The ground truth: the finding (the pilot's studies have one finding), or one
+   * per product where several products look for different findings in the same
+   * study; a true bone age for hand X-rays.
+   */
+  truth: { finding: 'positive' | 'negative'; boneAgeYears: number | null; findings?: Partial<Record<ProductId, 'positive' | 'negative'>> };
+}
+
+/** The true finding a product looks for in a study. */
+export function truthFor(plan: StudyPlan, product: ProductId): 'positive' | 'negative' {
+  return plan.truth.findings?.[product] ?? plan.truth.finding;
 }
 
 const FRACTURE_PARTS = ['WRIST', 'HAND', 'ANKLE', 'FOOT', 'KNEE', 'ELBOW', 'SHOULDER', 'HIP', 'FOREARM', 'LEG'];
@@ -38,23 +50,31 @@ const OTHER = [
 ] as const;
 
 /** Hour-of-day weights: radiology is busy in office hours, the emergency department around the clock. */
-function dayTime(random: Random, acute: boolean): number {
+export function dayTime(random: Random, acute: boolean): number {
   const hour = acute ? random.int(24) : 7 + random.int(11);
   return (hour * 3600 + random.int(3600)) * 1000;
 }
 
 export const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** When the gateway delivers a study acquired at `acquiredAt`: after the transfer, a manual send's wait, and any outage. */
+export function arrival(random: Random, acquiredAt: number, sendMode: 'automatic' | 'manual', outages: [number, number][]): number {
+  let arrivesAt = acquiredAt + random.logNormal(TIMING.arrivalMedianMs, 0.6) + (sendMode === 'manual' ? random.logNormal(TIMING.manualExtraMedianMs, 0.7) : 0);
+  for (const [from, to] of outages) if (arrivesAt >= from && arrivesAt < to) arrivesAt = to + random.int(10 * 60_000);
+  return arrivesAt;
+}
+
 /**
  * The studies of a simulated pilot week, in time order: deterministic for the
- * seed, the scenario and the week.
+ * seed, the scenario and the week; `only` keeps one hospital's.
  */
-export function studiesOfWeek(scenario: Scenario, timeline: Timeline, seed: string | number, week: number): StudyPlan[] {
+export function pilotStudiesOfWeek(scenario: Scenario, timeline: Timeline, seed: string | number, week: number, only?: string): StudyPlan[] {
   const weekStart = startMs(scenario.start) + week * WEEK_MS;
   const plans: StudyPlan[] = [];
   for (const hospital of PILOT.hospitals) {
+    if (only !== undefined && hospital.id !== only) continue;
     const outages = timeline.outages(hospital.id);
-    for (const kind of Object.keys(hospital.weekly) as StudyKind[]) {
+    for (const kind of Object.keys(hospital.weekly) as (keyof typeof hospital.weekly)[]) {
       const random = new Random(`${seed}|${week}|${hospital.id}|${kind}`);
       const count = random.poisson(hospital.weekly[kind] * scenario.volume_factor);
       for (let n = 0; n < count; n++) {
@@ -62,8 +82,7 @@ export function studiesOfWeek(scenario: Scenario, timeline: Timeline, seed: stri
         const day = random.int(kind === 'fracture' && acute ? 7 : 5);
         const acquiredAt = weekStart + day * 24 * 3600_000 + dayTime(random, acute);
         const sendMode = random.chance(hospital.automaticShare) ? 'automatic' : 'manual';
-        let arrivesAt = acquiredAt + random.logNormal(TIMING.arrivalMedianMs, 0.6) + (sendMode === 'manual' ? random.logNormal(TIMING.manualExtraMedianMs, 0.7) : 0);
-        for (const [from, to] of outages) if (arrivesAt >= from && arrivesAt < to) arrivesAt = to + random.int(10 * 60_000);
+        const arrivesAt = arrival(random, acquiredAt, sendMode, outages);
         const xray = random.weighted(hospital.xrayMakes);
         const manufacturer = kind === 'chest-ct' || (kind === 'other' && n % 2 === 0) ? random.weighted(hospital.ctMakes) : timeline.text('input_mix', hospital.id, undefined, acquiredAt, xray);
         const base = {

@@ -3,7 +3,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/index.ts';
-import { EmbeddedStore, loadMigrations, migrate, MigrationError, schemaVersion, StoreError } from './index.ts';
+import { EmbeddedStore, loadMigrations, migrate, MigrationError, schemaVersion, StoreError, tabSeparatedLine } from './index.ts';
 
 const dir = tempDir('store');
 let store: EmbeddedStore;
@@ -73,6 +73,29 @@ describe('queries', () => {
 
   it('print a result in a ClickHouse format', async () => {
     expect(await store.queryText('SELECT 1 AS a, 2 AS b', 'CSVWithNames')).toBe('"a","b"\n1,2\n');
+  });
+});
+
+describe('a bulk TabSeparated insert', () => {
+  it('stores what a JSONEachRow insert stores: escapes, nulls, and a missing field as the default', async () => {
+    await store.exec("CREATE TABLE tsv_check (id UInt32, s String DEFAULT 'd', n Nullable(Float32), k UInt16 DEFAULT 7) ENGINE = MergeTree ORDER BY id");
+    const rows = [
+      { id: 1, s: 'tab\there, line\nbreak, back\\slash, "quotes" and {"json": "x\\"y"}', n: 0.25, k: 3 },
+      { id: 2, n: null },
+      { id: 3, s: '', n: 1e-7 },
+    ];
+    const columns = ['id', 's', 'n', 'k'];
+    await store.insertTabSeparated('tsv_check', columns, Buffer.from(rows.map((r) => tabSeparatedLine(r, columns)).join('')));
+    const viaTsv = await store.query('SELECT * FROM tsv_check ORDER BY id');
+    await store.exec('TRUNCATE TABLE tsv_check');
+    await store.insert('tsv_check', rows);
+    expect(viaTsv).toEqual(await store.query('SELECT * FROM tsv_check ORDER BY id'));
+    expect(viaTsv[1]).toEqual({ id: 2, s: 'd', n: null, k: 7 });
+  });
+
+  it('refuses a field that is not a column, and a value it cannot write, rather than drop it', () => {
+    expect(() => tabSeparatedLine({ id: 1, other: 'x' }, ['id'])).toThrow(/not columns \(other\)/);
+    expect(() => tabSeparatedLine({ id: true }, ['id'])).toThrow(/cannot write boolean/);
   });
 });
 

@@ -1,8 +1,16 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { drainPending, Session } from 'chdb';
+import { createRequire } from 'node:module';
+import type { Session } from 'chdb';
 import { limitSettings, type QueryLimits } from './read-only-query.ts';
-import { checkIdentifier, classifyStoreError, StoreError, toJsonEachRow, type Params, type Row, type Store } from './store.ts';
+import { checkIdentifier, classifyStoreError, StoreError, TAB_SEPARATED_INSERT_SETTINGS, toJsonEachRow, type Params, type Row, type Store } from './store.ts';
+
+/**
+ * The engine is loaded with the first embedded store, not with the store's
+ * door: a thread that only formats rows (a bulk-load worker) never loads
+ * ClickHouse, whose native side must not be torn down with a worker thread.
+ */
+const chdb = (): typeof import('chdb') => createRequire(import.meta.url)('chdb');
 
 export interface EmbeddedStoreOptions {
   /** Folder for the ClickHouse data; created if missing. */
@@ -32,7 +40,7 @@ export class EmbeddedStore implements Store {
     if (options.readonly) args.push('--readonly=1');
     if (options.limits) for (const [name, value] of Object.entries(limitSettings(options.limits))) args.push(`--${name}=${value}`);
     try {
-      this.session = new Session(this.location, { connectionArgs: args });
+      this.session = new (chdb().Session)(this.location, { connectionArgs: args });
     } catch (error) {
       throw explainOpenFailure(this.location, error);
     }
@@ -66,6 +74,15 @@ export class EmbeddedStore implements Store {
     if (payload.length === 0) return;
     try {
       await this.live.insert({ table: checkIdentifier(table), values: payload, format: 'JSONEachRow' });
+    } catch (error) {
+      throw classifyStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async insertTabSeparated(table: string, columns: readonly string[], payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    try {
+      await this.live.insert({ table: checkIdentifier(table), values: payload, format: 'TabSeparated', columns: columns.map(checkIdentifier), settings: TAB_SEPARATED_INSERT_SETTINGS });
     } catch (error) {
       throw classifyStoreError(error, `insert into ${table} failed`);
     }
@@ -107,7 +124,7 @@ export class EmbeddedStore implements Store {
     const session = this.session;
     this.session = null;
     session.close();
-    await drainPending();
+    await chdb().drainPending();
   }
 }
 

@@ -6,7 +6,7 @@ import type { Store } from './store.ts';
 export { EmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.ts';
 export { ServerStore, type ServerStoreOptions } from './server-store.ts';
 export { migrate, schemaVersion, loadMigrations, splitStatements, MigrationError, type Migration, type MigrationReport } from './migrations.ts';
-export { StoreError, classifyStoreError, toJsonEachRow, type Store, type StoreErrorKind, type Row, type Params } from './store.ts';
+export { StoreError, classifyStoreError, toJsonEachRow, tabSeparatedLine, type Store, type StoreErrorKind, type Row, type Params } from './store.ts';
 
 export { checkReadOnlyStatement, type QueryLimits } from './read-only-query.ts';
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { limitSettings, type QueryLimits } from './read-only-query.ts';
-import { checkIdentifier, classifyStoreError, StoreError, type Params, type Row, type Store } from './store.ts';
+import { checkIdentifier, classifyStoreError, StoreError, TAB_SEPARATED_INSERT_SETTINGS, type Params, type Row, type Store } from './store.ts';
 
 export interface ServerStoreOptions {
   url: string;
@@ -84,6 +84,19 @@ export class ServerStore implements Store {
     if (payload.length === 0) return;
     try {
       await this.live.exec({ query: `INSERT INTO ${checkIdentifier(table)} FORMAT JSONEachRow`, values: Readable.from([payload]) });
+    } catch (error) {
+      throw classifyStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async insertTabSeparated(table: string, columns: readonly string[], payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    try {
+      await this.live.exec({
+        query: `INSERT INTO ${checkIdentifier(table)} (${columns.map(checkIdentifier).join(', ')}) FORMAT TabSeparated`,
+        values: Readable.from([payload]),
+        clickhouse_settings: TAB_SEPARATED_INSERT_SETTINGS,
+      });
     } catch (error) {
       throw classifyStoreError(error, `insert into ${table} failed`);
     }

@@ -19,6 +19,15 @@ export interface Store {
   insert(table: string, rows: readonly Row[]): Promise<number>;
   /** Inserts an already serialised JSONEachRow payload (one object per line). */
   insertJsonEachRow(table: string, payload: Buffer): Promise<void>;
+  /**
+   * Inserts a large TabSeparated payload of `columns` (see `tabSeparatedLine`):
+   * \N takes the column's default, as a missing key or null does in
+   * JSONEachRow (for a Nullable column with a default other than NULL, \N
+   * stays NULL: give such a column its value). For bulk loads: the engine
+   * parses it about twice as fast as JSONEachRow, and parts are merged later
+   * rather than on insert.
+   */
+  insertTabSeparated(table: string, columns: readonly string[], payload: Buffer): Promise<void>;
   /** Runs a query with bound parameters and returns its rows. */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Streams the rows of a query, for results too large to hold at once. */
@@ -114,6 +123,41 @@ export function toJsonEachRow(rows: readonly Row[]): Buffer {
   let text = '';
   for (const row of rows) text += JSON.stringify(row) + '\n';
   return Buffer.from(text, 'utf8');
+}
+
+/** Settings of a bulk TabSeparated insert: \N in a column that is not Nullable takes its default; no merge of the new part on insert. */
+export const TAB_SEPARATED_INSERT_SETTINGS = { input_format_null_as_default: 1, optimize_on_insert: 0 } as const;
+
+const TSV_SPECIAL = /[\\\t\n\r]/;
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One row as a TabSeparated line of `columns` (with its newline): a missing
+ * key and null are \N (the column's default, NULL where it is Nullable, as
+ * in JSONEachRow), strings are escaped.
+ * Throws for a key not among the columns, or a value of another type, so that
+ * nothing of a row is dropped or changed without notice.
+ */
+export function tabSeparatedLine(row: Row, columns: readonly string[]): string {
+  let line = '';
+  let seen = 0;
+  for (let i = 0; i < columns.length; i++) {
+    const v = row[columns[i]!];
+    if (i > 0) line += '\t';
+    if (v === undefined) {
+      line += '\\N';
+      continue;
+    }
+    seen++;
+    if (v === null) line += '\\N';
+    else if (typeof v === 'string') line += TSV_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]!) : v;
+    else if (typeof v === 'number' && Number.isFinite(v)) line += String(v);
+    else throw new StoreError('bad-data', `column ${columns[i]}: cannot write ${typeof v} ${JSON.stringify(v)} as TabSeparated`);
+  }
+  let keys = 0;
+  for (const key in row) if (row[key] !== undefined) keys++;
+  if (keys !== seen) throw new StoreError('bad-data', `row has fields that are not columns (${Object.keys(row).filter((k) => !columns.includes(k)).join(', ')})`);
+  return line + '\n';
 }
 
 /** Checks a table name before it is placed in SQL (names cannot be bound). */

@@ -1,0 +1,172 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { EVENT_ROW_COLUMNS } from '../collector/index.ts';
+import type { Store } from '../store/index.ts';
+import { networkOf } from './network.ts';
+import type { Scenario } from './scenario.ts';
+import { Timeline } from './timeline.ts';
+import { TruthBook, type Truth, type TruthCell } from './truth.ts';
+
+export interface BulkLoadOptions {
+  /** Where the events go: the `events` table, through the store's door. */
+  store: Store;
+  scenario: Scenario;
+  seed: string | number;
+  weeks: number;
+  /** Studies per week are the network's volumes times this (default: the scenario's). */
+  volumeFactor?: number;
+  /** Worker threads that make and serialise the events (default: one per core but one, at least one). */
+  workers?: number;
+  /** Bytes of TabSeparated rows per insert (default 160 MB). */
+  batchBytes?: number;
+  /** Called after each insert and at the end. */
+  onProgress?: (progress: BulkProgress) => void;
+}
+
+export interface BulkProgress {
+  /** Hospital-weeks made so far, of all. */
+  done: number;
+  total: number;
+  studies: number;
+  events: number;
+  /** Events in the store so far. */
+  stored: number;
+  seconds: number;
+}
+
+export interface BulkLoadResult {
+  truth: Truth;
+  studies: number;
+  events: number;
+  seconds: number;
+  /** Of which spent waiting for the store's inserts. */
+  insertSeconds: number;
+  inserts: number;
+  workers: number;
+}
+
+/** @internal what a worker is told and answers. */
+export interface BulkWorkerData {
+  scenario: Scenario;
+  seed: string | number;
+  weeks: number;
+  checkEvery: number;
+}
+export interface BulkChunk {
+  index: number;
+  week: number;
+  hospital: string;
+}
+export type BulkChunkResult = { index: number; studies: number; events: number; payload: Uint8Array; cells: TruthCell[] } | { index: number; error: string };
+
+/** The worker's entry: it registers tsx's loader, then imports bulk-worker.ts. */
+const WORKER = new URL('./bulk-worker.mjs', import.meta.url);
+
+/**
+ * The bulk load: a simulated scenario's weeks straight into the `events`
+ * table, for a national year in minutes. The events are the backfill's
+ * (deterministic for the seed, event ids included, so a repeated load is
+ * deduplicated), and each is stored as the row the collector makes of it
+ * (`eventToRow`); they bypass HTTP and the collector's batcher, not the
+ * contract. Worker threads make and serialise hospital-weeks while this
+ * thread inserts large TabSeparated batches, one at a time; the workers wait
+ * while two batches are queued, so memory stays bounded.
+ */
+export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult> {
+  const started = performance.now();
+  const scenario = { ...options.scenario, volume_factor: options.volumeFactor ?? options.scenario.volume_factor };
+  const hospitals = networkOf(scenario).workload.map((h) => h.id);
+  const chunks: BulkChunk[] = [];
+  for (let week = 0; week < options.weeks; week++) for (const hospital of hospitals) chunks.push({ index: chunks.length, week, hospital });
+  const batchBytes = options.batchBytes ?? 160 * 2 ** 20;
+  const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism() - 1, chunks.length));
+  const data: BulkWorkerData = { scenario, seed: options.seed, weeks: options.weeks, checkEvery: 1000 };
+
+  const cells: TruthCell[][] = new Array(chunks.length);
+  let queued: Uint8Array[] = [];
+  let queuedBytes = 0;
+  let next = 0;
+  let done = 0;
+  let studies = 0;
+  let events = 0;
+  let stored = 0;
+  let queuedEvents = 0;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const idle: Worker[] = [];
+  const signal = () => {
+    wake?.();
+    wake = null;
+  };
+  const released = new Set<Worker>();
+  const assign = (worker: Worker) => {
+    if (next < chunks.length) {
+      worker.postMessage(chunks[next++]);
+      return;
+    }
+    released.add(worker);
+    worker.postMessage(null);
+  };
+
+  const workers = Array.from({ length: workerCount }, () => {
+    const worker = new Worker(WORKER, { workerData: data });
+    worker.on('message', (result: BulkChunkResult) => {
+      if ('error' in result) {
+        failure ??= new Error(`bulk load: hospital-week ${chunks[result.index]!.hospital} ${chunks[result.index]!.week} failed: ${result.error}`);
+        signal();
+        return;
+      }
+      cells[result.index] = result.cells;
+      queued.push(result.payload);
+      queuedBytes += result.payload.byteLength;
+      queuedEvents += result.events;
+      studies += result.studies;
+      events += result.events;
+      done++;
+      if (queuedBytes < 2 * batchBytes) assign(worker);
+      else idle.push(worker);
+      signal();
+    });
+    worker.on('error', (error) => {
+      failure ??= error;
+      signal();
+    });
+    worker.on('exit', (code) => {
+      if (!released.has(worker) && done < chunks.length) failure ??= new Error(`bulk load: a worker stopped (exit code ${code}) with ${chunks.length - done} hospital-weeks not made`);
+      signal();
+    });
+    return worker;
+  });
+
+  let insertMs = 0;
+  let inserts = 0;
+  try {
+    for (const worker of workers) assign(worker);
+    while (done < chunks.length || queued.length > 0) {
+      if (failure) throw failure;
+      if (queuedBytes < batchBytes && done < chunks.length) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      const payload = Buffer.concat(queued);
+      const batchEvents = queuedEvents;
+      queued = [];
+      queuedBytes = 0;
+      queuedEvents = 0;
+      while (idle.length > 0) assign(idle.pop()!);
+      const t = performance.now();
+      await options.store.insertTabSeparated('events', EVENT_ROW_COLUMNS, payload);
+      insertMs += performance.now() - t;
+      inserts++;
+      stored += batchEvents;
+      options.onProgress?.({ done, total: chunks.length, studies, events, stored, seconds: (performance.now() - started) / 1000 });
+    }
+    if (failure) throw failure;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  const truth = new TruthBook(scenario, options.seed, options.weeks, new Timeline(scenario));
+  for (const part of cells) truth.merge(part);
+  return { truth: truth.result(), studies, events, seconds: (performance.now() - started) / 1000, insertSeconds: insertMs / 1000, inserts, workers: workerCount };
+}

@@ -1,7 +1,7 @@
 import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { histogramQuantileSql, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
+import { histogramMedianSql, histogramQuantileSql, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
 import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
 import { overPeriods, panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
@@ -154,6 +154,20 @@ export const TURNAROUND_PANELS: PanelSpec[] = [
     sql: `SELECT product, urgency, send_mode, ${STAGE_NAMES.map((st) => `${histogramQuantileSql(0.5, `sumMap(${st}_hist)`)} AS ${st}_p50_min`).join(', ')}
           FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY product, urgency, send_mode ORDER BY product, urgency, send_mode`,
     columns: ['product', 'urgency', 'send_mode', ...STAGE_NAMES.map((st) => `${st}_p50_min`)],
+  },
+  {
+    title: 'Data quality per hospital and device',
+    description:
+      'Results whose clocks make the time to result impossible (the acquisition after the receipt or the result: excluded from the time to result, counted there as excluded), later stages that end before they start, and the clock offset they imply: how much further the device puts the acquisition ahead of the receipt than the chosen hospitals typically do (median, automatic sends, minutes; positive is fast); worst first',
+    kind: 'table',
+    columnUnits: { impossible_share: 'percentunit', clock_offset_min: 'm' },
+    thresholds: { column: 'impossible_share', base: 'green', steps: [{ value: 0.01, color: 'red' }] },
+    sql: `WITH (SELECT ${histogramMedianSql('sumMap(lead_hist)')} FROM data_quality_weekly FINAL WHERE $__timeFilter(week) AND ${filter}) AS typical_lead
+          SELECT hospital, manufacturer, device_model, sum(results) AS results, sum(impossible) AS impossible, if(results = 0, 0, impossible / results) AS impossible_share,
+                 sum(negative_stages) AS negative_stages, ${histogramMedianSql('sumMap(lead_hist)')} - typical_lead AS clock_offset_min
+          FROM data_quality_weekly FINAL WHERE $__timeFilter(week) AND ${filter}
+          GROUP BY hospital, manufacturer, device_model ORDER BY impossible_share DESC, abs(ifNull(clock_offset_min, 0)) DESC, hospital, manufacturer, device_model LIMIT 100`,
+    columns: ['hospital', 'manufacturer', 'device_model', 'results', 'impossible', 'impossible_share', 'negative_stages', 'clock_offset_min'],
   },
   {
     title: 'Breaches',

@@ -152,7 +152,7 @@ describe('the built-in view, on the server', () => {
     const series = (await get('/view/api/d/aifi-adoption/panels/0?from=2026-01-01&to=2026-03-01&hospital=gelre', tokens.all)).json();
     expect(series.kind).toBe('timeseries');
     expect(series.times.length).toBeGreaterThan(3);
-    expect(new Set(series.series.map((s: { field: string }) => s.field))).toEqual(new Set(['rate', 'ci_low', 'ci_high', 'rate_unfinished']));
+    expect(new Set(series.series.map((s: { field: string }) => s.field))).toEqual(new Set(['rate', 'ci_low', 'ci_high']));
     // One line per product, pooled over the chosen hospitals.
     expect(new Set(series.series.map((s: { label: string }) => s.label))).toEqual(new Set(PRODUCT_IDS));
     const index = dashboards().find((d) => d.uid === 'aifi-turnaround')!.panels.findIndex((p) => p.title === 'Breaches');

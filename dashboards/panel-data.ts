@@ -90,7 +90,8 @@ export async function panelData(source: QuerySource, spec: PanelSpec, query: Pan
       line.values[t] = row[i] as number | null;
     }
   }
-  const lines = [...series.values()];
+  // A label without a value in a column draws no line (a target has no rate, a finished range no unfinished period).
+  const lines = [...series.values()].filter((l) => l.values.some((v) => v !== null));
   const unfinished = lines.filter((l) => l.field.endsWith(UNFINISHED_SUFFIX)).flatMap((l) => l.values.flatMap((v, i) => (v === null ? [] : [times[i]!])));
   const unfinishedFrom = unfinished.length ? Math.min(...unfinished) : null;
   return { kind: 'timeseries', unit: spec.unit ?? null, dashed: spec.dashedColumns ?? [], times, series: lines, rows: rows.length, unfinishedFrom };

@@ -43,21 +43,28 @@ export const SERIES_LIMITS = { timeseries: 20, tableRows: 100, tableColumns: 24 
  * be over: a period that ends after the end of the time range is unfinished.
  * Its measured values move to `<column>_unfinished` and its interval is left
  * out, so a week with a handful of cases is never drawn as a fall nor sets the
- * scale; norms and targets are kept. `inner` returns time, period_end (the
- * first moment after the period), series and the columns.
+ * scale; norms and targets (`kept`) are drawn once, as a series named after
+ * the column. `inner` returns time, period_end (the first moment after the
+ * period), series and the columns.
  */
 export function overPeriods(inner: string, measured: string[], intervals: string[] = [], kept: string[] = []): { sql: string; columns: string[]; unfinishedColumns: string[] } {
   const finished = 'p.period_end <= $__toTime';
+  const nothing = (c: string) => `CAST(NULL, 'Nullable(Float64)') AS ${c}`;
+  const values = [...measured, ...intervals];
   const select = [
     'p.time AS time',
     'p.series AS series',
-    ...measured.map((c) => `if(${finished}, p.${c}, NULL) AS ${c}`),
-    ...intervals.map((c) => `if(${finished}, p.${c}, NULL) AS ${c}`),
-    ...kept.map((c) => `p.${c} AS ${c}`),
-    ...measured.map((c) => `if(${finished}, NULL, p.${c}) AS ${c}${UNFINISHED_SUFFIX}`),
+    ...values.map((c) => `toNullable(toFloat64(if(${finished}, p.${c}, NULL))) AS ${c}`),
+    ...kept.map(nothing),
+    ...measured.map((c) => `toNullable(toFloat64(if(${finished}, NULL, p.${c}))) AS ${c}${UNFINISHED_SUFFIX}`),
   ];
+  // A norm or target is the same for every series: drawn once, as a series of its own name.
+  const once = kept.map(
+    (k) =>
+      `SELECT p.time AS time, '${k}' AS series, ${[...values.map(nothing), ...kept.map((c) => (c === k ? `toNullable(toFloat64(any(p.${c}))) AS ${c}` : nothing(c))), ...measured.map((c) => nothing(`${c}${UNFINISHED_SUFFIX}`))].join(', ')} FROM p GROUP BY p.time`,
+  );
   return {
-    sql: `SELECT ${select.join(', ')}\nFROM (${inner.trim()}) AS p ORDER BY time, series`,
+    sql: `WITH p AS (${inner.trim()})\nSELECT * FROM (${[`SELECT ${select.join(', ')} FROM p`, ...once].join('\nUNION ALL\n')}) ORDER BY time, series`,
     columns: ['time', 'series', ...measured, ...intervals, ...kept, ...measured.map((c) => `${c}${UNFINISHED_SUFFIX}`)],
     unfinishedColumns: measured,
   };

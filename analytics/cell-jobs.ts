@@ -1,6 +1,7 @@
 import type { Params, Store } from '../store/index.ts';
 import {
   ADOPTION_WEEKLY,
+  DATA_QUALITY_WEEKLY,
   DRIFT_CELLS,
   fill,
   PERFORMANCE_BINARY,
@@ -33,6 +34,7 @@ export const CELL_JOBS: Record<CellJob, ResultStep[]> = {
   turnaround: [
     { table: 'turnaround_weekly', key: ['hospital', 'product', 'week', 'urgency', 'send_mode'], level: 'cells', sql: [TURNAROUND_WEEKLY] },
     { table: 'turnaround', key: ['hospital', 'product', 'urgency', 'send_mode'], level: 'groups', sql: [TURNAROUND] },
+    { table: 'data_quality_weekly', key: ['hospital', 'product', 'week', 'manufacturer', 'device_model'], level: 'cells', sql: [DATA_QUALITY_WEEKLY] },
   ],
   performance: [
     { table: 'performance_cells', key: ['hospital', 'product', 'week', 'model_version', 'month', 'subgroup'], level: 'cells', sql: [PERFORMANCE_CELLS] },

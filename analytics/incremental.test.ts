@@ -23,6 +23,7 @@ const RESULTS: Record<string, string> = {
   user_usage: 'hospital, product, user_key',
   turnaround_weekly: 'hospital, product, week, urgency, send_mode',
   turnaround: 'hospital, product, urgency, send_mode',
+  data_quality_weekly: 'hospital, product, week, manufacturer, device_model',
   availability_daily: 'hospital, component, day',
   performance_cells: 'hospital, product, week, model_version, month, subgroup',
   performance: 'hospital, product, model_version, metric, subgroup, window_start',

@@ -3,7 +3,7 @@ export { readReport, parseAudience, type Audience, type Report } from './report.
 export { DEFAULT_SETTINGS, DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET, type AnalyticsSettings } from './norms.ts';
 export { driftOfCases, referenceOf, type DriftRow, type DriftCase } from './drift.ts';
 export { binomialAtLeast, binomialAtMost, binomialZ, normalQuantile, chiSquareCritical } from './distributions.ts';
-export { histogramQuantileSql } from './queries.ts';
+export { histogramMedianSql, histogramQuantileSql } from './queries.ts';
 export { calibrate, runCusum, cusumWeights, approximateRunLengths } from './cusum.ts';
 export { wilson, wilsonSql } from './wilson.ts';
 export * as queries from './queries.ts';

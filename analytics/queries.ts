@@ -53,21 +53,23 @@ const stage = (from: string, to: string) => `if(${from} IS NULL OR ${to} IS NULL
  * than the key itself. Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
  */
 export const STUDY_CASES = `
-INSERT INTO {target} (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer,
+INSERT INTO {target} (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer, device_model,
     routed_at, completed_at, delivered_at, first_viewed_at, verdict_at, model_version, finding, score, ai_value, verdict_label, verdict_value,
     viewer_keys, verdict_readers, trace_id, minutes, impossible,
     acquired_to_received_min, received_to_routed_min, routed_to_inferred_min, inferred_to_delivered_min, delivered_to_viewed_min, computed_at)
 WITH
     coalesce(s.acquired_at, s.received_at) AS start_at,
     coalesce(p.delivered_at, p.completed_at) AS result_at,
-    if(p.completed_at IS NULL, NULL, ${minutes('start_at', 'result_at')}) AS raw_minutes
+    if(p.completed_at IS NULL, NULL, ${minutes('start_at', 'result_at')}) AS raw_minutes,
+    -- a modality clock running fast puts the acquisition after the receipt (or the result)
+    raw_minutes < 0 OR ifNull(s.acquired_at > s.received_at, 0) AS impossible_time
 SELECT p.hospital, p.product, toMonday(s.received_at), p.study, s.received_at, s.acquired_at, s.urgency, s.send_mode, s.modality, s.body_part,
-       multiIf(s.age_years IS NULL, 'unknown', s.age_years < 18, '0-17', s.age_years < 65, '18-64', '65+'), s.sex, s.manufacturer,
+       multiIf(s.age_years IS NULL, 'unknown', s.age_years < 18, '0-17', s.age_years < 65, '18-64', '65+'), s.sex, s.manufacturer, s.device_model,
        p.routed_at, p.completed_at, p.delivered_at, p.first_viewed_at, p.verdict_at,
        tupleElement(p.ai_output, 1), tupleElement(p.ai_output, 2), tupleElement(p.ai_output, 3), tupleElement(p.ai_output, 4),
        tupleElement(p.verdict, 1), tupleElement(p.verdict, 2),
        p.viewer_keys, p.verdict_readers, ifNull(s.trace_id, ''),
-       if(raw_minutes < 0, NULL, raw_minutes), raw_minutes < 0,
+       if(impossible_time, NULL, raw_minutes), impossible_time,
        ${stage('s.acquired_at', 's.received_at')}, ${stage('s.received_at', 'p.routed_at')}, ${stage('p.routed_at', 'p.completed_at')},
        ${stage('p.completed_at', 'p.delivered_at')}, ${stage('p.delivered_at', 'p.first_viewed_at')},
        {version:DateTime64(3, 'UTC')}
@@ -87,7 +89,7 @@ FROM
 INNER JOIN
 (
     SELECT hospital, cityHash64(study_key) AS key, min(received_at) AS received_at, min(acquired_at) AS acquired_at, any(age_years) AS age_years,
-           any(modality) AS modality, any(body_part) AS body_part, any(sex) AS sex, any(manufacturer) AS manufacturer,
+           any(modality) AS modality, any(body_part) AS body_part, any(sex) AS sex, any(manufacturer) AS manufacturer, any(device_model) AS device_model,
            any(urgency) AS urgency, any(send_mode) AS send_mode, min(trace_id) AS trace_id
     FROM lifecycle
     WHERE product = '' AND {studies}
@@ -158,8 +160,31 @@ WHERE {groups}
 GROUP BY hospital, product, user_key`;
 
 /** A duration's bin in the log-scale histograms: round(200 ln(1 + minutes)), 0.5 % wide. */
-const bin = (x: string) => `toUInt16(least(65535, round(200 * log1p(assumeNotNull(${x})))))`;
+const bin = (x: string) => `toUInt16(least(65535, round(200 * log1p(greatest(0, ifNull(${x}, 0))))))`;
 const histogram = (x: string) => `sumMapIf(map(${bin(x)}, toUInt32(1)), ${x} IS NOT NULL)`;
+
+/**
+ * The data's quality per hospital x product x week x device: the results whose
+ * clocks make the time to result impossible (excluded from turnaround, which
+ * counts them as `excluded`), later stages that end before they start, and the
+ * histogram of the acquisition's lead over the receipt in whole minutes for
+ * automatic sends, from which a device's clock offset is estimated.
+ */
+export const DATA_QUALITY_WEEKLY = `
+INSERT INTO data_quality_weekly (hospital, product, week, manufacturer, device_model, results, impossible, negative_stages, lead_hist, computed_at)
+SELECT hospital, product, week, manufacturer, device_model,
+       toUInt32(count()), toUInt32(countIf(impossible = 1)),
+       toUInt32(countIf(routed_at < received_at OR completed_at < routed_at OR delivered_at < completed_at OR first_viewed_at < delivered_at)),
+       sumMapIf(map(toInt32(round(dateDiff('millisecond', received_at, ifNull(acquired_at, received_at)) / 60000)), toUInt32(1)), acquired_at IS NOT NULL AND send_mode = 'automatic'),
+       {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+WHERE {cells} AND completed_at IS NOT NULL
+GROUP BY hospital, product, week, manufacturer, device_model`;
+
+/** The median of a merged histogram with whole keys (sumMap sorts them), NULL when empty. */
+export function histogramMedianSql(hist: string): string {
+  return `if(arraySum(mapValues(${hist})) = 0, NULL, arrayElement(mapKeys(${hist}), arrayFirstIndex(c -> c > floor(0.5 * arraySum(mapValues(${hist}))), arrayCumSum(mapValues(${hist})))))`;
+}
 
 /** The q-quantile of a merged histogram (the bin holding the element at index floor(q n)), in minutes. */
 export function histogramQuantileSql(q: number, hist: string): string {

@@ -10,7 +10,7 @@ import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.
  * The version of the per-study rows: they hold no setting, so only a change of
  * their shape (a migration that says so here) makes them be made anew.
  */
-const STUDY_CASES_SHAPE = 'study_cases 1';
+const STUDY_CASES_SHAPE = 'study_cases 2';
 
 export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift';
 const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift'];
@@ -52,7 +52,7 @@ const MARKED: Scope = { cells: MARKED_CELLS, groups: MARKED_GROUPS, products: MA
 
 const RESULT_TABLES: Record<Job, string[]> = {
   adoption: ['adoption_weekly', 'user_usage_weekly', 'user_usage'],
-  turnaround: ['turnaround_weekly', 'turnaround'],
+  turnaround: ['turnaround_weekly', 'turnaround', 'data_quality_weekly'],
   availability: ['availability_daily'],
   performance: ['performance_cells', 'performance'],
   drift: ['drift_cells', 'drift_checkpoints', 'drift'],

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { dashboards } from '../dashboards/index.ts';
+import { dashboards, SERIES_LIMITS } from '../dashboards/index.ts';
 import { VENDOR_IDS } from '../events/index.ts';
 import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { loadScenario, mondayWeeksAgo, shiftScenario } from '../simulator/index.ts';
@@ -17,6 +17,10 @@ import { backfillInto } from './simulate-command.ts';
 const available = await needService('Chromium', chromiumInstalled);
 const SCREENSHOTS = resolve('test-results/dashboard-view');
 const TRACE_URL = 'http://127.0.0.1:16686/trace/{trace_id}';
+/** The scenario behind the screenshots (AIFI_VIEW_SCENARIO names another built-in scenario or a scenario file). */
+const SCENARIO = process.env.AIFI_VIEW_SCENARIO ?? 'stable';
+/** Eight finished weeks and the current one, which the simulation fills to its end. */
+const WEEKS = 9;
 
 let stack: FullStack;
 let browser: Browser;
@@ -27,7 +31,7 @@ beforeAll(async () => {
   dir = tempDir('view');
   const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent', AIFI_TRACE_URL: TRACE_URL });
   stack = await startStack(config, { port: 0, dicomPort: null });
-  await backfillInto(stack.collector, shiftScenario(loadScenario('stable'), mondayWeeksAgo(8)), 'view', 8);
+  await backfillInto(stack.collector, shiftScenario(loadScenario(SCENARIO), mondayWeeksAgo(WEEKS - 1)), 'view', WEEKS);
   await runAnalytics(stack.store);
   browser = await launchChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -40,7 +44,7 @@ afterAll(async () => {
 });
 
 /** Waits until every panel has finished, then returns each panel's state. */
-async function panelStates(page: Page): Promise<{ title: string; state: string; rows: number; error: string; inked: number }[]> {
+async function panelStates(page: Page): Promise<{ title: string; state: string; rows: number; error: string; inked: number; series: number; unfinished: string; tableRows: number; tableColumns: number }[]> {
   await page.waitForFunction(() => [...document.querySelectorAll('section.panel')].every((s) => (s as HTMLElement).dataset.state !== 'loading'), null, { timeout: 60_000 });
   return page.$$eval('section.panel', (sections) =>
     sections.map((s) => {
@@ -54,7 +58,17 @@ async function panelStates(page: Page): Promise<{ title: string; state: string; 
         for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
         inked = n / (data.length / 4);
       }
-      return { title: el.querySelector('h2')!.textContent ?? '', state: el.dataset.state ?? '', rows: Number(el.dataset.rows ?? 0), error: el.querySelector('.error')?.textContent ?? '', inked };
+      return {
+        title: el.querySelector('h2')!.textContent ?? '',
+        state: el.dataset.state ?? '',
+        rows: Number(el.dataset.rows ?? 0),
+        error: el.querySelector('.error')?.textContent ?? '',
+        inked,
+        series: Number(el.dataset.series ?? 0),
+        unfinished: el.dataset.unfinished ?? '',
+        tableRows: el.querySelectorAll('tbody tr').length,
+        tableColumns: el.querySelectorAll('thead th').length,
+      };
     }),
   );
 }
@@ -62,7 +76,7 @@ async function panelStates(page: Page): Promise<{ title: string; state: string; 
 const token = (audience: string) => stack.viewers!.tokenOf(audience as never)!;
 
 describe.skipIf(!available)('the built-in dashboard view in headless Chromium', () => {
-  it('draws every panel of every dashboard with data after a simulation, and saves a screenshot of each', async () => {
+  it('draws every panel of every dashboard with data after a simulation, legibly and with the unfinished period marked, now and on a Monday morning, and saves a screenshot of each', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -74,8 +88,9 @@ describe.skipIf(!available)('the built-in dashboard view in headless Chromium', 
     const listed = await page.$$eval('ul.dashboards a', (links) => links.map((a) => a.getAttribute('href')));
     const served = dashboards({ hospitals: PILOT_HOSPITALS.hospitals.map((h) => h.id), products: contractedProducts(PILOT_HOSPITALS) }).filter((d) => d.panels.length > 0);
     expect(listed).toEqual(served.map((d) => `/view/d/${d.uid}`));
-    for (const d of served) {
-      await page.goto(`${stack.url}/view/d/${d.uid}`);
+    const monday = `${mondayWeeksAgo(0)}T08:00:00Z`;
+    for (const [d, at] of served.flatMap((x) => [[x, 'now'], [x, monday]] as const)) {
+      await page.goto(`${stack.url}/view/d/${d.uid}${at === 'now' ? '' : `?from=now-90d&to=${at}`}`);
       const states = await panelStates(page);
       expect(states.map((s) => s.title)).toEqual(d.panels.map((p) => p.title));
       for (const s of states) {
@@ -84,8 +99,18 @@ describe.skipIf(!available)('the built-in dashboard view in headless Chromium', 
       }
       const charts = d.panels.filter((p) => p.kind === 'timeseries').length;
       expect(await page.locator('section.panel.timeseries .uplot canvas').count(), d.uid).toBe(charts);
-      for (const s of states.filter((_, i) => d.panels[i]!.kind === 'timeseries')) expect(s.inked, `${d.uid}: ${s.title} has lines`).toBeGreaterThan(0.005);
-      await page.screenshot({ path: join(SCREENSHOTS, `${d.uid}.png`), fullPage: true });
+      for (const s of states.filter((_, i) => d.panels[i]!.kind === 'timeseries')) {
+        expect(s.inked, `${d.uid}: ${s.title} has lines`).toBeGreaterThan(0.005);
+        expect(s.series, `${d.uid}: ${s.title}`).toBeGreaterThan(0);
+        expect(s.series, `${d.uid}: ${s.title}`).toBeLessThanOrEqual(SERIES_LIMITS.timeseries);
+        // The current period holds data and is not over: it is marked, not drawn as a measured value.
+        expect(s.unfinished, `${d.uid}: ${s.title} at ${at} marks its unfinished period`).not.toBe('');
+      }
+      for (const s of states.filter((_, i) => d.panels[i]!.kind === 'table')) {
+        expect(s.tableRows, `${d.uid}: ${s.title}`).toBeLessThanOrEqual(SERIES_LIMITS.tableRows);
+        expect(s.tableColumns, `${d.uid}: ${s.title}`).toBeLessThanOrEqual(SERIES_LIMITS.tableColumns);
+      }
+      await page.screenshot({ path: join(SCREENSHOTS, `${d.uid}${at === 'now' ? '' : '-monday'}.png`), fullPage: true });
     }
     expect(problems).toEqual([]);
     await context.close();

@@ -30,6 +30,12 @@ describe('the live simulation, through the real interfaces', () => {
       }, 30_000);
       expect(counts['result.delivered']).toBeGreaterThanOrEqual(live.stats.results);
       expect(counts['result.viewed']).toBe(live.stats.views);
+      // Acquisitions are on the same clock as the receipts: before them, by the planned minutes, never after.
+      const [clock] = await stack.store.query<{ missing: number; after: number; longest_min: number }>(
+        "SELECT countIf(acquired_at IS NULL) AS missing, countIf(acquired_at > occurred_at) AS after, max(dateDiff('second', acquired_at, occurred_at)) / 60 AS longest_min FROM events WHERE type = 'study.received'",
+      );
+      expect(clock).toMatchObject({ missing: 0, after: 0 });
+      expect(clock!.longest_min).toBeLessThan(24 * 60);
     } finally {
       await live.stop();
       await stack.close();
@@ -61,7 +67,7 @@ describe('aifi simulate', () => {
     const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
     const analytics = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(analytics.status, analytics.stderr).toBe(0);
-    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+$/m);
+    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+$/m);
     // Run again with nothing new: an incremental run (it looks a minute back past its watermark, so it may count recent studies again).
     const again = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(again.stdout).toMatch(/^analytics \(incremental, \d+ studies refreshed\)/m);

@@ -153,13 +153,41 @@ describe('the built-in view, on the server', () => {
     expect(series.kind).toBe('timeseries');
     expect(series.times.length).toBeGreaterThan(3);
     expect(new Set(series.series.map((s: { field: string }) => s.field))).toEqual(new Set(['rate', 'ci_low', 'ci_high']));
-    for (const s of series.series) expect(s.label).toMatch(/^gelre /);
+    // One line per product, pooled over the chosen hospitals.
+    expect(new Set(series.series.map((s: { label: string }) => s.label))).toEqual(new Set(PRODUCT_IDS));
     const index = dashboards().find((d) => d.uid === 'aifi-turnaround')!.panels.findIndex((p) => p.title === 'Breaches');
     const breaches = (await get(`/view/api/d/aifi-turnaround/panels/${index}?from=2026-01-01&to=2026-03-01`, tokens.all)).json();
     expect(breaches).toMatchObject({ kind: 'table', trace: { column: 'trace_id', url: 'http://127.0.0.1:16686/trace/{trace_id}' } });
     const at = breaches.columns.indexOf('trace_id');
     expect(breaches.rows.length).toBeGreaterThan(0);
     for (const row of breaches.rows) expect(row[at]).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('never draws the unfinished week as a measured value, on a Monday morning as on any other day', async () => {
+    // The stable backfill runs six weeks from Monday 2026-01-05; at 08:00 on its last Monday that week has just begun.
+    for (const to of ['2026-02-09T08:00:00Z', '2026-02-12T15:00:00Z']) {
+      const monday = Date.parse('2026-02-09T00:00:00Z') / 1000;
+      for (const title of ['Adoption per week', 'Volumes']) {
+        const i = dashboards().find((d) => d.uid === 'aifi-adoption')!.panels.findIndex((p) => p.title === title);
+        const data = (await get(`/view/api/d/aifi-adoption/panels/${i}?from=2026-01-01&to=${to}`, tokens.all)).json();
+        expect(data.unfinishedFrom, `${title} to ${to}`).toBe(monday);
+        const last = data.times.indexOf(monday);
+        expect(last, title).toBe(data.times.length - 1);
+        const measured = data.series.filter((s: { field: string }) => !s.field.endsWith('_unfinished'));
+        const unfinished = data.series.filter((s: { field: string }) => s.field.endsWith('_unfinished'));
+        // The unfinished week has no measured value nor interval, and only it has a value of its own.
+        for (const s of measured) expect(s.values[last], `${title}: ${s.label} ${s.field}`).toBeNull();
+        for (const s of measured.filter((x: { field: string }) => x.field !== 'ci_low' && x.field !== 'ci_high')) expect(s.values.slice(0, last).every((v: number | null) => v !== null), s.label).toBe(true);
+        expect(unfinished.length).toBeGreaterThan(0);
+        for (const s of unfinished) {
+          expect(s.values[last], `${title}: ${s.label}`).not.toBeNull();
+          expect(s.values.slice(0, last).every((v: number | null) => v === null)).toBe(true);
+        }
+      }
+    }
+    // Once the range ends after the week, it is measured like the others.
+    const after = (await get('/view/api/d/aifi-adoption/panels/0?from=2026-01-01&to=2026-02-16T00:00:00Z', tokens.all)).json();
+    expect(after.unfinishedFrom).toBeNull();
   });
 
   it('names what is wrong in a request', async () => {

@@ -1,10 +1,10 @@
 import { DashboardBuilder, CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
+import { histogramMedianSql, histogramQuantileSql, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
 import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
-import { panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
+import { overPeriods, panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
 
 const filter = "hospital IN (${hospital:singlequote}) AND product IN (${product:singlequote})";
 const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
@@ -16,102 +16,196 @@ function variables(builder: DashboardBuilder, hospitals: string[], products: str
 }
 
 const rangeCi = wilsonSql('viewed', 'eligible');
+const pooledCi = wilsonSql('x', 'n');
+const STAGE_NAMES = ['acquired_to_received', 'received_to_routed', 'routed_to_inferred', 'inferred_to_delivered', 'delivered_to_viewed'];
+/**
+ * A heat map of a share x / n over the time range: one row per hospital, one
+ * column per product (empty where it does not run), each cell coloured.
+ */
+function heatmap(products: readonly ProductId[], title: string, description: string, from: string, x: string, n: string, base: string, steps: { value: number; color: string }[]): PanelSpec {
+  const share = (p: string) => `if(sumIf(${n}, product = '${p}') = 0, NULL, sumIf(${x}, product = '${p}') / sumIf(${n}, product = '${p}')) AS \`${p}\``;
+  return {
+    title,
+    description,
+    kind: 'table',
+    columnUnits: Object.fromEntries(products.map((p) => [p, 'percentunit'])),
+    heatmap: { columns: [...products], base, steps },
+    sql: `SELECT hospital, ${products.map(share).join(', ')}
+          FROM ${from} FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital ORDER BY hospital`,
+    columns: ['hospital', ...products],
+  };
+}
 
-/** The adoption panels; the PACS integration matrix has a column per product of the deployment. */
+/** The adoption panels; the heat maps have a column per product of the deployment. */
 export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
-  rateWithCi('Adoption per week', 'Viewed / eligible per hospital and product, with the 95 % Wilson interval', 'adoption_weekly', filter, "concat(hospital, ' ', product)"),
+  rateWithCi(
+    'Adoption per week',
+    'Viewed / eligible per product over the chosen hospitals (the network by default), with the 95 % Wilson interval; the unfinished week is a hollow point',
+    'adoption_weekly',
+    filter,
+    'product',
+    'viewed',
+    'eligible',
+    pooledCi,
+  ),
+  heatmap(
+    products,
+    'Adoption, hospital × product',
+    'Viewed / eligible over the time range, each hospital against each product it runs; red below half, amber below 70 %, green from 70 %',
+    'adoption_weekly',
+    'viewed',
+    'eligible',
+    'red',
+    [{ value: 0.5, color: 'amber' }, { value: 0.7, color: 'green' }],
+  ),
+  {
+    title: 'Adoption against its own trailing level',
+    description: 'Hospital × product ranked by the change of adoption in the last 4 finished weeks against the 8 before them (most fallen first); cells with fewer than 20 eligible studies in either span are left out',
+    kind: 'table',
+    columnUnits: { recent: 'percentunit', trailing: 'percentunit', change: 'percentunit' },
+    sql: `SELECT hospital, product, sumIf(eligible, recent_span) AS recent_eligible, sumIf(viewed, recent_span) / recent_eligible AS recent,
+                 sumIf(eligible, NOT recent_span) AS trailing_eligible, sumIf(viewed, NOT recent_span) / trailing_eligible AS trailing, recent - trailing AS change
+          FROM (SELECT *, week >= toMonday($__toTime) - 28 AS recent_span FROM adoption_weekly FINAL
+                WHERE week >= toMonday($__toTime) - 84 AND week + 7 <= $__toTime AND ${filter})
+          GROUP BY hospital, product HAVING recent_eligible >= 20 AND trailing_eligible >= 20 ORDER BY change, hospital, product LIMIT 100`,
+    columns: ['hospital', 'product', 'recent_eligible', 'recent', 'trailing_eligible', 'trailing', 'change'],
+  },
   {
     title: 'Funnel',
-    description: 'Eligible → inferred → delivered to the PACS → viewed → verdict over the time range, and adoption (viewed / eligible) with its 95 % Wilson interval',
+    description: 'Eligible → inferred → delivered to the PACS → viewed → verdict over the time range and the chosen hospitals (the network by default), per product, and adoption (viewed / eligible) with its 95 % Wilson interval',
     kind: 'table',
     columnUnits: { adoption: 'percentunit', ci_low: 'percentunit', ci_high: 'percentunit' },
-    sql: `SELECT hospital, product, sum(eligible) AS eligible, sum(inferred) AS inferred, sum(delivered) AS delivered, sum(viewed) AS viewed, sum(verdicts) AS verdicts,
+    sql: `SELECT product, uniqExact(hospital) AS hospitals, sum(eligible) AS eligible, sum(inferred) AS inferred, sum(delivered) AS delivered, sum(viewed) AS viewed, sum(verdicts) AS verdicts,
                  viewed / eligible AS adoption, ${rangeCi.low} AS ci_low, ${rangeCi.high} AS ci_high
-          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
-    columns: ['hospital', 'product', 'eligible', 'inferred', 'delivered', 'viewed', 'verdicts', 'adoption', 'ci_low', 'ci_high'],
+          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY product ORDER BY product`,
+    columns: ['product', 'hospitals', 'eligible', 'inferred', 'delivered', 'viewed', 'verdicts', 'adoption', 'ci_low', 'ci_high'],
   },
   {
     title: 'Readers who looked at AI in at least 70 % of their cases',
-    description: 'Readers with 5 or more verdicts; the pilot measured this for RBfracture',
+    description: 'Readers with 5 or more verdicts, per product over the chosen hospitals; the pilot measured this for RBfracture',
     kind: 'table',
     columnUnits: { share_at_70: 'percentunit' },
-    sql: `SELECT hospital, product, count() AS readers, countIf(share >= 0.7) AS readers_at_70, readers_at_70 / readers AS share_at_70
-          FROM user_usage FINAL WHERE cases >= 5 AND ${filter} GROUP BY hospital, product ORDER BY hospital, product`,
-    columns: ['hospital', 'product', 'readers', 'readers_at_70', 'share_at_70'],
+    sql: `SELECT product, uniqExact(hospital) AS hospitals, count() AS readers, countIf(share >= 0.7) AS readers_at_70, readers_at_70 / readers AS share_at_70
+          FROM user_usage FINAL WHERE cases >= 5 AND ${filter} GROUP BY product ORDER BY product`,
+    columns: ['product', 'hospitals', 'readers', 'readers_at_70', 'share_at_70'],
   },
-  {
-    title: 'PACS integration',
-    description: 'Share of inferred results delivered into the hospital PACS, hospital × product; empty where the product does not run',
-    kind: 'table',
-    columnUnits: Object.fromEntries(products.map((p) => [p, 'percentunit'])),
-    sql: `SELECT hospital, ${products.map((p) => `if(sumIf(inferred, product = '${p}') = 0, NULL, sumIf(delivered, product = '${p}') / sumIf(inferred, product = '${p}')) AS \`${p}\``).join(', ')}
-          FROM adoption_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY hospital ORDER BY hospital`,
-    columns: ['hospital', ...products],
-  },
+  heatmap(
+    products,
+    'PACS integration',
+    'Share of inferred results delivered into the hospital PACS, hospital × product; empty where the product does not run',
+    'adoption_weekly',
+    'delivered',
+    'inferred',
+    'red',
+    [{ value: 0.95, color: 'green' }],
+  ),
   {
     title: 'Volumes',
-    description: 'Eligible studies per week',
+    description: 'Eligible studies per week and product over the chosen hospitals; the unfinished week is a hollow point',
     kind: 'timeseries',
-    sql: `SELECT toDateTime(week) AS time, concat(hospital, ' ', product) AS series, eligible FROM adoption_weekly FINAL
-          WHERE $__timeFilter(week) AND ${filter} ORDER BY time, series`,
-    columns: ['time', 'series', 'eligible'],
+    ...overPeriods(
+      `SELECT toDateTime(week) AS time, toDateTime(week + 7) AS period_end, product AS series, sum(eligible) AS eligible FROM adoption_weekly FINAL
+       WHERE $__timeFilter(week) AND ${filter} GROUP BY time, period_end, series`,
+      ['eligible'],
+    ),
   },
 ];
 
-export const TURNAROUND_PANELS: PanelSpec[] = [
+const th = 'sumMap(total_hist)';
+
+/** The turnaround panels; the heat map has a column per product of the deployment. */
+export const turnaroundPanels = (products: readonly ProductId[]): PanelSpec[] => [
   {
-    title: 'Time to result per week against the norm',
-    description: 'Acquisition to result in the PACS, 90th percentile per week, product, urgency and send mode — the highest among the chosen hospitals; the dashed line of the same colour is its norm',
+    title: 'Time to result within the norm per week',
+    description: 'Share of results in the PACS within the norm of their exam type, per product over the chosen hospitals (the network by default), with the 95 % Wilson interval; dashed, the target; the unfinished week is a hollow point',
     kind: 'timeseries',
-    unit: 'm',
-    dashedColumns: ['norm_min'],
-    sql: `SELECT toDateTime(week) AS time, concat(product, ' ', urgency, ' ', send_mode) AS series,
-                 max(p90_min) AS p90_min, any(norm_min) AS norm_min
-          FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter}
-          GROUP BY time, series ORDER BY time, series`,
-    columns: ['time', 'series', 'p90_min', 'norm_min'],
+    unit: 'percentunit',
+    dashedColumns: ['target'],
+    ...overPeriods(
+      `SELECT toDateTime(week) AS time, toDateTime(week + 7) AS period_end, product AS series, sum(within) AS x, sum(n) AS n,
+              if(n = 0, NULL, x / n) AS within_norm, ${pooledCi.low} AS ci_low, ${pooledCi.high} AS ci_high, ${WITHIN_NORM_TARGET} AS target
+       FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY time, period_end, series`,
+      ['within_norm'],
+      ['ci_low', 'ci_high'],
+      ['target'],
+    ),
   },
+  heatmap(
+    products,
+    'Within the norm, hospital × product',
+    'Share of results within the norm over the time range, each hospital against each product; red below the target',
+    'turnaround_weekly',
+    'within',
+    'n',
+    'red',
+    [{ value: WITHIN_NORM_TARGET, color: 'green' }],
+  ),
   {
     title: 'Time to result against the norm',
-    description: 'Acquisition to result in the PACS, minutes: p50, p90, p95 and the norm, per product, urgency and send mode',
+    description: 'Acquisition to result in the PACS over the time range and the chosen hospitals, minutes: p50, p90, p95 and the norm, per product, urgency and send mode; studies with an impossible time are excluded and counted',
     kind: 'table',
     columnUnits: { p50_min: 'm', p90_min: 'm', p95_min: 'm', norm_min: 'm', within_norm: 'percentunit' },
     thresholds: { column: 'within_norm', base: 'red', steps: [{ value: WITHIN_NORM_TARGET, color: 'green' }] },
-    sql: `SELECT hospital, product, urgency, send_mode, n, p50_min, p90_min, p95_min, norm_min, within_norm FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency, send_mode`,
-    columns: ['hospital', 'product', 'urgency', 'send_mode', 'n', 'p50_min', 'p90_min', 'p95_min', 'norm_min', 'within_norm'],
+    sql: `SELECT product, urgency, send_mode, sum(n) AS studies, sum(excluded) AS excluded, ${histogramQuantileSql(0.5, th)} AS p50_min, ${histogramQuantileSql(0.9, th)} AS p90_min,
+                 ${histogramQuantileSql(0.95, th)} AS p95_min, max(norm_min) AS norm_min, if(studies = 0, 0, sum(within) / studies) AS within_norm
+          FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY product, urgency, send_mode ORDER BY product, urgency, send_mode`,
+    columns: ['product', 'urgency', 'send_mode', 'studies', 'excluded', 'p50_min', 'p90_min', 'p95_min', 'norm_min', 'within_norm'],
   },
   {
     title: 'Stages',
-    description: 'Median minutes of each stage',
+    description: 'Median minutes of each stage over the time range and the chosen hospitals, per product, urgency and send mode',
     kind: 'table',
-    columnUnits: Object.fromEntries(['acquired_to_received', 'received_to_routed', 'routed_to_inferred', 'inferred_to_delivered', 'delivered_to_viewed'].map((s) => [`${s}_p50_min`, 'm'])),
-    sql: `SELECT hospital, product, urgency, send_mode, acquired_to_received_p50_min, received_to_routed_p50_min, routed_to_inferred_p50_min, inferred_to_delivered_p50_min, delivered_to_viewed_p50_min
-          FROM turnaround FINAL WHERE ${filter} ORDER BY hospital, product, urgency, send_mode`,
-    columns: ['hospital', 'product', 'urgency', 'send_mode', 'acquired_to_received_p50_min', 'received_to_routed_p50_min', 'routed_to_inferred_p50_min', 'inferred_to_delivered_p50_min', 'delivered_to_viewed_p50_min'],
+    columnUnits: Object.fromEntries(STAGE_NAMES.map((st) => [`${st}_p50_min`, 'm'])),
+    sql: `SELECT product, urgency, send_mode, ${STAGE_NAMES.map((st) => `${histogramQuantileSql(0.5, `sumMap(${st}_hist)`)} AS ${st}_p50_min`).join(', ')}
+          FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY product, urgency, send_mode ORDER BY product, urgency, send_mode`,
+    columns: ['product', 'urgency', 'send_mode', ...STAGE_NAMES.map((st) => `${st}_p50_min`)],
+  },
+  {
+    title: 'Data quality per hospital and device',
+    description:
+      'Results whose clocks make the time to result impossible (the acquisition after the receipt or the result: excluded from the time to result, counted there as excluded), later stages that end before they start, and the clock offset they imply: how much further the device puts the acquisition ahead of the receipt than the chosen hospitals typically do (median, automatic sends, minutes; positive is fast); worst first',
+    kind: 'table',
+    columnUnits: { impossible_share: 'percentunit', clock_offset_min: 'm' },
+    thresholds: { column: 'impossible_share', base: 'green', steps: [{ value: 0.01, color: 'red' }] },
+    sql: `WITH (SELECT ${histogramMedianSql('sumMap(lead_hist)')} FROM data_quality_weekly FINAL WHERE $__timeFilter(week) AND ${filter}) AS typical_lead
+          SELECT hospital, manufacturer, device_model, sum(results) AS results, sum(impossible) AS impossible, if(results = 0, 0, impossible / results) AS impossible_share,
+                 sum(negative_stages) AS negative_stages, ${histogramMedianSql('sumMap(lead_hist)')} - typical_lead AS clock_offset_min
+          FROM data_quality_weekly FINAL WHERE $__timeFilter(week) AND ${filter}
+          GROUP BY hospital, manufacturer, device_model ORDER BY impossible_share DESC, abs(ifNull(clock_offset_min, 0)) DESC, hospital, manufacturer, device_model LIMIT 100`,
+    columns: ['hospital', 'manufacturer', 'device_model', 'results', 'impossible', 'impossible_share', 'negative_stages', 'clock_offset_min'],
   },
   {
     title: 'Breaches',
-    description: 'Studies whose result came later than the norm (the most recent first); the trace id links to the study trace where tracing is configured',
+    description: 'The 100 most recent studies whose result came later than the norm; the trace id links to the study trace where tracing is configured',
     kind: 'table',
     columnUnits: { minutes: 'm', norm_min: 'm' },
     traceColumn: 'trace_id',
     sql: `SELECT received_at, hospital, product, urgency, send_mode, minutes, norm_min, study_key, trace_id
           FROM study_cases AS s FINAL INNER JOIN (SELECT product, urgency, norm_min FROM turnaround_norms FINAL) AS n ON s.product = n.product AND s.urgency = n.urgency
           WHERE minutes > norm_min AND week >= toMonday($__fromTime) AND week <= $__toTime AND $__timeFilter(received_at) AND ${filter.replace('hospital IN', 's.hospital IN').replace('product IN', 's.product IN')}
-          ORDER BY received_at DESC LIMIT 200`,
+          ORDER BY received_at DESC LIMIT 100`,
     columns: ['received_at', 'hospital', 'product', 'urgency', 'send_mode', 'minutes', 'norm_min', 'study_key', 'trace_id'],
   },
   {
     title: 'Gateway availability',
-    description: 'Uptime per gateway and day from heartbeats, against the target',
+    description: 'Uptime per day from heartbeats: the mean over the chosen gateways and the lowest of them, against the target (dashed); the unfinished day is a hollow point',
     kind: 'timeseries',
     unit: 'percentunit',
     dashedColumns: ['target'],
-    sql: `SELECT toDateTime(day) AS time, hospital AS series, uptime, target FROM availability_daily FINAL
-          WHERE $__timeFilter(day) AND hospital IN (\${hospital:singlequote}) ORDER BY time, series`,
-    columns: ['time', 'series', 'uptime', 'target'],
+    ...overPeriods(
+      `SELECT toDateTime(day) AS time, toDateTime(day + 1) AS period_end, s.1 AS series, s.2 AS uptime, target
+       FROM (SELECT day, avg(uptime) AS mean, min(uptime) AS lowest, any(target) AS target FROM availability_daily FINAL
+             WHERE $__timeFilter(day) AND hospital IN (\${hospital:singlequote}) GROUP BY day)
+       ARRAY JOIN [('mean', mean), ('lowest', lowest)] AS s`,
+      ['uptime'],
+      [],
+      ['target'],
+    ),
   },
 ];
+
+/** A chart over time draws the network, and besides it each chosen hospital when at most this many are chosen. */
+const DRILL_DOWN = 3;
 
 export function vendorPanels(vendor: string): PanelSpec[] {
   const products = productsOfVendor(vendor);
@@ -123,42 +217,52 @@ export function vendorPanels(vendor: string): PanelSpec[] {
     description,
     kind: 'timeseries',
     unit,
-    sql: `SELECT toDateTime(window_start) AS time, concat(if(hospital = '', 'network', hospital), ' ', product, ' ', metric) AS series, value, ci_low, ci_high
-          FROM performance FINAL WHERE ${scope} AND product IN (${list(kinds)}) AND subgroup = 'all' AND metric IN (${list(metrics)})
-            AND window_end - window_start <= 31 AND $__timeFilter(window_start) ORDER BY time, series`,
-    columns: ['time', 'series', 'value', 'ci_low', 'ci_high'],
+    ...overPeriods(
+      `SELECT toDateTime(window_start) AS time, toDateTime(window_end) AS period_end, concat(if(hospital = '', 'network', hospital), ' ', product, ' ', metric) AS series, value, ci_low, ci_high
+       FROM performance FINAL WHERE ${own} AND (hospital = '' OR hospital IN (\${hospital:singlequote}) AND length([\${hospital:singlequote}]) <= ${DRILL_DOWN})
+         AND product IN (${list(kinds)}) AND subgroup = 'all' AND metric IN (${list(metrics)})
+         AND window_end - window_start <= 31 AND $__timeFilter(window_start)`,
+      ['value'],
+      ['ci_low', 'ci_high'],
+    ),
   });
   const binary = products.filter(isBinaryProduct);
   const continuous = products.filter((p) => !isBinaryProduct(p));
   return [
     ...(binary.length
-      ? [overTime('Sensitivity, specificity and PPV over time', 'Per month against the radiologist verdicts, with 95 % Wilson intervals; "network" is every hospital together', 'percentunit', binary, ['sensitivity', 'specificity', 'ppv'])]
+      ? [overTime('Sensitivity, specificity and PPV over time', 'Per month against the radiologist verdicts, with 95 % Wilson intervals; "network" is every hospital together, and each chosen hospital is drawn beside it when at most 3 are chosen; the unfinished month is a hollow point', 'percentunit', binary, ['sensitivity', 'specificity', 'ppv'])]
       : []),
     ...(continuous.length
-      ? [overTime('Agreement with the radiologist over time', 'Mean absolute and mean signed difference per month, in years, with 95 % intervals; "network" is every hospital together', 'suffix: years', continuous, ['mean_absolute_difference', 'mean_difference'])]
+      ? [overTime('Agreement with the radiologist over time', 'Mean absolute and mean signed difference per month, in years, with 95 % intervals; "network" is every hospital together, and each chosen hospital is drawn beside it when at most 3 are chosen; the unfinished month is a hollow point', 'suffix: years', continuous, ['mean_absolute_difference', 'mean_difference'])]
       : []),
     {
       title: 'Drift monitors',
-      description: 'CUSUM statistic against its threshold, and the label-free signals; status alarm, watch, ok or insufficient-data',
+      description: 'CUSUM statistic against its threshold, and the label-free signals; status alarm, watch, ok or insufficient-data; alarms first, then watches (at most 100 rows)',
       kind: 'table',
-      sql: `SELECT hospital, product, model_version, metric, statistic, threshold, status, since, expected_delay_days, min_detectable FROM drift FINAL WHERE ${own} AND hospital IN (\${hospital:singlequote}) ORDER BY hospital, product, metric`,
+      sql: `SELECT hospital, product, model_version, metric, statistic, threshold, status, since, expected_delay_days, min_detectable FROM drift FINAL WHERE ${own} AND hospital IN (\${hospital:singlequote})
+            ORDER BY indexOf(['alarm', 'watch', 'ok', 'insufficient-data'], status), statistic / nullIf(threshold, 0) DESC, hospital, product, metric LIMIT 100`,
       columns: ['hospital', 'product', 'model_version', 'metric', 'statistic', 'threshold', 'status', 'since', 'expected_delay_days', 'min_detectable'],
     },
     {
       title: 'Subgroups',
-      description: 'Whole window, per age band, sex and scanner make; cells under 10 are marked',
+      description: 'Whole window, per age band, sex and scanner make, for the network (and each chosen hospital when at most 3 are chosen); cells under 10 are marked',
       kind: 'table',
       sql: `SELECT if(hospital = '', 'network', hospital) AS hospital, product, metric, subgroup, n, value, ci_low, ci_high, small_cell FROM performance FINAL
-            WHERE ${scope} AND subgroup != 'all' ORDER BY hospital, product, metric, subgroup`,
+            WHERE ${own} AND (performance.hospital = '' OR performance.hospital IN (\${hospital:singlequote}) AND length([\${hospital:singlequote}]) <= ${DRILL_DOWN}) AND subgroup != 'all'
+            ORDER BY performance.hospital != '', performance.hospital, product, metric, subgroup LIMIT 100`,
       columns: ['hospital', 'product', 'metric', 'subgroup', 'n', 'value', 'ci_low', 'ci_high', 'small_cell'],
     },
     {
       title: 'Each hospital against the network',
-      description: 'Whole window',
+      description: 'Whole window, the network first, then the hospitals ranked: those whose interval lies wholly below the network value first, then by value (at most 100 rows)',
       kind: 'table',
-      sql: `SELECT if(hospital = '', 'network', hospital) AS hospital, product, model_version, metric, n, value, ci_low, ci_high FROM performance FINAL
-            WHERE ${scope} AND subgroup = 'all' AND window_end - window_start > 31 ORDER BY product, metric, hospital`,
-      columns: ['hospital', 'product', 'model_version', 'metric', 'n', 'value', 'ci_low', 'ci_high'],
+      sql: `SELECT if(hospital = '', 'network', hospital) AS hospital, product, model_version, metric, n, value, ci_low, ci_high, network_value,
+                   multiIf(h.hospital = '', '', ci_high < network_value, 'below', ci_low > network_value, 'above', 'within') AS against_network
+            FROM (SELECT * FROM performance FINAL WHERE ${scope} AND subgroup = 'all' AND window_end - window_start > 31) AS h
+            LEFT JOIN (SELECT product, model_version, metric, value AS network_value FROM performance FINAL WHERE ${own} AND hospital = '' AND subgroup = 'all' AND window_end - window_start > 31) AS w
+              USING (product, model_version, metric)
+            ORDER BY h.hospital != '', against_network != 'below', product, metric, value, h.hospital LIMIT 100`,
+      columns: ['hospital', 'product', 'model_version', 'metric', 'n', 'value', 'ci_low', 'ci_high', 'network_value', 'against_network'],
     },
   ];
 }
@@ -220,7 +324,7 @@ export function dashboards(options: DashboardOptions): DashboardDefinition[] {
   });
   const result: DashboardDefinition[] = [
     clickhouse('aifi-adoption', 'AIFI adoption', 'lead', adoptionPanels(all), all),
-    clickhouse('aifi-turnaround', 'AIFI turnaround and SLA', 'ops', TURNAROUND_PANELS, all),
+    clickhouse('aifi-turnaround', 'AIFI turnaround and SLA', 'ops', turnaroundPanels(all), all),
   ];
   for (const vendor of VENDOR_IDS.filter((v) => productsOfVendor(v).some((p) => all.includes(p)))) {
     const products = productsOfVendor(vendor);

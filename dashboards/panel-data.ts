@@ -1,5 +1,5 @@
 import { expandMacros } from './macros.ts';
-import type { PanelSpec } from './panels.ts';
+import { UNFINISHED_SUFFIX, type PanelSpec } from './panels.ts';
 
 /** Where panel SQL runs: the store (only its text query is needed). */
 export interface QuerySource {
@@ -22,6 +22,7 @@ export interface TablePanelData {
   rows: Cell[][];
   units: Record<string, string>;
   thresholds: PanelSpec['thresholds'] | null;
+  heatmap: PanelSpec['heatmap'] | null;
   /** The column holding a trace id and the URL of a trace ({trace_id}), when tracing is configured. */
   trace: { column: string; url: string } | null;
 }
@@ -36,6 +37,8 @@ export interface TimeseriesPanelData {
   /** One line per series label and value column; `field` is the column (rate, ci_low, ci_high, target, ...). */
   series: { label: string; field: string; values: (number | null)[] }[];
   rows: number;
+  /** The start (epoch seconds) of the unfinished period, whose values are in the `_unfinished` fields; null when every period drawn is over. */
+  unfinishedFrom: number | null;
 }
 
 export type PanelData = TablePanelData | TimeseriesPanelData;
@@ -66,6 +69,7 @@ export async function panelData(source: QuerySource, spec: PanelSpec, query: Pan
       rows,
       units: spec.columnUnits ?? {},
       thresholds: spec.thresholds ?? null,
+      heatmap: spec.heatmap ?? null,
       trace: spec.traceColumn && traceUrl ? { column: spec.traceColumn, url: traceUrl } : null,
     };
   }
@@ -86,5 +90,9 @@ export async function panelData(source: QuerySource, spec: PanelSpec, query: Pan
       line.values[t] = row[i] as number | null;
     }
   }
-  return { kind: 'timeseries', unit: spec.unit ?? null, dashed: spec.dashedColumns ?? [], times, series: [...series.values()], rows: rows.length };
+  // A label without a value in a column draws no line (a target has no rate, a finished range no unfinished period).
+  const lines = [...series.values()].filter((l) => l.values.some((v) => v !== null));
+  const unfinished = lines.filter((l) => l.field.endsWith(UNFINISHED_SUFFIX)).flatMap((l) => l.values.flatMap((v, i) => (v === null ? [] : [times[i]!])));
+  const unfinishedFrom = unfinished.length ? Math.min(...unfinished) : null;
+  return { kind: 'timeseries', unit: spec.unit ?? null, dashed: spec.dashedColumns ?? [], times, series: lines, rows: rows.length, unfinishedFrom };
 }

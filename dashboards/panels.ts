@@ -17,11 +17,57 @@ export interface PanelSpec {
   columnUnits?: Record<string, string>;
   /** Colours a table column: `base` below the first step, each step's colour from its value up (e.g. the share within the norm). */
   thresholds?: { column: string; base: string; steps: { value: number; color: string }[] };
+  /** A heat map as a table: each of these columns coloured like `thresholds` (hospital rows × product columns). */
+  heatmap?: { columns: string[]; base: string; steps: { value: number; color: string }[] };
   /** Time-series columns drawn as dashed lines: norms and targets. */
   dashedColumns?: string[];
   /** A column holding a trace id: linked to the trace where tracing is configured. */
   traceColumn?: string;
   width?: number;
+  /** Time-series value columns measured over a period that may not be over yet: `<column>_unfinished` holds the unfinished period's value (see `overPeriods`). */
+  unfinishedColumns?: string[];
+}
+
+/** Columns that end so hold the value of a period that is not over: drawn as hollow points, never joined to the line. */
+export const UNFINISHED_SUFFIX = '_unfinished';
+
+/**
+ * The most lines (besides their intervals and dashed norms) a time series may
+ * draw, and the most rows and columns of a table, so that each stays legible
+ * at 70 hospitals x 20 products; the tests check every panel against them.
+ */
+export const SERIES_LIMITS = { timeseries: 20, tableRows: 100, tableColumns: 24 } as const;
+
+/**
+ * A time series over periods (days, weeks, months) whose latest period may not
+ * be over: a period that ends after the end of the time range is unfinished.
+ * Its measured values move to `<column>_unfinished` and its interval is left
+ * out, so a week with a handful of cases is never drawn as a fall nor sets the
+ * scale; norms and targets (`kept`) are drawn once, as a series named after
+ * the column. `inner` returns time, period_end (the first moment after the
+ * period), series and the columns.
+ */
+export function overPeriods(inner: string, measured: string[], intervals: string[] = [], kept: string[] = []): { sql: string; columns: string[]; unfinishedColumns: string[] } {
+  const finished = 'p.period_end <= $__toTime';
+  const nothing = (c: string) => `CAST(NULL, 'Nullable(Float64)') AS ${c}`;
+  const values = [...measured, ...intervals];
+  const select = [
+    'p.time AS time',
+    'p.series AS series',
+    ...values.map((c) => `toNullable(toFloat64(if(${finished}, p.${c}, NULL))) AS ${c}`),
+    ...kept.map(nothing),
+    ...measured.map((c) => `toNullable(toFloat64(if(${finished}, NULL, p.${c}))) AS ${c}${UNFINISHED_SUFFIX}`),
+  ];
+  // A norm or target is the same for every series: drawn once, as a series of its own name.
+  const once = kept.map(
+    (k) =>
+      `SELECT p.time AS time, '${k}' AS series, ${[...values.map(nothing), ...kept.map((c) => (c === k ? `toNullable(toFloat64(any(p.${c}))) AS ${c}` : nothing(c))), ...measured.map((c) => nothing(`${c}${UNFINISHED_SUFFIX}`))].join(', ')} FROM p GROUP BY p.time`,
+  );
+  return {
+    sql: `WITH p AS (${inner.trim()})\nSELECT * FROM (${[`SELECT ${select.join(', ')} FROM p`, ...once].join('\nUNION ALL\n')}) ORDER BY time, series`,
+    columns: ['time', 'series', ...measured, ...intervals, ...kept, ...measured.map((c) => `${c}${UNFINISHED_SUFFIX}`)],
+    unfinishedColumns: measured,
+  };
 }
 
 export interface PanelOptions {
@@ -38,6 +84,14 @@ export function panel(spec: PanelSpec, options: PanelOptions = {}): Builder<Pane
   for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) builder.overrideByName(column, [{ id: 'unit', value: unit }]);
   // The plugin names a long-format field after its column and series label.
   for (const column of spec.dashedColumns ?? []) builder.overrideByRegexp(`.*${column}.*`, [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }]);
+  // The unfinished period: a hollow point of its own, not a line down to it.
+  if (spec.unfinishedColumns?.length)
+    builder.overrideByRegexp(`.*${UNFINISHED_SUFFIX}.*`, [
+      { id: 'custom.drawStyle', value: 'points' },
+      { id: 'custom.showPoints', value: 'always' },
+      { id: 'custom.pointSize', value: 9 },
+      { id: 'displayName', value: '$' + '{__field.labels.series} (unfinished)' },
+    ]);
   if (spec.thresholds) {
     const { column, base, steps } = spec.thresholds;
     builder.overrideByName(column, [
@@ -45,6 +99,11 @@ export function panel(spec: PanelSpec, options: PanelOptions = {}): Builder<Pane
       { id: 'custom.cellOptions', value: { type: 'color-background' } },
     ]);
   }
+  for (const column of spec.heatmap?.columns ?? [])
+    builder.overrideByName(column, [
+      { id: 'thresholds', value: { mode: 'absolute', steps: [{ value: null, color: spec.heatmap!.base }, ...spec.heatmap!.steps] } },
+      { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    ]);
   if (spec.traceColumn && options.traceUrl) {
     const url = options.traceUrl.replace('{trace_id}', '${__value.raw}');
     builder.overrideByName(spec.traceColumn, [{ id: 'links', value: [{ title: 'Open the trace of this study', url, targetBlank: true }] }]);
@@ -52,16 +111,15 @@ export function panel(spec: PanelSpec, options: PanelOptions = {}): Builder<Pane
   return builder;
 }
 
-/** A rate with its 95 % interval over time: the rate line and the interval bounds as series. */
-export function rateWithCi(title: string, description: string, from: string, where: string, series: string): PanelSpec {
-  return {
-    title,
-    description,
-    kind: 'timeseries',
-    unit: 'percentunit',
-    sql: `SELECT toDateTime(week) AS time, ${series} AS series, rate, ci_low, ci_high FROM ${from} FINAL WHERE $__timeFilter(week) AND ${where} ORDER BY time, series`,
-    columns: ['time', 'series', 'rate', 'ci_low', 'ci_high'],
-  };
+/**
+ * A weekly rate x / n with its 95 % Wilson interval, pooled over the chosen
+ * hospitals per `series` (one line each); the unfinished week apart.
+ */
+export function rateWithCi(title: string, description: string, from: string, where: string, series: string, x: string, n: string, ci: { low: string; high: string }): PanelSpec {
+  const inner = `SELECT toDateTime(week) AS time, toDateTime(week + 7) AS period_end, ${series} AS series, sum(${x}) AS x, sum(${n}) AS n,
+         if(n = 0, NULL, x / n) AS rate, ${ci.low} AS ci_low, ${ci.high} AS ci_high
+       FROM ${from} FINAL WHERE $__timeFilter(week) AND ${where} GROUP BY time, period_end, series`;
+  return { title, description, kind: 'timeseries', unit: 'percentunit', ...overPeriods(inner, ['rate'], ['ci_low', 'ci_high']) };
 }
 
 export type { Dataquery };

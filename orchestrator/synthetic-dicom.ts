@@ -27,6 +27,8 @@ export interface SyntheticStudy {
   /** YYYYMMDD and HHMMSS */
   studyDate?: string;
   studyTime?: string;
+  /** TimezoneOffsetFromUTC (e.g. +0000): the zone of the study's dates and times; absent, the hospital's own. */
+  timezoneOffset?: string;
   manufacturer?: string;
   deviceModel?: string;
   contrastAgent?: string;
@@ -75,6 +77,7 @@ export function syntheticStudy(study: SyntheticStudy): { studyInstanceUid: strin
       StudyTime: study.studyTime ?? '081500',
       ContentDate: study.studyDate ?? '20260302',
       ContentTime: study.studyTime ?? '081500',
+      ...(study.timezoneOffset ? { TimezoneOffsetFromUTC: study.timezoneOffset } : {}),
       StudyID: '1',
       SeriesNumber: '1',
       InstanceNumber: String(n),

@@ -116,6 +116,9 @@ export class LiveSimulation {
   private async send(plan: StudyPlan): Promise<void> {
     const target = this.target!;
     const acute = plan.urgency === 'acute';
+    // The stack stamps every event on the real clock, so the modality does too: the study was
+    // acquired as long before this sending as the plan has it (in UTC, and said so).
+    const acquiredAt = Date.now() - (plan.arrivesAt - plan.acquiredAt);
     const study = syntheticStudy({
       modality: plan.modality,
       bodyPart: plan.bodyPart,
@@ -125,8 +128,9 @@ export class LiveSimulation {
       patientId: `SIM-${plan.id}`,
       accessionNumber: `A${plan.id}`.slice(0, 16),
       studyDescription: plan.description,
-      studyDate: dicomDate(plan.acquiredAt),
-      studyTime: dicomTime(plan.acquiredAt),
+      studyDate: dicomDate(acquiredAt),
+      studyTime: dicomTime(acquiredAt),
+      timezoneOffset: '+0000',
       manufacturer: plan.manufacturer,
       deviceModel: plan.deviceModel,
       ...(plan.contrast ? { contrastAgent: 'IOMERON 350' } : {}),

@@ -9,6 +9,10 @@
   const search = window.location.search;
   const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173'];
   const BAND = { ci_low: 'ci_high' };
+  const UNFINISHED = '_unfinished';
+  function isUnfinished(field) {
+    return field.length > UNFINISHED.length && field.slice(-UNFINISHED.length) === UNFINISHED;
+  }
 
   function format(value, unit) {
     if (value === null || value === undefined) return '';
@@ -57,6 +61,10 @@
           const colour = colourFor(data.thresholds, value);
           if (colour) td.classList.add('threshold-' + colour);
         }
+        if (data.heatmap && data.heatmap.columns.indexOf(column) >= 0) {
+          const colour = colourFor(data.heatmap, value);
+          if (colour) td.classList.add('threshold-' + colour);
+        }
       });
     }
     body.appendChild(table);
@@ -75,11 +83,23 @@
     // A label with one line (besides its interval) is named by the label alone; otherwise by label and column.
     const lines = {};
     data.series.forEach(function (s) {
-      if (s.field !== 'ci_low' && s.field !== 'ci_high') lines[s.label] = (lines[s.label] || 0) + 1;
+      if (s.field !== 'ci_low' && s.field !== 'ci_high' && !isUnfinished(s.field)) lines[s.label] = (lines[s.label] || 0) + 1;
     });
     data.series.forEach(function (s) {
       const colour = PALETTE[labels.indexOf(s.label) % PALETTE.length];
       const interval = s.field === 'ci_low' || s.field === 'ci_high';
+      if (isUnfinished(s.field)) {
+        // The period that is not over: a hollow point of the line's colour, not joined to it.
+        series.push({
+          label: (s.label || s.field.slice(0, -UNFINISHED.length)) + ' (unfinished)',
+          stroke: colour,
+          width: 1.5,
+          paths: function () { return null; },
+          points: { show: true, size: 9, width: 2, fill: '#ffffff', stroke: colour },
+          value: function (_u, v) { return format(v, data.unit); },
+        });
+        return;
+      }
       const name = s.label && lines[s.label] === 1 && !interval ? s.label : (s.label ? s.label + ' ' : '') + s.field;
       series.push({
         label: name,
@@ -121,6 +141,16 @@
     window.addEventListener('resize', function () {
       plot.setSize({ width: Math.max(320, body.clientWidth || 600), height: 300 });
     });
+    const section = body.closest('section.panel');
+    section.dataset.series = String(Object.keys(lines).length);
+    if (data.unfinishedFrom !== null) {
+      const note = document.createElement('p');
+      note.className = 'unfinished';
+      const from = new Date(data.unfinishedFrom * 1000).toISOString().slice(0, 16).replace('T', ' ');
+      note.textContent = 'The period from ' + from + ' UTC is not over: its value is a hollow point, not a measured fall, and its interval is left out.';
+      body.appendChild(note);
+      section.dataset.unfinished = from;
+    }
     return data.rows;
   }
 

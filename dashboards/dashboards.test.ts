@@ -154,7 +154,7 @@ describe('the built-in view, on the server', () => {
     expect(series.times.length).toBeGreaterThan(3);
     expect(new Set(series.series.map((s: { field: string }) => s.field))).toEqual(new Set(['rate', 'ci_low', 'ci_high']));
     // One line per product, pooled over the chosen hospitals.
-    expect(new Set(series.series.map((s: { label: string }) => s.label))).toEqual(new Set(PRODUCT_IDS));
+    expect(new Set(series.series.map((s: { label: string }) => s.label))).toEqual(new Set(contractedProducts(PILOT_HOSPITALS)));
     const index = dashboards().find((d) => d.uid === 'aifi-turnaround')!.panels.findIndex((p) => p.title === 'Breaches');
     const breaches = (await get(`/view/api/d/aifi-turnaround/panels/${index}?from=2026-01-01&to=2026-03-01`, tokens.all)).json();
     expect(breaches).toMatchObject({ kind: 'table', trace: { column: 'trace_id', url: 'http://127.0.0.1:16686/trace/{trace_id}' } });

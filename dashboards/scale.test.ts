@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
 import { eventToRow } from '../collector/index.ts';
 import { PRODUCT_IDS } from '../events/index.ts';
+import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { migratedStore } from '../testing/index.ts';
@@ -44,7 +45,7 @@ describe('every panel at 70 hospitals', () => {
     const all = [...hospitals].sort();
     const query = (chosen: string[]) => ({ from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-02-12T12:00:00Z'), hospitals: chosen, products: [...PRODUCT_IDS] });
     let checked = 0;
-    for (const d of dashboards({ hospitals: all })) {
+    for (const d of dashboards({ hospitals: all, products: contractedProducts(PILOT_HOSPITALS) })) {
       for (const spec of d.panels) {
         for (const chosen of [all, [all[0]!]]) {
           const data = await panelData(store, spec, { ...query(chosen), products: d.products }, null);
@@ -66,7 +67,7 @@ describe('every panel at 70 hospitals', () => {
 
   it('shows every hospital in the heat maps, one row each', async () => {
     const all = [...hospitals].sort();
-    for (const d of dashboards({ hospitals: all })) {
+    for (const d of dashboards({ hospitals: all, products: contractedProducts(PILOT_HOSPITALS) })) {
       for (const spec of d.panels.filter((p) => p.heatmap)) {
         const data = await panelData(store, spec, { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-03-01T00:00:00Z'), hospitals: all, products: d.products }, null);
         expect(data.kind === 'table' && data.rows.map((r) => r[0]), `${d.uid}: ${spec.title}`).toEqual(all);

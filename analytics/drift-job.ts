@@ -1,7 +1,7 @@
 import type { Store } from '../store/index.ts';
 import { chTime } from './analytics-state.ts';
 import { tombstones } from './cell-jobs.ts';
-import { fingerprint, freshState, monitorRows, referenceOf, step, type DriftRow, type MonitorReference, type MonitorState, type VerdictedWeek } from './drift.ts';
+import { fingerprint, freshState, mondayOf, monitorRows, referenceOf, step, type DriftRow, type MonitorReference, type MonitorState, type VerdictedWeek } from './drift.ts';
 import { labelFreeRows, type LabelFreeWeek } from './label-free.ts';
 import type { AnalyticsSettings } from './norms.ts';
 import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_WEEKS, fill, VERDICTED_WEEKS, type Scope } from './queries.ts';
@@ -9,10 +9,6 @@ import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_WEEKS, fill, VERDIC
 /** The Monday of the first week any data can have: a replay from here is a replay from the start. */
 const FROM_START = '1970-01-05';
 
-const mondayOf = (ms: number) => {
-  const day = new Date(ms);
-  return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
-};
 
 type Keyed<T> = T & { hospital: string; product: string; model_version: string };
 

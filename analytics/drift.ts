@@ -96,6 +96,12 @@ export interface MonitorState {
 
 const mondayMs = (week: string) => Date.parse(`${week}T00:00:00.000Z`);
 
+/** The Monday (UTC, as ClickHouse's toMonday) of the week a time falls in, YYYY-MM-DD. */
+export function mondayOf(ms: number): string {
+  const day = new Date(ms);
+  return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
+}
+
 /**
  * The reference of a monitor from its weekly verdicted counts (in week order):
  * the first `baselineWeeks` calendar weeks from the first verdicted case. The
@@ -193,9 +199,7 @@ export function monitorRows(head: { hospital: string; product: string; model_ver
 export function verdictedWeeks(cases: DriftCase[]): VerdictedWeek[] {
   const weeks = new Map<string, VerdictedWeek>();
   for (const c of cases) {
-    const day = new Date(c.at);
-    const monday = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
-    const week = new Date(monday).toISOString().slice(0, 10);
+    const week = mondayOf(c.at);
     const w = weeks.get(week) ?? weeks.set(week, { week, tp: 0, fn: 0, tn: 0, fp: 0 }).get(week)!;
     if (c.truth === 1) c.ai === 1 ? w.tp++ : w.fn++;
     else c.ai === 1 ? w.fp++ : w.tn++;

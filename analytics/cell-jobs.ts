@@ -1,4 +1,5 @@
 import type { Params, Store } from '../store/index.ts';
+import { COST_CELLS } from './cost-job.ts';
 import {
   ADOPTION_WEEKLY,
   DATA_QUALITY_WEEKLY,
@@ -22,7 +23,7 @@ export interface ResultStep {
   sql: string[];
 }
 
-export type CellJob = 'adoption' | 'turnaround' | 'performance' | 'drift';
+export type CellJob = 'adoption' | 'turnaround' | 'performance' | 'drift' | 'cost';
 
 /** The result tables of each job, in the order they are filled (cells before their roll-ups). */
 export const CELL_JOBS: Record<CellJob, ResultStep[]> = {
@@ -41,6 +42,7 @@ export const CELL_JOBS: Record<CellJob, ResultStep[]> = {
     { table: 'performance', key: ['hospital', 'product', 'model_version', 'metric', 'subgroup', 'window_start'], level: 'products', sql: [PERFORMANCE_BINARY, PERFORMANCE_CONTINUOUS] },
   ],
   drift: [{ table: 'drift_cells', key: ['hospital', 'product', 'week', 'model_version'], level: 'cells', sql: [DRIFT_CELLS] }],
+  cost: [{ table: 'cost_cells', key: ['hospital', 'product', 'week', 'month'], level: 'cells', sql: [COST_CELLS] }],
 };
 
 /** Tombstones for every row a recomputed scope had: the new rows, one millisecond newer, replace them where they exist again. */

@@ -30,6 +30,9 @@ const RESULTS: Record<string, string> = {
   drift_cells: 'hospital, product, week, model_version',
   drift_checkpoints: 'hospital, product, model_version, week',
   drift: 'hospital, product, model_version, metric',
+  cost_cells: 'hospital, product, week, month',
+  cost_monthly: 'hospital, product, month',
+  cost_yearly: 'hospital, product, contract_year',
 };
 
 /**

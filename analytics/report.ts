@@ -12,6 +12,8 @@ export interface Report {
   availability: Record<string, unknown>[];
   performance: Record<string, unknown>[];
   drift: Record<string, unknown>[];
+  /** Per hospital x product x contract year, in euros: the cost jointly and alone, the saving, per study and per used result (product '' is the hospital's platform share and implementation). */
+  cost: Record<string, unknown>[];
 }
 
 export function parseAudience(text: string): Audience {
@@ -22,8 +24,8 @@ export function parseAudience(text: string): Audience {
 }
 
 const SECTIONS: Record<Exclude<Audience, `vendor:${string}`> | 'vendor', (keyof Omit<Report, 'audience'>)[]> = {
-  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift'],
-  lead: ['adoption', 'users'],
+  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift', 'cost'],
+  lead: ['adoption', 'users', 'cost'],
   ops: ['turnaround', 'availability'],
   vendor: ['performance', 'drift'],
 };
@@ -38,7 +40,7 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   const sections = SECTIONS[vendor ? 'vendor' : (audience as keyof typeof SECTIONS)];
   const p = { products };
   const want = (s: keyof Omit<Report, 'audience'>) => sections.includes(s);
-  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [] };
+  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [], cost: [] };
   if (want('adoption')) {
     report.adoption = await store.query(
       `SELECT hospital, product, toString(week) AS week, eligible, inferred, delivered, viewed, verdicts, round(rate, 4) AS rate, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
@@ -82,5 +84,16 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
       p,
     );
   }
+  if (want('cost')) report.cost = await store.query(COST_REPORT, p);
   return report;
 }
+
+/** Cost per hospital x product x contract year; a vendor never sees it. */
+export const COST_REPORT = `
+SELECT hospital, product, toString(contract_year) AS contract_year, months, complete = 1 AS complete, inferred, viewed,
+       joint_cents / 100 AS joint_eur, alone_cents / 100 AS alone_eur, (alone_cents - joint_cents) / 100 AS saving_eur, invoice_cents / 100 AS invoice_eur,
+       tier, alone_tier,
+       if(inferred = 0, NULL, round(joint_cents / inferred / 100, 2)) AS eur_per_study,
+       if(viewed = 0, NULL, round(joint_cents / viewed / 100, 2)) AS eur_per_used
+FROM cost_yearly FINAL WHERE product IN {products:Array(String)} OR product = ''
+ORDER BY contract_year, hospital, product`;

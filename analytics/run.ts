@@ -1,6 +1,8 @@
 import type { Store } from '../store/index.ts';
 import { chTime, parseChTime, readStates, settingsDigest, writeStates, type StepState } from './analytics-state.ts';
 import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
+import { DEFAULT_CONTRACTS, type Contracts } from './contracts.ts';
+import { priceCosts } from './cost-job.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
 import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
@@ -12,8 +14,8 @@ import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.
  */
 const STUDY_CASES_SHAPE = 'study_cases 2';
 
-export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift';
-const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift'];
+export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift' | 'cost';
+const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift', 'cost'];
 
 /**
  * An insert stamps its rows' ingest time when it starts and is visible when it
@@ -40,6 +42,8 @@ export interface AnalyticsOptions {
   /** Make the per-study rows anew from the lifecycle too (slower: every study's states are merged again). */
   rebuildCases?: boolean;
   settings?: Partial<AnalyticsSettings>;
+  /** The contracts cost is priced under (AIFI_CONTRACTS_FILE; the pilot's assumed contracts by default). */
+  contracts?: Contracts;
   jobs?: Job[];
   /** Events ingested this recently are left to the next run (default 30 s; 0 where nothing writes while the run reads). */
   settleMs?: number;
@@ -56,6 +60,7 @@ const RESULT_TABLES: Record<Job, string[]> = {
   availability: ['availability_daily'],
   performance: ['performance_cells', 'performance'],
   drift: ['drift_cells', 'drift_checkpoints', 'drift'],
+  cost: ['cost_cells', 'cost_monthly', 'cost_yearly'],
 };
 
 /**
@@ -124,6 +129,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
       if (job === 'turnaround') await store.exec(TURNAROUND_NORMS, params);
       for (const step of CELL_JOBS[job as CellJob]) await recompute(store, step, scope, params, !rebuild);
       if (job === 'drift') await runDriftMonitors(store, settings, scope, params, !rebuild);
+      if (job === 'cost') await priceCosts(store, options.contracts ?? DEFAULT_CONTRACTS, versions);
     });
     next.set(job, { watermark: job === 'availability' ? latest : versions.version, settings: digest });
   }

@@ -20,6 +20,8 @@ export interface PilotHospital extends WorkloadHospital {
   /** X-ray and CT scanner makes with their shares. */
   xrayMakes: Record<string, number>;
   ctMakes: Record<string, number>;
+  /** A hospital that joins later: no studies in weeks that begin before this (epoch ms). */
+  fromMs?: number;
 }
 
 /**

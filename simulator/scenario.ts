@@ -40,6 +40,15 @@ export const scenarioSchema = z.strictObject({
   /** Studies per week are the pilot's volumes times this. */
   volume_factor: z.number().min(0.01).max(1000).default(1),
   changes: z.array(change).default([]),
+  /**
+   * Pilot network only: hospitals that join it, each with the workload and
+   * contracts of a pilot hospital (`like`), from a date on (from the start when
+   * not given). What a larger network would measure.
+   */
+  joining: z
+    .array(z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be a lower-case slug' }), like: z.string().min(1), from: date.optional() }))
+    .max(20)
+    .default([]),
 });
 
 export type Change = z.infer<typeof change>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Random } from '../vendors/index.ts';
 import type { ProductId } from '../events/index.ts';
-import { PILOT, PREVALENCE, TIMING, type WorkloadHospital } from './pilot.ts';
+import { PILOT, PREVALENCE, TIMING, type PilotHospital, type WorkloadHospital } from './pilot.ts';
 import type { Scenario } from './scenario.ts';
 import { startMs, Timeline } from './timeline.ts';
 
@@ -68,11 +68,12 @@ export function arrival(random: Random, acquiredAt: number, sendMode: 'automatic
  * The studies of a simulated pilot week, in time order: deterministic for the
  * seed, the scenario and the week; `only` keeps one hospital's.
  */
-export function pilotStudiesOfWeek(scenario: Scenario, timeline: Timeline, seed: string | number, week: number, only?: string): StudyPlan[] {
+export function pilotStudiesOfWeek(scenario: Scenario, timeline: Timeline, seed: string | number, week: number, only?: string, hospitals: PilotHospital[] = PILOT.hospitals): StudyPlan[] {
   const weekStart = startMs(scenario.start) + week * WEEK_MS;
   const plans: StudyPlan[] = [];
-  for (const hospital of PILOT.hospitals) {
+  for (const hospital of hospitals) {
     if (only !== undefined && hospital.id !== only) continue;
+    if (hospital.fromMs !== undefined && weekStart < hospital.fromMs) continue;
     const outages = timeline.outages(hospital.id);
     for (const kind of Object.keys(hospital.weekly) as (keyof typeof hospital.weekly)[]) {
       const random = new Random(`${seed}|${week}|${hospital.id}|${kind}`);

@@ -64,6 +64,20 @@ describe.skipIf(!available)('analytics alerts through a real Alertmanager', () =
     return alerts;
   }
 
+  it('tells project leads where a product costs more per used result than its bound: CINA-iPE where its output is not in the PACS', async () => {
+    for (const key of Object.keys(received)) delete received[key];
+    await load(loadScenario('stable'), 9);
+    const alerts = await evaluate('2026-03-09T00:00:00Z');
+    const cost = alerts.filter((a) => a.labels.alertname === 'CostPerUsedResultHigh');
+    // Catharina and Radboudumc have CINA-iPE's output in their PACS (the pilot's two), and look at it enough for its licence.
+    expect(cost.map((a) => `${a.labels.product}|${a.labels.hospital}`).sort()).toEqual(['cina-ipe|gelre', 'cina-ipe|rivierenland', 'cina-ipe|zgt']);
+    expect(cost.every((a) => a.labels.audience === 'lead')).toBe(true);
+    await waitFor('the leads notification', () => received.leads?.some((n) => n.alerts.some((a) => a.labels.alertname === 'CostPerUsedResultHigh')), 20_000);
+    const sent = received.leads!.flatMap((n) => n.alerts).filter((a) => a.labels.alertname === 'CostPerUsedResultHigh');
+    expect(new Set(sent.map((a) => a.labels.hospital))).toEqual(new Set(['gelre', 'rivierenland', 'zgt']));
+    expect([...(received.ops ?? []), ...(received.avicenna ?? [])].flatMap((n) => n.alerts).some((a) => a.labels.alertname === 'CostPerUsedResultHigh')).toBe(false);
+  }, 180_000);
+
   it('sends drift to the drifted product vendor only, and resolves it once performance is back and analytics run again', async () => {
     const drift = loadScenario('drift');
     const scenario: Scenario = {

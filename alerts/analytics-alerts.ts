@@ -1,4 +1,4 @@
-import { WITHIN_NORM_TARGET } from '../analytics/index.ts';
+import { DEFAULT_CONTRACTS, WITHIN_NORM_TARGET, type Contracts } from '../analytics/index.ts';
 import { PRODUCTS, type ProductId } from '../events/index.ts';
 
 /** An alert as Alertmanager's API v2 takes it. */
@@ -16,6 +16,8 @@ export interface AlertInputs {
   turnaround: Record<string, unknown>[];
   availability: Record<string, unknown>[];
   drift: Record<string, unknown>[];
+  /** Cost per hospital x product x contract year (the report's `cost`); no cost alerts without it. */
+  cost?: Record<string, unknown>[];
 }
 
 export interface AnalyticsAlertOptions {
@@ -25,6 +27,8 @@ export interface AnalyticsAlertOptions {
   trailingWeeks?: number;
   /** Availability: days at the end of the window looked at (default 7). */
   availabilityDays?: number;
+  /** Cost: each product's bound on the cost per used result (`maxCostPerUsedResultCents`); the pilot's assumed contracts by default. */
+  contracts?: Contracts;
 }
 
 const SOURCE = 'aifi-analytics';
@@ -120,6 +124,36 @@ export function analyticsAlerts(inputs: AlertInputs, options: AnalyticsAlertOpti
       annotations: {
         summary: `Use of ${s(latest.product)} at ${s(latest.hospital)} dropped in the week of ${s(latest.week)}`,
         description: `${(n(latest.rate) * 100).toFixed(0)} % of eligible results viewed (95 % CI up to ${(n(latest.ci_high) * 100).toFixed(0)} %), against ${(level * 100).toFixed(0)} % over the ${trailing} weeks before`,
+      },
+    });
+  }
+  alerts.push(...costAlerts(inputs.cost ?? [], options.contracts ?? DEFAULT_CONTRACTS));
+  return alerts;
+}
+
+/**
+ * A product that costs a hospital more per used (viewed) result than its
+ * contract's bound, over the whole months of its latest contract year (the
+ * latest month may be unfinished), goes to the project leads.
+ */
+function costAlerts(cost: Record<string, unknown>[], contracts: Contracts): Alert[] {
+  const latest = new Map<string, Record<string, unknown>>();
+  for (const row of cost) {
+    const key = `${s(row.hospital)}|${s(row.product)}`;
+    if (s(row.product) !== '' && s(row.contract_year) > s(latest.get(key)?.contract_year ?? '')) latest.set(key, row);
+  }
+  const alerts: Alert[] = [];
+  for (const row of latest.values()) {
+    const bound = contracts.products[s(row.product) as keyof Contracts['products']]?.maxCostPerUsedResultCents;
+    const joint = n(row.whole_joint_eur);
+    if (bound === undefined || !(n(row.whole_months) >= 1) || joint <= 0) continue;
+    const perUsed = n(row.whole_viewed) > 0 ? (joint * 100) / n(row.whole_viewed) : Infinity;
+    if (perUsed <= bound) continue;
+    alerts.push({
+      labels: { alertname: 'CostPerUsedResultHigh', source: SOURCE, audience: 'lead', hospital: s(row.hospital), product: s(row.product), severity: 'warning' },
+      annotations: {
+        summary: `${s(row.product)} at ${s(row.hospital)} costs ${Number.isFinite(perUsed) ? `EUR ${(perUsed / 100).toFixed(2)}` : 'money but no result was used'} per used result, over the bound of EUR ${(bound / 100).toFixed(2)}`,
+        description: `contract year from ${s(row.contract_year)}, ${n(row.whole_months)} whole months: EUR ${joint.toFixed(2)}, ${n(row.whole_viewed)} results viewed`,
       },
     });
   }

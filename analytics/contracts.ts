@@ -48,7 +48,10 @@ export const contractsSchema = z
     currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as EUR' }).default('EUR'),
     /** The month (1-12) contract years begin. */
     contractYearStartMonth: z.number().int().min(1).max(12).default(1),
-    products: z.partialRecord(z.enum(PRODUCT_IDS), productContractSchema),
+    /** By product id of the catalogue. */
+    products: z.record(z.string().refine((id) => (PRODUCT_IDS as readonly string[]).includes(id)), productContractSchema, {
+      error: (issue) => (issue.code === 'invalid_key' ? `unknown product ${String(issue.input)} (the catalogue: ${PRODUCT_IDS.join(', ')})` : undefined),
+    }),
     /** One-off implementation per hospital, booked in its first month: with the shared approach, and alone. */
     implementation: z.strictObject({ jointCents: cents, individualCents: cents }),
     /**
@@ -97,7 +100,7 @@ export const DEFAULT_CONTRACTS: Contracts = contractsSchema.parse({
       purchase: 'joint',
       price: { model: 'licence', per: 'hospital', tiering: 'all_units', tiers: [{ upTo: 2, cents: 3_000_000 }, { upTo: 5, cents: 2_400_000 }, { upTo: null, cents: 2_000_000 }] },
       minimumFeeCents: 6_000_000,
-      maxCostPerUsedResultCents: 5000,
+      maxCostPerUsedResultCents: 10_000,
     },
   },
   implementation: { jointCents: 1_500_000, individualCents: 4_000_000 },

@@ -88,8 +88,8 @@ function side(yearly: YearRow[], contracts: Contracts): PlanSide {
 /**
  * What a larger network would cost: the measured volumes of a contract year
  * (the latest with twelve months, else the latest), with the planned hospitals
- * added, priced by the same model as the measured costs and treated as a
- * whole year (minimum fees settled). `today` is the same year as measured;
+ * added, priced by the same model as the measured costs (a year of twelve
+ * measured months as complete, its minimum fees settled). `today` is the same year as measured;
  * hospitals pay implementation in the year they joined.
  */
 export function planCosts(volumes: VolumeRow[], contracts: Contracts, planned: PlannedHospital[], options: { year?: string } = {}): Plan {
@@ -124,7 +124,8 @@ export function planCosts(volumes: VolumeRow[], contracts: Contracts, planned: P
     if (!totals.has(source)) throw new Error(`hospitals.${i}.like: ${source} has no volumes in the contract year from ${year} (hospitals: ${ranked.join(', ')})`);
     for (const v of measured) if (v.hospital === source && v.month >= from) added.push({ ...v, hospital: p.id });
   }
-  const whole = { openMonth: addMonths(year, 12) };
+  // A whole year measured is priced as complete (minimum fees settled); fewer months as they are.
+  const whole = months.length === 12 ? { openMonth: addMonths(year, 12) } : {};
   // Priced over the whole history, so that only hospitals joining in that year pay their implementation in it.
   const inYear = (rows: YearRow[]) => rows.filter((r) => r.contract_year === year);
   const today = inYear(computeCosts(volumes, contracts, whole).yearly);

@@ -88,12 +88,25 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   return report;
 }
 
-/** Cost per hospital x product x contract year; a vendor never sees it. */
+/**
+ * Cost per hospital x product x contract year; a vendor never sees it. The
+ * `whole_` columns count only the months before the latest (which may be
+ * unfinished: a licence's month is booked whole while its views are still coming).
+ */
 export const COST_REPORT = `
 SELECT hospital, product, toString(contract_year) AS contract_year, months, complete = 1 AS complete, inferred, viewed,
        joint_cents / 100 AS joint_eur, alone_cents / 100 AS alone_eur, (alone_cents - joint_cents) / 100 AS saving_eur, invoice_cents / 100 AS invoice_eur,
        tier, alone_tier,
        if(inferred = 0, NULL, round(joint_cents / inferred / 100, 2)) AS eur_per_study,
-       if(viewed = 0, NULL, round(joint_cents / viewed / 100, 2)) AS eur_per_used
-FROM cost_yearly FINAL WHERE product IN {products:Array(String)} OR product = ''
+       if(viewed = 0, NULL, round(joint_cents / viewed / 100, 2)) AS eur_per_used,
+       w.months AS whole_months, w.joint / 100 AS whole_joint_eur, w.viewed AS whole_viewed
+FROM cost_yearly AS y FINAL
+LEFT JOIN
+(
+    SELECT hospital, product, contract_year, count() AS months, sum(joint_cents) AS joint, sum(viewed) AS viewed
+    FROM cost_monthly FINAL
+    WHERE month < (SELECT max(month) FROM cost_monthly FINAL)
+    GROUP BY hospital, product, contract_year
+) AS w ON w.hospital = y.hospital AND w.product = y.product AND w.contract_year = y.contract_year
+WHERE y.product IN {products:Array(String)} OR y.product = ''
 ORDER BY contract_year, hospital, product`;

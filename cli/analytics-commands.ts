@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { parseAudience, readReport, runAnalytics, type Report } from '../analytics/index.ts';
+import { loadContracts, parseAudience, readReport, runAnalytics, type Report } from '../analytics/index.ts';
 import type { Config } from '../config/index.ts';
 import { migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
 
 export const analyticsHelp = `aifi analytics run [--rebuild] [--rebuild-cases]
-                              compute adoption, turnaround, availability, performance and drift: only what events
+                              compute adoption, turnaround, availability, performance, drift and cost: only what events
                               ingested since the last run changed; --rebuild: every result from the per-study rows;
                               --rebuild-cases: the per-study rows too, from the lifecycle
 aifi report [--format table|json] [--audience lead|ops|vendor:<vendor>]
@@ -16,10 +16,11 @@ export async function analyticsCommand(config: Config, args: string[], io: Io): 
   const [what, ...rest] = args;
   if (what !== 'run') throw new UsageError("analytics needs 'run'");
   const { values } = parseArgs({ args: rest, options: { rebuild: { type: 'boolean', default: false }, 'rebuild-cases': { type: 'boolean', default: false } } });
+  const contracts = loadContracts(config.contractsFile);
   const store = await openStore(config.store);
   try {
     await migrate(store);
-    const run = await runAnalytics(store, { rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
+    const run = await runAnalytics(store, { contracts, rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
     io.out(`analytics (${run.mode}, ${run.studies} studies refreshed) in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   } finally {
     await store.close();
@@ -49,6 +50,11 @@ export function formatReport(report: Report): string {
   }
   if (report.performance.length) parts.push(`Clinical performance, whole window\n${table(report.performance.filter((r) => r.subgroup === 'all' && r.hospital !== '' && r.window_start === report.performance[0]!.window_start))}`);
   if (report.drift.length) parts.push(`Drift monitors\n${table(report.drift)}`);
+  const lastYear = report.cost.reduce((m, r) => (String(r.contract_year) > m ? String(r.contract_year) : m), '');
+  if (report.cost.length) {
+    const rows = report.cost.filter((r) => r.contract_year === lastYear).map(({ hospital, product, months, complete, inferred, viewed, joint_eur, alone_eur, saving_eur, tier, eur_per_study, eur_per_used }) => ({ hospital, product: product || '(platform, implementation)', months, complete, inferred, viewed, joint_eur, alone_eur, saving_eur, tier, eur_per_study, eur_per_used }));
+    parts.push(`Cost, contract year from ${lastYear} (jointly, alone, the saving; per study and per used result)\n${table(rows)}`);
+  }
   return parts.join('\n\n') || 'no results yet: run `aifi analytics run` after data has arrived';
 }
 

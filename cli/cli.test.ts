@@ -127,3 +127,72 @@ describe('the aifi command', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('aifi cost', () => {
+  it('refuses to start on a bad contracts file, naming each problem without a stack trace', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = `${dir.path}/contracts.json`;
+    writeFileSync(
+      file,
+      JSON.stringify({
+        products: {
+          bonexpert: { purchase: 'joint', price: { model: 'per_study', tiering: 'graduated', tiers: [{ upTo: 500, cents: 600 }, { upTo: 200, cents: 450 }, { upTo: 900, cents: 300 }] } },
+          rbfracture: { purchase: 'together', price: { model: 'per_study', tiering: 'all_units', tiers: [{ upTo: null, cents: 2.5 }] } },
+          'cina-ipe': { purchase: 'joint', price: { model: 'subscription' } },
+          xray3000: { purchase: 'joint', price: { model: 'licence', per: 'hospital', tiering: 'all_units', tiers: [{ upTo: null, cents: 100 }] } },
+        },
+        implementation: { jointCents: -5 },
+        platform: { yearlyCents: 25_000_000, byVolume: 1.5, individualYearlyCents: 9_000_000 },
+      }),
+    );
+    const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'up', '--no-simulate', '--port', '0', '--dicom-port', '0'], {
+      encoding: 'utf8',
+      env: { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_CONTRACTS_FILE: file, AIFI_LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`invalid contracts file ${file}`);
+    expect(result.stderr).toMatch(/products\.bonexpert\.price\.tiers\.1\.upTo: must be above the tier before \(500\)/);
+    expect(result.stderr).toMatch(/products\.bonexpert\.price\.tiers\.2\.upTo: the last tier must have upTo null/);
+    expect(result.stderr).toMatch(/products\.rbfracture\.purchase: /);
+    expect(result.stderr).toMatch(/products\.rbfracture\.price\.tiers\.0\.cents: must be a whole number of cents/);
+    expect(result.stderr).toMatch(/products\.cina-ipe\.price\.model: /);
+    expect(result.stderr).toMatch(/products\.xray3000: unknown product xray3000 \(the catalogue: bonexpert, /);
+    expect(result.stderr).toMatch(/implementation\.jointCents: must not be negative/);
+    expect(result.stderr).toMatch(/implementation\.individualCents: /);
+    expect(result.stderr).toMatch(/platform\.byVolume: /);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).not.toContain('listening');
+  });
+
+  it('plans a larger network from the measured volumes, in a table or as JSON', () => {
+    const data = tempDir('cost-plan');
+    const run = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ['bin/aifi.mjs', ...args], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: data.path, AIFI_LOG_LEVEL: 'silent' } });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    try {
+      expect(run('simulate', '--scenario', 'stable', '--weeks', '6', '--volume-factor', '0.2').code).toBe(0);
+      expect(run('analytics', 'run').out).toMatch(/cost_monthly \d+, cost_yearly \d+/);
+      const plan = run('cost', 'plan', '--add', '1', '--like', 'gelre', '--format', 'json');
+      expect(plan.code, plan.err).toBe(0);
+      const json = JSON.parse(plan.out) as { months: number; today: { hospitals: { hospital: string; studies: number; joint_eur: number }[] }; plan: { hospitals: { hospital: string; studies: number; joint_eur: number }[]; products: { product: string; tier: number }[] } };
+      expect(json.months).toBe(2);
+      const gelre = json.today.hospitals.find((h) => h.hospital === 'gelre')!;
+      expect(json.plan.hospitals.find((h) => h.hospital === 'planned-1')!.studies).toBe(gelre.studies);
+      for (const h of json.today.hospitals) expect(json.plan.hospitals.find((p) => p.hospital === h.hospital)!.joint_eur, h.hospital).toBeLessThan(h.joint_eur);
+      expect(json.plan.products.find((p) => p.product === 'cina-ipe')!.tier).toBe(3);
+      const text = run('cost', 'plan', '--add', '3', '--size', 'small', '--from', '2026-02');
+      expect(text.code, text.err).toBe(0);
+      expect(text.out).toMatch(/Contract year from 2026-01-01 \(2 months measured/);
+      expect(text.out).toMatch(/planned-3/);
+      expect(run('report', '--audience', 'lead').out).toMatch(/Cost, contract year from 2026-01-01/);
+      const bad = run('cost', 'plan', '--add', '1', '--like', 'nowhere');
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/nowhere has no volumes in the contract year from 2026-01-01 \(hospitals: /);
+      expect(run('cost', 'plan').err).toMatch(/nothing to plan/);
+    } finally {
+      data.remove();
+    }
+  }, 180_000);
+});

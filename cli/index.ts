@@ -9,6 +9,7 @@ import { simulateCommand, simulateHelp } from './simulate-command.ts';
 import { analyticsCommand, analyticsHelp, reportCommand } from './analytics-commands.ts';
 import { alertsCommand, alertsHelp } from './alerts-command.ts';
 import { dashboardsCommand, dashboardsHelp } from './dashboards-command.ts';
+import { costCommand, costHelp } from './cost-command.ts';
 
 const help = `aifi — monitoring and clinical validation of AI in radiology
 
@@ -16,6 +17,7 @@ usage:
 ${upHelp}
 ${simulateHelp}
 ${analyticsHelp}
+${costHelp}
 ${alertsHelp}
 ${dashboardsHelp}
 ${storeHelp}
@@ -65,6 +67,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await analyticsCommand(withData(), args, io);
       case 'report':
         return await reportCommand(withData(), args, io);
+      case 'cost':
+        return await costCommand(withData(), args, io);
       case 'simulate':
         return await simulateCommand(withData(), args, io);
       case 'collector':

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { publishTurnaround, readReport, runAnalytics } from '../analytics/index.ts';
+import { loadContracts, publishTurnaround, readReport, runAnalytics, type Contracts } from '../analytics/index.ts';
 import { analyticsAlerts, publishAlerts } from '../alerts/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
@@ -36,6 +36,8 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
+  // A bad contracts file stops the start, naming each problem.
+  const contracts = loadContracts(config.contractsFile);
   const simulate = role === 'all' && !v['no-simulate'];
   const weeks = Number(v.weeks ?? 12);
   const acceleration = Number(v.acceleration ?? 120);
@@ -66,23 +68,23 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
       await live.close();
       throw error;
     }
-    return serve(stack, config, io, live, acceleration);
+    return serve(stack, config, io, live, acceleration, contracts);
   }
   const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']) });
-  return serve(stack, config, io, null, acceleration);
+  return serve(stack, config, io, null, acceleration, contracts);
 }
 
 /** Runs the analytics now and then every `everyMs`, one run at a time; returns the stop. */
-function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number, alertmanagerUrl: string | null): () => Promise<void> {
+function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number, alertmanagerUrl: string | null, contracts: Contracts): () => Promise<void> {
   let running: Promise<void> | null = null;
   const once = () => {
     if (running || !stack.store) return;
     const store = stack.store;
-    running = runAnalytics(store)
+    running = runAnalytics(store, { contracts })
       .then(async (run) => {
         await publishTurnaround(store);
         if (alertmanagerUrl) {
-          const sent = await publishAlerts(alertmanagerUrl, analyticsAlerts(await readReport(store, 'all')), { validForMs: 3 * everyMs });
+          const sent = await publishAlerts(alertmanagerUrl, analyticsAlerts(await readReport(store, 'all'), { contracts }), { validForMs: 3 * everyMs });
           io.err(`alerts: ${sent.firing} firing, ${sent.resolved} resolved at ${alertmanagerUrl}`);
         }
         return run;
@@ -107,7 +109,7 @@ function portOf(value: string | boolean | undefined): number | undefined {
   return port;
 }
 
-async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Config, io: Io, live: LiveSimulation | null, acceleration: number): Promise<number> {
+async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Config, io: Io, live: LiveSimulation | null, acceleration: number, contracts: Contracts): Promise<number> {
   const u = stack.url;
   const lines = [`listening on ${u}`];
   if (stack.store) lines.unshift(`store: ${stack.store.kind} ClickHouse at ${stack.store.location}`);
@@ -136,7 +138,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
       }, 30_000)
     : null;
   status?.unref();
-  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000, config.alertmanagerUrl) : async () => {};
+  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000, config.alertmanagerUrl, contracts) : async () => {};
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       if (status) clearInterval(status);

@@ -32,6 +32,7 @@ export const configSchema = z
     AIFI_DICOM_PORT: port.default(11112),
     AIFI_DICOM_AE_TITLE: z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be 1-16 upper-case characters' }).default('AIFI'),
     AIFI_HOSPITALS_FILE: z.string().min(1).optional(),
+    AIFI_CONTRACTS_FILE: z.string().min(1).optional(),
     AIFI_SECRETS_FILE: z.string().min(1).optional(),
     AIFI_STUDY_QUIET_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
     AIFI_STOW_MAX_BYTES: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
@@ -108,6 +109,8 @@ export interface Config {
   metrics: { tokenFile: string; generated: boolean };
   /** The trace of a study, e.g. http://127.0.0.1:16686/trace/{trace_id}; no links when unset. */
   traceUrl: string | null;
+  /** The contracts cost is priced under (read and validated at start by the analytics); the pilot's assumed contracts when unset. */
+  contractsFile: string | undefined;
   /** Where analytics alerts go (Alertmanager API v2); none when unset. */
   alertmanagerUrl: string | null;
   /** Bounds on each `aifi query`. */
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metrics: { tokenFile: e.AIFI_METRICS_TOKEN_FILE ?? `${dataDir.replace(/\/+$/, '')}/metrics-token`, generated: !e.AIFI_METRICS_TOKEN_FILE },
     traceUrl: e.AIFI_TRACE_URL ?? null,
+    contractsFile: e.AIFI_CONTRACTS_FILE,
     alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
     query: { maxSeconds: e.AIFI_QUERY_MAX_SECONDS, maxRowsRead: e.AIFI_QUERY_MAX_ROWS, maxMemoryBytes: e.AIFI_QUERY_MAX_MEMORY_BYTES },
     logLevel: e.AIFI_LOG_LEVEL,

@@ -4,6 +4,7 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import { histogramMedianSql, histogramQuantileSql, WITHIN_NORM_TARGET, wilsonSql } from '../analytics/index.ts';
 import { isBinaryProduct, PRODUCT_IDS, PRODUCTS, productsOfVendor, VENDOR_IDS, type ProductId } from '../events/index.ts';
 import { PROMETHEUS_DATASOURCE } from './clickhouse-query.ts';
+import { costPanels } from './cost-panels.ts';
 import { overPeriods, panel, rateWithCi, type PanelOptions, type PanelSpec } from './panels.ts';
 
 const filter = "hospital IN (${hospital:singlequote}) AND product IN (${product:singlequote})";
@@ -109,6 +110,7 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
       ['eligible'],
     ),
   },
+  ...costPanels(filter),
 ];
 
 const th = 'sumMap(total_hist)';

@@ -10,5 +10,5 @@ export * as queries from './queries.ts';
 export { publishTurnaround } from './metrics.ts';
 export { loadContracts, contractsSchema, DEFAULT_CONTRACTS, type Contracts, type ProductContract } from './contracts.ts';
 export { computeCosts, allocate, tierCost, tierOf, addMonths, contractYearOf, type VolumeRow, type CostRow, type YearRow } from './cost-model.ts';
-export { readVolumes } from './cost-job.ts';
+export { readVolumes, priceCosts } from './cost-job.ts';
 export { planCosts, loadPlanFile, planFileSchema, type Plan, type PlanSide, type PlannedHospital } from './cost-plan.ts';

@@ -139,3 +139,24 @@ describe('allocations', () => {
     expect(contractYearOf('2026-12-01', 1)).toBe('2026-01-01');
   });
 });
+
+describe('other price models', () => {
+  it('prices a licence per site, and a product bought by each hospital alone', () => {
+    const perSite = contractsSchema.parse({
+      products: { bonexpert: { purchase: 'joint', price: { model: 'licence', per: 'site', tiering: 'graduated', tiers: [{ upTo: 2, cents: 120_000 }, { upTo: null, cents: 60_000 }] } } },
+      implementation: { jointCents: 0, individualCents: 0 },
+      platform: { yearlyCents: 0, byVolume: 0, individualYearlyCents: 0 },
+      sites: { a: 3 },
+    });
+    const { monthly } = computeCosts([v('a', '2026-01-01', 1), v('b', '2026-01-01', 1)], perSite);
+    // Four licences, graduated: 2 x 1,200.00 + 2 x 600.00 = 3,600.00 a year, 300.00 a month; a has three of the four.
+    expect(pick(monthly, 'a', '2026-01-01')).toMatchObject({ invoice_cents: 30_000, joint_cents: 22_500, tier: 2 });
+    // Alone: a's three sites 1,200 + 1,200 + 600 = 3,000.00 a year; b's one 1,200.00.
+    expect(pick(monthly, 'a', '2026-01-01').alone_cents).toBe(25_000);
+    expect(pick(monthly, 'b', '2026-01-01')).toMatchObject({ joint_cents: 7_500, alone_cents: 10_000 });
+    const individual = only({ purchase: 'individual', price: { model: 'per_study', tiering: 'all_units', tiers: [{ upTo: 99, cents: 500 }, { upTo: null, cents: 300 }] } });
+    const alone = computeCosts([v('a', '2026-01-01', 60), v('b', '2026-01-01', 60)], individual).monthly;
+    // Each at its own tier (60 studies: 5.00), the invoice their sum: no network discount.
+    expect(pick(alone, 'a', '2026-01-01')).toMatchObject({ joint_cents: 30_000, alone_cents: 30_000, invoice_cents: 60_000, tier: 1 });
+  });
+});

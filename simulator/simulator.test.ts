@@ -136,3 +136,24 @@ describe('the simulated figures, computed from the store', () => {
     expect(Math.abs(bone!.mean)).toBeLessThan(3 * (0.67 / Math.sqrt(bone!.n)));
   });
 });
+
+describe('a hospital joining the pilot', () => {
+  it('sends, from its week on, the studies of the hospital it is like, under its own id and AE titles', async () => {
+    const { networkOf, studiesOfWeek, Timeline } = await import('./index.ts');
+    const scenario = { ...loadScenario('stable'), joining: [{ id: 'hospital-6', like: 'gelre', from: '2026-01-19' }] };
+    const network = networkOf(scenario);
+    expect(network.workload.map((h) => h.id)).toEqual(['catharina', 'gelre', 'radboudumc', 'zgt', 'rivierenland', 'hospital-6']);
+    const config = network.hospitals.hospitals.find((h) => h.id === 'hospital-6')!;
+    expect(config.products).toEqual(network.hospitals.hospitals.find((h) => h.id === 'gelre')!.products);
+    expect(Object.keys(config.aeTitles)).toEqual(['JOIN1_PACS1', 'JOIN1_PACS2']);
+    const timeline = new Timeline(scenario);
+    const count = (week: number, h: string) => studiesOfWeek(scenario, timeline, 's', week).filter((p) => p.hospital.id === h).length;
+    expect(count(0, 'hospital-6')).toBe(0);
+    expect(count(1, 'hospital-6')).toBe(0);
+    expect(count(2, 'hospital-6')).toBeGreaterThan(400);
+    // The others' studies are the same with or without it.
+    const alone = loadScenario('stable');
+    expect(studiesOfWeek(alone, new Timeline(alone), 's', 2).length).toBe(studiesOfWeek(scenario, timeline, 's', 2).length - count(2, 'hospital-6'));
+    expect(() => networkOf({ ...scenario, joining: [{ id: 'x', like: 'nowhere' }] })).toThrow(/joining\.0\.like: no pilot hospital nowhere/);
+  });
+});

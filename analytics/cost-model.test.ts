@@ -92,6 +92,17 @@ describe('allocations', () => {
     expect(allocate(-100, [1, 1, 1])).toEqual([-34, -33, -33]);
     expect(allocate(7, [0, 0])).toEqual([4, 3]);
     expect(allocate(1000, [0.1, 0.2, 0.7])).toEqual([100, 200, 700]);
+    // Fractional weights (the platform's mix of volume and equal shares): exact sums, each part within a cent of its quota.
+    let x = 3;
+    const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 2000; round++) {
+      const weights = Array.from({ length: 1 + Math.floor(rand() * 70) }, () => 0.5 * rand() + 0.5 / 7);
+      const total = Math.floor(rand() * 30_000_000);
+      const parts = allocate(total, weights);
+      const sum = weights.reduce((a, b) => a + b, 0);
+      expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
+      parts.forEach((p, i) => expect(Math.abs(p - (total * weights[i]!) / sum)).toBeLessThan(1));
+    }
   });
 
   it('reconcile with the invoice to the cent, per product and month, over random networks', () => {

@@ -68,11 +68,18 @@ export function allocate(total: number, weights: number[]): number[] {
   const sign = total < 0 ? -1 : 1;
   const abs = Math.abs(total);
   const integral = w.every(Number.isInteger) && Number.isSafeInteger(abs * W);
-  const parts = w.map((x) => (integral ? Math.floor((abs * x) / W) : Math.floor((abs * x) / W + 1e-9)));
+  const parts = w.map((x) => Math.floor((abs * x) / W));
   const fractions = w.map((x, i) => ({ i, f: integral ? (abs * x) % W : (abs * x) / W - parts[i]! }));
   let left = abs - parts.reduce((a, b) => a + b, 0);
   fractions.sort((a, b) => b.f - a.f || a.i - b.i);
   for (let k = 0; left > 0; k = (k + 1) % fractions.length, left--) parts[fractions[k]!.i]! += 1;
+  // Floating weights can round a floor up: take those cents back from the smallest fractions.
+  for (let k = fractions.length - 1; left < 0; k = (k - 1 + fractions.length) % fractions.length) {
+    if (parts[fractions[k]!.i]! > 0) {
+      parts[fractions[k]!.i]! -= 1;
+      left++;
+    }
+  }
   return parts.map((p) => sign * p);
 }
 

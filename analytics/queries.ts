@@ -44,8 +44,9 @@ const minutes = (from: string, to: string) => `dateDiff('millisecond', ${from}, 
 const stage = (from: string, to: string) => `if(${from} IS NULL OR ${to} IS NULL OR ${to} < ${from}, NULL, ${minutes(from, to)})`;
 
 /**
- * Each routed study x product of `{studies}`, flattened from the lifecycle: its
- * facts, outcomes, the time to result (NULL and counted as impossible when the
+ * Each routed study x product of `{studies}`, aggregated from its events in the
+ * lifecycle (ordered by study, so a few thousand studies read only their own
+ * marks): its facts, outcomes, the time to result (NULL and counted as impossible when the
  * modality clock puts the acquisition after the result) and the stages, into
  * `{target}` (study_cases, or the scratch table of an incremental run). Only the
  * study x products that were ever routed are merged (most routing decisions are
@@ -76,21 +77,30 @@ SELECT p.hospital, p.product, toMonday(s.received_at), p.study, s.received_at, s
 FROM
 (
     SELECT hospital, cityHash64(study_key) AS key, product, any(study_key) AS study,
-           argMaxMerge(routing_outcome) AS outcome, min(routed_at) AS routed_at, min(completed_at) AS completed_at,
-           argMinMerge(ai_output) AS ai_output, min(delivered_at) AS delivered_at, min(first_viewed_at) AS first_viewed_at,
-           max(verdict_at) AS verdict_at, argMaxMerge(verdict) AS verdict,
-           arraySort(groupUniqArrayMerge(viewer_keys)) AS viewer_keys, arraySort(groupUniqArrayMerge(verdict_readers)) AS verdict_readers
+           argMaxIf(toString(outcome), occurred_at, type = 'study.routed') AS routing,
+           minIf(toNullable(occurred_at), type = 'study.routed' AND outcome = 'routed') AS routed_at,
+           minIf(toNullable(occurred_at), type = 'inference.completed') AS completed_at,
+           argMinIf((toString(model_version), toString(finding), score, value), occurred_at, type = 'inference.completed') AS ai_output,
+           minIf(toNullable(occurred_at), type = 'result.delivered' AND acknowledged = 1) AS delivered_at,
+           minIf(toNullable(occurred_at), type = 'result.viewed') AS first_viewed_at,
+           maxIf(toNullable(occurred_at), type = 'verdict.recorded') AS verdict_at,
+           argMaxIf((toString(label), value, agreement), occurred_at, type = 'verdict.recorded') AS verdict,
+           arraySort(groupUniqArrayIf(user_key, type = 'result.viewed')) AS viewer_keys,
+           arraySort(groupUniqArrayIf(user_key, type = 'verdict.recorded')) AS verdict_readers
     FROM lifecycle
     WHERE product != '' AND {studies}
-      AND (hospital, study_key, product) IN (SELECT hospital, study_key, product FROM lifecycle WHERE product != '' AND routed_at IS NOT NULL AND {studies})
+      AND (hospital, study_key, product) IN (SELECT hospital, study_key, product FROM lifecycle WHERE type = 'study.routed' AND outcome = 'routed' AND {studies})
     GROUP BY hospital, key, product
-    HAVING outcome = 'routed'
+    HAVING routing = 'routed'
 ) AS p
 INNER JOIN
 (
-    SELECT hospital, cityHash64(study_key) AS key, min(received_at) AS received_at, min(acquired_at) AS acquired_at, any(age_years) AS age_years,
-           any(modality) AS modality, any(body_part) AS body_part, any(sex) AS sex, any(manufacturer) AS manufacturer, any(device_model) AS device_model,
-           any(urgency) AS urgency, any(send_mode) AS send_mode, min(trace_id) AS trace_id
+    SELECT hospital, cityHash64(study_key) AS key, minIf(toNullable(occurred_at), type = 'study.received') AS received_at, min(acquired_at) AS acquired_at,
+           anyIf(age_years, type = 'study.received') AS age_years, anyIf(modality, type = 'study.received') AS modality,
+           anyIf(body_part, type = 'study.received') AS body_part, anyIf(sex, type = 'study.received') AS sex,
+           anyIf(manufacturer, type = 'study.received') AS manufacturer, anyIf(device_model, type = 'study.received') AS device_model,
+           anyIf(urgency, type = 'study.received') AS urgency, anyIf(send_mode, type = 'study.received') AS send_mode,
+           minIf(toNullable(trace_id), trace_id != '') AS trace_id
     FROM lifecycle
     WHERE product = '' AND {studies}
     GROUP BY hospital, key

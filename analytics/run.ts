@@ -39,7 +39,7 @@ export interface AnalyticsRun {
 export interface AnalyticsOptions {
   /** Recompute every result from the per-study rows. */
   rebuild?: boolean;
-  /** Make the per-study rows anew from the lifecycle too (slower: every study's states are merged again). */
+  /** Make the per-study rows anew from the lifecycle too (slower: every study's events are aggregated again). */
   rebuildCases?: boolean;
   settings?: Partial<AnalyticsSettings>;
   /** The contracts cost is priced under (AIFI_CONTRACTS_FILE; the pilot's assumed contracts by default). */

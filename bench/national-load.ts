@@ -4,13 +4,18 @@
  * rate, the time spent in the store's inserts, the CPU time of the whole
  * process (worker threads and chDB's threads included) and the peak RSS. The
  * 52-week figure is extrapolated from the rate.
+ *
+ * `--compare` loads the same events into stores of two schemas in alternating
+ * rounds (`--rounds`): the lifecycle as aggregate states made at insert (the
+ * migrations up to 0008) and as the study events ordered by study (0009 on),
+ * so that the machine's noise falls on both alike.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bulkLoad, loadScenario } from '../simulator/index.ts';
-import { EmbeddedStore, migrate } from '../store/index.ts';
+import { EmbeddedStore, loadMigrations, migrate } from '../store/index.ts';
 import { tempDir } from '../testing/index.ts';
-import { endProgress, machine, progress } from './bench-kit.ts';
+import { endProgress, machine, median, progress } from './bench-kit.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,33 +23,69 @@ const { values } = parseArgs({
     volume: { type: 'string', default: '1' },
     workers: { type: 'string' },
     seed: { type: 'string', default: 'bench' },
+    compare: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const weeks = Number(values.weeks);
-const dir = tempDir('bench-national');
-const store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-await migrate(store);
-
-let peakRss = 0;
-const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
 const say = progress('national-load');
-const cpu = process.cpuUsage();
-const result = await bulkLoad({
-  store,
-  scenario: loadScenario('national'),
-  seed: values.seed,
-  weeks,
-  volumeFactor: Number(values.volume),
-  ...(values.workers ? { workers: Number(values.workers) } : {}),
-  onProgress: (p) => say(`${p.done}/${p.total} hospital-weeks, ${p.stored} events stored, ${Math.round(p.stored / p.seconds)} events/s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`),
-});
-endProgress();
-const used = process.cpuUsage(cpu);
-clearInterval(sample);
-peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
-const [check] = await store.query<{ n: number }>('SELECT count() AS n FROM events');
-if (check?.n !== result.events) throw new Error(`expected ${result.events} events in the store, found ${check?.n}`);
 
+/** The last migration of each schema compared. */
+const SCHEMAS = values.compare ? { 'aggregate states (0008)': 8, 'study events (0009)': Infinity } : { current: Infinity };
+
+async function load(label: string, upTo: number) {
+  const dir = tempDir('bench-national');
+  const store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
+  await migrate(store, loadMigrations().filter((m) => m.version <= upTo));
+  let peakRss = 0;
+  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  const cpu = process.cpuUsage();
+  const result = await bulkLoad({
+    store,
+    scenario: loadScenario('national'),
+    seed: values.seed,
+    weeks,
+    volumeFactor: Number(values.volume),
+    ...(values.workers ? { workers: Number(values.workers) } : {}),
+    onProgress: (p) => say(`${label}: ${p.done}/${p.total} hospital-weeks, ${p.stored} events stored, ${Math.round(p.stored / p.seconds)} events/s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`),
+  });
+  const used = process.cpuUsage(cpu);
+  clearInterval(sample);
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  const [check] = await store.query<{ n: number }>('SELECT count() AS n FROM events');
+  if (check?.n !== result.events) throw new Error(`expected ${result.events} events in the store, found ${check?.n}`);
+  await store.close();
+  dir.remove();
+  return {
+    schema: label,
+    workers: result.workers,
+    studies: result.studies,
+    events: result.events,
+    seconds: Number(result.seconds.toFixed(1)),
+    events_per_s: Math.round(result.events / result.seconds),
+    insert_seconds: Number(result.insertSeconds.toFixed(1)),
+    inserts: result.inserts,
+    cpu_seconds: Number(((used.user + used.system) / 1e6).toFixed(1)),
+    cpu_us_per_event: Number(((used.user + used.system) / result.events).toFixed(1)),
+    peak_rss_mb: Math.round(peakRss / 2 ** 20),
+    year_seconds_extrapolated: Math.round((result.seconds * 52) / weeks),
+  };
+}
+
+const runs: Awaited<ReturnType<typeof load>>[] = [];
+const rounds = values.compare ? Number(values.rounds) : 1;
+for (let round = 1; round <= rounds; round++) for (const [label, upTo] of Object.entries(SCHEMAS)) runs.push(await load(rounds > 1 ? `${label}, round ${round}` : label, upTo));
+endProgress();
+
+const summary = Object.keys(SCHEMAS).map((label) => {
+  const mine = runs.filter((r) => r.schema.startsWith(label));
+  return {
+    schema: label,
+    median_seconds: median(mine.map((r) => r.seconds)),
+    median_insert_seconds: median(mine.map((r) => r.insert_seconds)),
+    median_cpu_us_per_event: median(mine.map((r) => r.cpu_us_per_event)),
+  };
+});
 console.log(
   JSON.stringify(
     {
@@ -52,21 +93,17 @@ console.log(
       machine: await machine(),
       weeks,
       volume_factor: Number(values.volume),
-      workers: result.workers,
-      studies: result.studies,
-      events: result.events,
-      seconds: Number(result.seconds.toFixed(1)),
-      events_per_s: Math.round(result.events / result.seconds),
-      insert_seconds: Number(result.insertSeconds.toFixed(1)),
-      inserts: result.inserts,
-      cpu_seconds: Number(((used.user + used.system) / 1e6).toFixed(1)),
-      cpu_us_per_event: Number(((used.user + used.system) / result.events).toFixed(1)),
-      peak_rss_mb: Math.round(peakRss / 2 ** 20),
-      year_seconds_extrapolated: Math.round((result.seconds * 52) / weeks),
+      runs,
+      ...(values.compare
+        ? {
+            summary,
+            ratio_seconds_after_to_before: Number((summary[1]!.median_seconds / summary[0]!.median_seconds).toFixed(2)),
+            ratio_insert_after_to_before: Number((summary[1]!.median_insert_seconds / summary[0]!.median_insert_seconds).toFixed(2)),
+            ratio_cpu_after_to_before: Number((summary[1]!.median_cpu_us_per_event / summary[0]!.median_cpu_us_per_event).toFixed(2)),
+          }
+        : {}),
     },
     null,
     2,
   ),
 );
-await store.close();
-dir.remove();

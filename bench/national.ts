@@ -141,7 +141,7 @@ for (const spec of values.scales!.split(',')) {
   const full = await peak(() => runAnalytics(store, { rebuildCases: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: per-study rows ${done}/${total} hospitals`) }));
   say(`scale ${scale}: rebuilding every result`);
   const rebuild = await peak(() => runAnalytics(store, { rebuild: true, settleMs: 0 }));
-  const studies = Number((await store.query<{ n: number }>("SELECT count() AS n FROM lifecycle WHERE product = '' AND received_at IS NOT NULL"))[0]!.n);
+  const studies = Number((await store.query<{ n: number }>("SELECT uniqExact(hospital, study_key) AS n FROM lifecycle WHERE type = 'study.received'"))[0]!.n);
   say(`scale ${scale}: five minutes of traffic`);
   const rows = await traffic(store, scenario, weeks, studies / weeks);
   await store.insert('events', rows);

@@ -28,6 +28,7 @@ declare module 'dcmjs' {
     };
     DicomDict: typeof DicomDict;
   };
-  const dcmjs: { data: typeof data };
+  export const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+  const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;
 }

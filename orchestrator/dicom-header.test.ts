@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { deflateRawSync } from 'node:zlib';
 import { DicomInputError, MAX_COMMENT, part10Prefix, readInstanceHeader, REFUSAL } from './dicom-header.ts';
 import { syntheticStudy } from './synthetic-dicom.ts';
@@ -64,5 +64,39 @@ describe('reading real-world headers', () => {
       expect((error as DicomInputError).message).toBe('missing StudyInstanceUID (0020,000D)');
       expect((error as DicomInputError).status).toBe(REFUSAL.doesNotMatchSopClass);
     }
+  });
+
+  it('answers every malformed variant with a reason of at most 64 characters, never an internal error (seeded)', () => {
+    const seed = 20261201;
+    console.info(`malformed variants, seed ${seed}`);
+    let state = seed;
+    const random = () => ((state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const sources = [
+      syntheticStudy({ modality: 'DX', bodyPart: 'HAND', patientAge: '009Y', rows: 16, columns: 16 }).files[0]!,
+      withName(NAMES['ISO 2022 IR 87']),
+      withName(NAMES['ISO 2022 IR 149']),
+    ];
+    let refused = 0;
+    const printed = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation(() => {}));
+    for (let n = 0; n < 600; n++) {
+      const variant = Buffer.from(sources[n % sources.length]!);
+      const flips = 1 + Math.floor(random() * 8);
+      for (let f = 0; f < flips; f++) variant[132 + Math.floor(random() * (variant.length - 132))] = Math.floor(random() * 256);
+      const cut = random() < 0.3 ? variant.subarray(0, Math.floor(random() * variant.length)) : variant;
+      try {
+        readInstanceHeader(cut);
+      } catch (error) {
+        expect(error, `variant ${n}`).toBeInstanceOf(DicomInputError);
+        expect((error as Error).message.length).toBeLessThanOrEqual(MAX_COMMENT);
+        expect((error as Error).message).not.toMatch(/Yamada|Hong|Test\^Patient|PID0001|undefined|Cannot read/);
+        refused++;
+      }
+    }
+    for (const spy of printed) {
+      // Nothing on the console: the parser's own warnings are silenced, the orchestrator logs structured lines.
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+    }
+    expect(refused).toBeGreaterThan(50);
   });
 });

@@ -6,6 +6,7 @@ import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 // dcmjs logs warnings to the console; the orchestrator logs structured lines only.
 dcmjs.log.setLevel('silent');
+dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 
 /** The header fields the orchestrator reads. Identifying ones never leave it un-hashed. */
 export interface InstanceHeader {
@@ -92,6 +93,16 @@ function personName(value: unknown, charsets: string[]): string {
  * an instance needs.
  */
 export function readInstanceHeader(file: Buffer): InstanceHeader {
+  try {
+    return readHeader(file);
+  } catch (error) {
+    if (error instanceof DicomInputError) throw error;
+    // Whatever else a malformed file makes the reader throw, the sender gets a reason, not an internal error.
+    throw new DicomInputError(parserReason(error));
+  }
+}
+
+function readHeader(file: Buffer): InstanceHeader {
   if (file.length < 132 || file.toString('latin1', 128, 132) !== 'DICM') {
     throw new DicomInputError('not a DICOM Part 10 file (no DICM prefix at byte 128)');
   }

@@ -185,7 +185,8 @@ export async function startDimseScp(options: DimseScpOptions): Promise<DimseScp>
       if ('violation' in inspection) {
         log.warn({ remote: socket.remoteAddress, reason: inspection.violation }, 'DICOM connection aborted');
         socket.removeAllListeners('data');
-        socket.end(abortPdu(inspection.reason));
+        socket.pause();
+        socket.end(abortPdu(inspection.reason), () => socket.destroy());
         setTimeout(() => socket.destroy(), 1000).unref();
       } else if (inspection.types.includes(PDU.abort)) {
         setImmediate(() => socket.destroy());

@@ -103,13 +103,13 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
   {
     title: 'What each PACS received',
     description:
-      'Per hospital and product over the time range: how results reached the PACS (STOW-RS or C-STORE) and, per form (sr: TID 1500 SR, sc: Secondary Capture, ko: Key Object Selection), forms sent and acknowledged by the PACS, with the last DICOM status it answered; results without a per-form record count as the form of their channel; the 100 pairs with the most unacknowledged forms first',
+      'Per hospital and product over the time range: how results reached the PACS (STOW-RS or C-STORE) and, per form (sr: TID 1500 SR, sc: Secondary Capture, ko: Key Object Selection), forms sent and acknowledged by the PACS, and the DICOM status of its latest refusal; results without a per-form record count as the form of their channel; the 100 pairs with the most unacknowledged forms first',
     kind: 'table',
     sql: `SELECT hospital, product, argMax(JSONExtractString(payload, 'pacs_via'), occurred_at) AS via,
                  countIf(form = 'sr') AS sr_sent, countIf(form = 'sr' AND ack) AS sr_acknowledged,
                  countIf(form = 'sc') AS sc_sent, countIf(form = 'sc' AND ack) AS sc_acknowledged,
                  countIf(form = 'ko') AS ko_sent, countIf(form = 'ko' AND ack) AS ko_acknowledged,
-                 countIf(NOT ack) AS unacknowledged, argMax(status, occurred_at) AS last_status
+                 countIf(NOT ack) AS unacknowledged, argMaxIf(status, occurred_at, NOT ack) AS last_refusal_status
           FROM (
             SELECT hospital, product, occurred_at, payload,
                    arrayJoin(if(JSONHas(payload, 'forms'), JSONExtractArrayRaw(payload, 'forms'),
@@ -119,7 +119,7 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
             WHERE type = 'result.delivered' AND channel != 'none' AND $__timeFilter(occurred_at) AND ${filter}
           )
           GROUP BY hospital, product ORDER BY unacknowledged DESC, hospital, product LIMIT 100`,
-    columns: ['hospital', 'product', 'via', 'sr_sent', 'sr_acknowledged', 'sc_sent', 'sc_acknowledged', 'ko_sent', 'ko_acknowledged', 'unacknowledged', 'last_status'],
+    columns: ['hospital', 'product', 'via', 'sr_sent', 'sr_acknowledged', 'sc_sent', 'sc_acknowledged', 'ko_sent', 'ko_acknowledged', 'unacknowledged', 'last_refusal_status'],
   },
   // --- end of result forms ---
   {

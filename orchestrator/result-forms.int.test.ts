@@ -113,7 +113,7 @@ describe.skipIf(!tools)('result forms (TID 1500 SR, Secondary Capture, Key Objec
     expect([Number(header[1]), Number(header[2])]).toEqual([expected.columns, expected.rows]);
     expect(Buffer.compare(pgm.subarray(header[0].length), Buffer.from(expected.pixels))).toBe(0);
     expect(read(sc!.file)).toMatchObject({ BurnedInAnnotation: 'YES', ImageComments: 'AI result, not for diagnosis alone', Modality: 'OT' });
-    // A picture for people: bench/ keeps the rendering of this form.
+    // And as a picture for people (bench/secondary-capture-rbfracture.png is this rendering of it).
     const png = await tool('dcmj2pnm', ['+on', '-il', path, join(dir.path, 'sc.png')]);
     expect(png.code, png.output).toBe(0);
   });

@@ -6,6 +6,8 @@ export {
   aifiEvent,
   pseudonym,
   timestamp,
+  RESULT_FORMS,
+  type ResultForm,
   type AifiEvent,
   type EventOf,
   type EventType,

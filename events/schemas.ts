@@ -100,6 +100,14 @@ export const inferenceFailed = z.strictObject({
   total_ms: stageMs,
 });
 
+/**
+ * The forms a result can take in the PACS: a TID 1500 Structured Report, a
+ * Secondary Capture image of it, a Key Object Selection of the flagged images.
+ */
+export const RESULT_FORMS = ['sr', 'sc', 'ko'] as const;
+export const resultForm = z.enum(RESULT_FORMS);
+export type ResultForm = z.infer<typeof resultForm>;
+
 export const resultDelivered = z.strictObject({
   ...studyEnvelope,
   type: z.literal('result.delivered'),
@@ -108,6 +116,23 @@ export const resultDelivered = z.strictObject({
   acknowledged: z.boolean(),
   reason: shortText(200).optional(),
   delivery_ms: stageMs,
+  /** How the PACS was reached. */
+  pacs_via: z.enum(['stow', 'c-store']).optional(),
+  /** Each form the hospital chose for the product, and what the PACS acknowledged of it. */
+  forms: z
+    .array(
+      z.strictObject({
+        form: resultForm,
+        /** Stored by the PACS (a success or warning status). */
+        acknowledged: z.boolean(),
+        /** The DICOM status the PACS answered (C-STORE status, or STOW-RS failure or warning reason; 0 is success); absent without an answer. */
+        status: z.number().int().min(0).max(0xffff).optional(),
+        reason: shortText(200).optional(),
+      }),
+    )
+    .min(1)
+    .max(RESULT_FORMS.length)
+    .optional(),
 });
 
 export const resultViewed = z.strictObject({

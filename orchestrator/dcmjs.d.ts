@@ -28,6 +28,10 @@ declare module 'dcmjs' {
     };
     DicomDict: typeof DicomDict;
   };
-  const dcmjs: { data: typeof data };
+  interface Logger {
+    setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void;
+  }
+  export const log: Logger & { getLogger(name: string): Logger };
+  const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;
 }

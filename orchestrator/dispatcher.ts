@@ -13,11 +13,12 @@ import {
   type RetryPolicy as CockatielRetry,
 } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
-import { makeEvent, PRODUCTS, type AifiEvent, type EventMaker, type ProductId } from '../events/index.ts';
+import { makeEvent, PRODUCTS, type AifiEvent, type EventMaker, type EventOf, type ProductId, type ResultForm } from '../events/index.ts';
 import type { InferenceResult, JobRequest } from '../vendors/index.ts';
 import type { EventEmitter } from './event-emitter.ts';
 import { DeliveryError, sendToPacs } from './pacs-delivery.ts';
-import { resultStructuredReport } from './result-object.ts';
+import { DEFAULT_FORMS } from './hospitals.ts';
+import { resultObjects } from './result-object.ts';
 import type { RoutedStudy } from './study-intake.ts';
 import { InferenceError, type VendorAdapter } from './vendor-adapter.ts';
 import { deliveries, inferenceAttempts, inferenceSeconds, jobsInFlight } from './metrics.ts';
@@ -63,6 +64,9 @@ export function inferenceCompletedEvent(
     total_ms: timing.totalMs,
   });
 }
+
+/** One form of a result and what the PACS acknowledged of it. */
+type FormOutcome = NonNullable<EventOf<'result.delivered'>['forms']>[number];
 
 /** What every event of one study's job for one product carries. */
 type Common = { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string };
@@ -208,25 +212,48 @@ export class Dispatcher {
       deliveries.inc({ product, outcome: 'off' });
       this.emit([makeEvent('result.delivered', { ...common, channel: 'none', acknowledged: false, reason, delivery_ms: 0 })]);
     };
-    if (!hospital.products[product]?.deliver) return none(`delivery of ${PRODUCTS[product].name} results is off at ${hospital.id}`);
+    const settings = hospital.products[product];
+    if (!settings?.deliver) return none(`delivery of ${PRODUCTS[product].name} results is off at ${hospital.id}`);
     if (!hospital.pacs) return none(`no PACS is configured for ${hospital.id}`);
-    const { file, dataset } = resultStructuredReport(study.header, product, result);
+    const pacs = hospital.pacs;
+    const forms = settings.forms ?? DEFAULT_FORMS;
+    const { objects, skipped } = resultObjects(study, product, result, forms);
     const policy = this.options.delivery;
     const started = Date.now();
-    let attempts = 0;
-    try {
-      await this.deliveryRetries.execute(() => {
-        attempts++;
-        return sendToPacs(hospital.pacs!, file, dataset, this.options.callingAe, policy.timeoutMs);
-      });
-    } catch (error) {
-      const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
-      deliveries.inc({ product, outcome: 'failed' });
-      this.options.log.warn({ hospital: hospital.id, product, attempts, reason: e.message }, 'result delivery failed; giving up');
-      this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: false, reason: `${e.message} (after ${attempts} attempts)`.slice(0, 200), delivery_ms: Date.now() - started })]);
-      return;
+    const outcomes = new Map<ResultForm, FormOutcome>(skipped.map((s) => [s.form, { form: s.form, acknowledged: false, reason: s.reason }]));
+    for (const object of objects) {
+      let attempts = 0;
+      try {
+        const ack = await this.deliveryRetries.execute(() => {
+          attempts++;
+          return sendToPacs(pacs, object.file, object.dataset, this.options.callingAe, policy.timeoutMs);
+        });
+        outcomes.set(object.form, { form: object.form, acknowledged: true, status: ack.status });
+      } catch (error) {
+        const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+        this.options.log.warn({ hospital: hospital.id, product, form: object.form, attempts, reason: e.message }, 'result delivery failed; giving up');
+        outcomes.set(object.form, {
+          form: object.form,
+          acknowledged: false,
+          ...(e.status !== undefined ? { status: e.status } : {}),
+          reason: `${e.message} (after ${attempts} attempts)`.slice(0, 200),
+        });
+      }
     }
-    deliveries.inc({ product, outcome: 'acknowledged' });
-    this.emit([makeEvent('result.delivered', { ...common, channel: 'dicom-sr', acknowledged: true, delivery_ms: Date.now() - started })]);
+    const sent = objects.map((o) => outcomes.get(o.form)!);
+    const acknowledged = sent.every((o) => o.acknowledged);
+    const failure = sent.find((o) => !o.acknowledged);
+    deliveries.inc({ product, outcome: acknowledged ? 'acknowledged' : 'failed' });
+    this.emit([
+      makeEvent('result.delivered', {
+        ...common,
+        channel: forms.includes('sr') ? 'dicom-sr' : 'dicom-sc',
+        acknowledged,
+        ...(failure ? { reason: `${failure.form}: ${failure.reason}`.slice(0, 200) } : {}),
+        delivery_ms: Date.now() - started,
+        pacs_via: pacs.via,
+        forms: forms.map((f) => outcomes.get(f)!),
+      }),
+    ]);
   }
 }

@@ -1,13 +1,27 @@
 import { z } from 'zod';
 import { readJsonFile } from '../config/index.ts';
-import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
+import { PRODUCT_IDS, RESULT_FORMS, type ProductId } from '../events/index.ts';
 
 const aeTitle = z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be a DICOM AE title: 1-16 upper-case letters, digits, _ or space' });
 
 const productSettings = z.strictObject({
   /** Whether this product's result goes back into the hospital's PACS. */
   deliver: z.boolean().default(true),
+  /**
+   * The forms the result takes in the PACS, sent in this order: `sr` a TID 1500 Structured Report (IHE AI
+   * Results), `sc` a Secondary Capture image of it for a PACS that shows no SR, `ko` a Key Object Selection
+   * of the flagged images (only beside `sr` or `sc`: it carries no result of its own).
+   */
+  forms: z
+    .array(z.enum(RESULT_FORMS))
+    .min(1)
+    .refine((forms) => new Set(forms).size === forms.length, { error: 'lists a form twice' })
+    .refine((forms) => forms.some((f) => f !== 'ko'), { error: 'ko (Key Object Selection) needs sr or sc beside it: it carries no result of its own' })
+    .optional(),
 });
+
+/** The forms of a product's result at a hospital: the SR unless the hospitals file says otherwise. */
+export const DEFAULT_FORMS = ['sr'] as const;
 
 /** Where results go back into a hospital's PACS. */
 export const pacsTarget = z.discriminatedUnion('via', [

@@ -12,7 +12,7 @@ export { Pseudonymizer } from './pseudonymizer.ts';
 export { ageInYears } from './patient-age.ts';
 export type { RoutedStudy } from './study-intake.ts';
 export { HttpVendorAdapter, InferenceError, type VendorAdapter } from './vendor-adapter.ts';
-export { resultStructuredReport, COMPREHENSIVE_SR } from './result-object.ts';
+export { resultObjects, measurementReport, secondaryCapture, keyObjectSelection, evidenceSequence, COMPREHENSIVE_SR, SECONDARY_CAPTURE, KEY_OBJECT_SELECTION, type ResultObject } from './result-object.ts';
 export { usageRequest, verdictRequest } from './usage-routes.ts';
 export type { PacsTarget } from './hospitals.ts';
 export { inferenceCompletedEvent, type RetryPolicy } from './dispatcher.ts';

@@ -1,15 +1,13 @@
 import type { Readable } from 'node:stream';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DicomInputError, readInstanceHeader } from './dicom-header.ts';
+import { DicomInputError, INTAKE_FULL, readInstanceHeader, REFUSAL } from './dicom-header.ts';
 import type { GatewayTokens } from './gateway-tokens.ts';
 import type { Hospital } from './hospitals.ts';
 import { multipartParameters, MultipartError, MultipartTooLargeError, streamMultipart, type Part } from './multipart.ts';
 import { IntakeFullError, type SendMode } from './study-assembler.ts';
 import type { StudyIntake } from './study-intake.ts';
 
-/** DICOM failure reasons (PS3.4 / PS3.18) used in a STOW-RS response. */
-const FAILURE = { cannotUnderstand: 0xc000, doesNotMatchSopClass: 0xa900, outOfResources: 0xa700 } as const;
 
 interface Referenced {
   sopClassUid: string;
@@ -115,22 +113,21 @@ export async function stowRoutes(app: FastifyInstance, options: StowRouteOptions
   const receivePart = (part: Part, study: string | undefined, hospital: Hospital, sendMode: SendMode, referenced: Referenced[], failed: Failed[]) => {
     const started = performance.now();
     if (part.contentType && !/^application\/dicom\b/i.test(part.contentType)) {
-      failed.push({ reason: FAILURE.cannotUnderstand, comment: `part is ${part.contentType}, not application/dicom` });
+      failed.push({ reason: REFUSAL.cannotUnderstand, comment: `part is ${part.contentType.replace(/[^\w.+/-]/g, '').slice(0, 24)}, not application/dicom` });
       options.intake.refused('stow');
       return;
     }
     try {
       const header = readInstanceHeader(part.body);
-      if (study && header.studyInstanceUid !== study) throw new DicomInputError('StudyInstanceUID differs from the study in the request URL');
+      if (study && header.studyInstanceUid !== study) throw new DicomInputError('StudyInstanceUID differs from the study in the URL', REFUSAL.doesNotMatchSopClass);
       options.intake.receive(hospital, sendMode, header, 'stow', started);
       referenced.push({ sopClassUid: header.sopClassUid, sopInstanceUid: header.sopInstanceUid });
     } catch (error) {
       options.intake.refused('stow');
       if (error instanceof DicomInputError) {
-        const missingUid = error.message.startsWith('missing');
-        failed.push({ reason: missingUid ? FAILURE.doesNotMatchSopClass : FAILURE.cannotUnderstand, comment: error.message });
+        failed.push({ reason: error.status, comment: error.message });
       } else if (error instanceof IntakeFullError) {
-        failed.push({ reason: FAILURE.outOfResources, comment: error.message });
+        failed.push({ reason: REFUSAL.outOfResources, comment: INTAKE_FULL });
       } else throw error;
     }
   };

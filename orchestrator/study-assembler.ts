@@ -3,12 +3,23 @@ import type { Hospital } from './hospitals.ts';
 
 export type SendMode = 'automatic' | 'manual';
 
+/** What a result object references of each instance of its study (its evidence). */
+export interface EvidenceInstance {
+  sopClassUid: string;
+  seriesInstanceUid: string;
+}
+
+/** The instances of a study, by SOP Instance UID. */
+export type StudyInstances = Map<string, EvidenceInstance>;
+
+const evidence = (header: InstanceHeader): EvidenceInstance => ({ sopClassUid: header.sopClassUid, seriesInstanceUid: header.seriesInstanceUid });
+
 export interface AssembledStudy {
   hospital: Hospital;
   sendMode: SendMode;
   /** The header of the first instance: study-level facts. */
   header: InstanceHeader;
-  sopInstanceUids: Set<string>;
+  instances: StudyInstances;
   firstReceivedAt: number;
   lastReceivedAt: number;
 }
@@ -26,7 +37,7 @@ interface Completed {
   hospital: Hospital;
   sendMode: SendMode;
   header: InstanceHeader;
-  sopInstanceUids: Set<string>;
+  instances: StudyInstances;
   firstReceivedAt: number;
 }
 
@@ -62,21 +73,21 @@ export class StudyAssembler {
     const key = `${hospital.id}\u0000${header.studyInstanceUid}`;
     const current = this.open.get(key);
     if (current) {
-      if (current.study.sopInstanceUids.has(header.sopInstanceUid)) return 'duplicate';
-      current.study.sopInstanceUids.add(header.sopInstanceUid);
+      if (current.study.instances.has(header.sopInstanceUid)) return 'duplicate';
+      current.study.instances.set(header.sopInstanceUid, evidence(header));
       current.study.lastReceivedAt = now;
       current.timer.refresh();
       return 'added';
     }
     const done = this.completed.get(key);
     if (done) {
-      if (done.sopInstanceUids.has(header.sopInstanceUid)) return 'duplicate';
-      done.sopInstanceUids.add(header.sopInstanceUid);
+      if (done.instances.has(header.sopInstanceUid)) return 'duplicate';
+      done.instances.set(header.sopInstanceUid, evidence(header));
       this.options.onLate({ ...done, lastReceivedAt: now });
       return 'late';
     }
     if (this.open.size >= this.maxOpen) throw new IntakeFullError(this.maxOpen);
-    const study: AssembledStudy = { hospital, sendMode, header, sopInstanceUids: new Set([header.sopInstanceUid]), firstReceivedAt: now, lastReceivedAt: now };
+    const study: AssembledStudy = { hospital, sendMode, header, instances: new Map([[header.sopInstanceUid, evidence(header)]]), firstReceivedAt: now, lastReceivedAt: now };
     const timer = setTimeout(() => this.complete(key), this.options.quietMs);
     timer.unref();
     this.open.set(key, { study, timer });
@@ -89,7 +100,7 @@ export class StudyAssembler {
     clearTimeout(entry.timer);
     this.open.delete(key);
     const { study } = entry;
-    this.completed.set(key, { hospital: study.hospital, sendMode: study.sendMode, header: study.header, sopInstanceUids: study.sopInstanceUids, firstReceivedAt: study.firstReceivedAt });
+    this.completed.set(key, { hospital: study.hospital, sendMode: study.sendMode, header: study.header, instances: study.instances, firstReceivedAt: study.firstReceivedAt });
     if (this.completed.size > this.remember) this.completed.delete(this.completed.keys().next().value!);
     this.options.onComplete(study);
   }

@@ -9,7 +9,7 @@ import { instancesReceived, intakeSeconds, lateInstances, openStudies, routingDe
 import { ageInYears } from './patient-age.ts';
 import type { Pseudonymizer } from './pseudonymizer.ts';
 import { routeContracted, type RoutingDecision, type StudyFacts } from './routing-rules.ts';
-import { StudyAssembler, type AddOutcome, type AssembledStudy, type SendMode } from './study-assembler.ts';
+import { StudyAssembler, type AddOutcome, type AssembledStudy, type SendMode, type StudyInstances } from './study-assembler.ts';
 
 export type Channel = 'stow' | 'dimse';
 
@@ -21,6 +21,8 @@ export interface RoutedStudy {
   header: InstanceHeader;
   ageYears: number | null;
   instanceCount: number;
+  /** The study's instances when it was routed: what a result object references as its evidence. */
+  instances: StudyInstances;
   products: ProductId[];
   traceId: string | undefined;
   receivedAt: number;
@@ -120,7 +122,7 @@ export class StudyIntake {
     const { hospital, header } = study;
     const span = this.tracer.startSpan(amended ? 'study.amended' : 'study', {
       startTime: study.firstReceivedAt,
-      attributes: { 'aifi.hospital': hospital.id, 'aifi.instances': study.sopInstanceUids.size, 'aifi.modality': header.modality },
+      attributes: { 'aifi.hospital': hospital.id, 'aifi.instances': study.instances.size, 'aifi.modality': header.modality },
     });
     const traceId = span.spanContext().traceId;
     const validTrace = /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) ? traceId : undefined;
@@ -144,7 +146,7 @@ export class StudyIntake {
         contrast: facts.contrast,
         urgency: ACUTE_PRIORITIES.has(header.priority) || hospital.acuteServices.includes(header.requestingService) ? 'acute' : 'routine',
         send_mode: study.sendMode,
-        instance_count: study.sopInstanceUids.size,
+        instance_count: study.instances.size,
         acquired_at: acquiredAt(header, hospital.timeZone),
         ...(amended ? { amended: true } : {}),
       }),
@@ -172,7 +174,8 @@ export class StudyIntake {
         studyKey,
         header,
         ageYears,
-        instanceCount: study.sopInstanceUids.size,
+        instanceCount: study.instances.size,
+        instances: new Map(study.instances),
         products,
         traceId: validTrace,
         receivedAt: study.firstReceivedAt,
@@ -197,7 +200,8 @@ export class StudyIntake {
       studyKey,
       header,
       ageYears,
-      instanceCount: study.sopInstanceUids.size,
+      instanceCount: study.instances.size,
+      instances: new Map(study.instances),
       products: [product],
       traceId: undefined,
       receivedAt: study.firstReceivedAt,

@@ -12,7 +12,7 @@ export const SOP_CLASS = {
 
 /** What a synthetic study looks like; identifying fields are there on purpose, as in a real PACS. */
 export interface SyntheticStudy {
-  modality: keyof typeof SOP_CLASS;
+  modality: keyof typeof SOP_CLASS | 'RTDOSE' | 'ECG';
   bodyPart: string;
   patientName?: string;
   patientId?: string;
@@ -43,6 +43,12 @@ export interface SyntheticStudy {
   /** Pixel matrix of each instance (16-bit); default 64 x 64. */
   rows?: number;
   columns?: number;
+  /** 8 for byte pixels (what JPEG baseline takes); default 16. */
+  bitsAllocated?: 8 | 16;
+  /** SpecificCharacterSet (0008,0005), written as given; the names are then patched in as bytes by the caller. */
+  characterSet?: string;
+  /** SOP class UID instead of the modality's image class (an RT or waveform object). */
+  sopClassUid?: string;
 }
 
 /** Makes the DICOM Part 10 files of a synthetic study, one buffer per instance. */
@@ -51,8 +57,9 @@ export function syntheticStudy(study: SyntheticStudy): { studyInstanceUid: strin
   const seriesInstanceUid = study.seriesInstanceUid ?? newUid();
   const rows = study.rows ?? 64;
   const columns = study.columns ?? 64;
-  const pixels = new Uint16Array(rows * columns);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) & 0x0fff;
+  const bits = study.bitsAllocated ?? 16;
+  const pixels = bits === 8 ? new Uint8Array(rows * columns) : new Uint16Array(rows * columns);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) & (bits === 8 ? 0xff : 0x0fff);
   const files: Buffer[] = [];
   const sopInstanceUids: string[] = [];
   const count = study.instances ?? 1;
@@ -60,7 +67,8 @@ export function syntheticStudy(study: SyntheticStudy): { studyInstanceUid: strin
     const sopInstanceUid = newUid();
     sopInstanceUids.push(sopInstanceUid);
     const dataset: NaturalDataset = {
-      SOPClassUID: SOP_CLASS[study.modality],
+      ...(study.characterSet ? { SpecificCharacterSet: study.characterSet } : {}),
+      SOPClassUID: study.sopClassUid ?? SOP_CLASS[study.modality as keyof typeof SOP_CLASS],
       SOPInstanceUID: sopInstanceUid,
       StudyInstanceUID: studyInstanceUid,
       SeriesInstanceUID: seriesInstanceUid,
@@ -92,12 +100,12 @@ export function syntheticStudy(study: SyntheticStudy): { studyInstanceUid: strin
       PhotometricInterpretation: 'MONOCHROME2',
       Rows: rows,
       Columns: columns,
-      BitsAllocated: 16,
-      BitsStored: 12,
-      HighBit: 11,
+      BitsAllocated: bits,
+      BitsStored: bits === 8 ? 8 : 12,
+      HighBit: bits === 8 ? 7 : 11,
       PixelRepresentation: 0,
       PixelData: [pixels.buffer],
-      _vrMap: { PixelData: 'OW' },
+      _vrMap: { PixelData: bits === 8 ? 'OB' : 'OW' },
     };
     files.push(writeDicom(dataset));
   }

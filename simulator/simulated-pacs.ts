@@ -13,20 +13,35 @@ export interface ReceivedResult {
   value: number | null;
 }
 
-type Item = { ConceptNameCodeSequence?: { CodeMeaning?: string }[] | { CodeMeaning?: string }; TextValue?: string; MeasuredValueSequence?: { NumericValue?: string | number }[] | { NumericValue?: string | number } };
+type Code = { CodeValue?: string; CodeMeaning?: string };
+type Item = {
+  ValueType?: string;
+  ConceptNameCodeSequence?: Code[] | Code;
+  ConceptCodeSequence?: Code[] | Code;
+  TextValue?: string;
+  MeasuredValueSequence?: { NumericValue?: string | number }[] | { NumericValue?: string | number };
+  ContentSequence?: Item[] | Item;
+};
 const first = <T>(v: T[] | T | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
+/** Every content item of an SR tree, depth first. */
+const flatten = (items: Item[] | Item | undefined): Item[] => ([] as Item[]).concat(items ?? []).flatMap((i) => [i, ...flatten(i.ContentSequence)]);
 
-/** Reads an AI result SR: the algorithm, the finding or the value. */
+/**
+ * Reads an AI result SR (TID 1500, as the orchestrator writes it): the algorithm, the finding's presence
+ * (positive when the coded finding is Present, negative when Absent) or the bone age.
+ */
 export function readResultReport(file: Buffer): Omit<ReceivedResult, 'hospital'> {
   const dict = DicomMessage.readFile(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer);
   const ds = DicomMetaDictionary.naturalizeDataset(dict.dict) as { StudyInstanceUID?: string; ContentSequence?: Item[] | Item };
-  const items = ([] as Item[]).concat(ds.ContentSequence ?? []);
+  const items = flatten(ds.ContentSequence);
   const named = (meaning: string) => items.find((i) => first(i.ConceptNameCodeSequence)?.CodeMeaning === meaning);
-  const numeric = first(named('Bone age')?.MeasuredValueSequence)?.NumericValue;
+  const numeric = first(named('XR Bone age')?.MeasuredValueSequence)?.NumericValue;
+  const finding = first(named('Finding')?.ConceptCodeSequence)?.CodeValue;
+  const presence = finding ? first(items.find((i) => i.ValueType === 'CODE' && first(i.ConceptNameCodeSequence)?.CodeValue === finding)?.ConceptCodeSequence)?.CodeMeaning : undefined;
   return {
     studyInstanceUid: String(ds.StudyInstanceUID ?? ''),
     algorithm: named('Algorithm Name')?.TextValue ?? '',
-    finding: named('Finding')?.TextValue ?? null,
+    finding: presence === 'Present' ? 'positive' : presence === 'Absent' ? 'negative' : null,
     value: numeric === undefined ? null : Number(numeric),
   };
 }

@@ -7,3 +7,5 @@ export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
 export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';
 export { migratedStore, emptyStore } from './store.ts';
 export { launchChromium, chromiumInstalled } from './browser.ts';
+export { dcmtkInstalled, dciodvfyInstalled, tool, convert, storescuAlone, type StoreOutcome } from './dcmtk.ts';
+export { NAMES, withName } from './dicom-names.ts';

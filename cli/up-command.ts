@@ -123,8 +123,8 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
     const token = stack.viewers.tokenOf('all');
     lines.push(`  dashboards:       ${u}/view/${token ? `?token=${token}` : ''}  (a token per audience in ${config.viewer.tokensFile})`);
   }
-  if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
-  if (stack.store) lines.push('  analytics:        now and every 5 minutes; after stopping: npx aifi report [--audience lead|ops|vendor:<vendor>]');
+  if (stack.store) lines.push(`  the data:         npx aifi query "SELECT type, count() FROM events GROUP BY type"${stack.store.kind === 'embedded' ? ' (answered by this process while it runs)' : ''}`);
+  if (stack.store) lines.push('  analytics:        now and every 5 minutes; read them with npx aifi report [--audience lead|ops|vendor:<vendor>]');
   if (stack.store && config.alertmanagerUrl) lines.push(`  alerts:           to ${config.alertmanagerUrl} after each analytics run`);
   if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
   lines.push('stop with Ctrl-C');

@@ -21,7 +21,7 @@ export async function analyticsCommand(config: Config, args: string[], io: Io): 
   const store = await openStore(config.store);
   try {
     await migrate(store);
-    const run = await runAnalytics(store, { rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
+    const run = await runAnalytics(store, { settings: config.analytics, rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
     io.out(`analytics (${run.mode}, ${run.studies} studies refreshed) in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   } finally {
     await store.close();

@@ -73,17 +73,17 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
 }
 
 /** Runs the analytics now and then every `everyMs`, one run at a time; returns the stop. */
-function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number, alertmanagerUrl: string | null): () => Promise<void> {
+function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, config: Config, io: Io, everyMs: number): () => Promise<void> {
   let running: Promise<void> | null = null;
   const once = () => {
     if (running || !stack.store) return;
     const store = stack.store;
-    running = runAnalytics(store)
+    running = runAnalytics(store, { settings: config.analytics })
       .then(async (run) => {
         await publishTurnaround(store);
-        if (alertmanagerUrl) {
-          const sent = await publishAlerts(alertmanagerUrl, analyticsAlerts(await readReport(store, 'all')), { validForMs: 3 * everyMs });
-          io.err(`alerts: ${sent.firing} firing, ${sent.resolved} resolved at ${alertmanagerUrl}`);
+        if (config.alertmanagerUrl) {
+          const sent = await publishAlerts(config.alertmanagerUrl, analyticsAlerts(await readReport(store, 'all')), { validForMs: 3 * everyMs });
+          io.err(`alerts: ${sent.firing} firing, ${sent.resolved} resolved at ${config.alertmanagerUrl}`);
         }
         return run;
       })
@@ -136,7 +136,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
       }, 30_000)
     : null;
   status?.unref();
-  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000, config.alertmanagerUrl) : async () => {};
+  const stopAnalytics = stack.store ? scheduleAnalytics(stack, config, io, 5 * 60_000) : async () => {};
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       if (status) clearInterval(status);

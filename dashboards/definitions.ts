@@ -38,16 +38,19 @@ function heatmap(products: readonly ProductId[], title: string, description: str
 
 /** The adoption panels; the heat maps have a column per product of the deployment. */
 export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
-  rateWithCi(
-    'Adoption per week',
-    'Viewed / eligible per product over the chosen hospitals (the network by default), with the 95 % Wilson interval; the unfinished week is a hollow point',
-    'adoption_weekly',
-    filter,
-    'product',
-    'viewed',
-    'eligible',
-    pooledCi,
-  ),
+  {
+    ...rateWithCi(
+      'Adoption per week',
+      'Viewed / eligible per product over the chosen hospitals (the network by default), with the 95 % Wilson interval, a small chart per product; the unfinished week is a hollow point',
+      'adoption_weekly',
+      filter,
+      'product',
+      'viewed',
+      'eligible',
+      pooledCi,
+    ),
+    smallMultiples: true,
+  },
   heatmap(
     products,
     'Adoption, hospital × product',
@@ -101,8 +104,9 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
   ),
   {
     title: 'Volumes',
-    description: 'Eligible studies per week and product over the chosen hospitals; the unfinished week is a hollow point',
+    description: 'Eligible studies per week and product over the chosen hospitals, a small chart per product; the unfinished week is a hollow point',
     kind: 'timeseries',
+    smallMultiples: true,
     ...overPeriods(
       `SELECT toDateTime(week) AS time, toDateTime(week + 7) AS period_end, product AS series, sum(eligible) AS eligible FROM adoption_weekly FINAL
        WHERE $__timeFilter(week) AND ${filter} GROUP BY time, period_end, series`,
@@ -117,8 +121,9 @@ const th = 'sumMap(total_hist)';
 export const turnaroundPanels = (products: readonly ProductId[]): PanelSpec[] => [
   {
     title: 'Time to result within the norm per week',
-    description: 'Share of results in the PACS within the norm of their exam type, per product over the chosen hospitals (the network by default), with the 95 % Wilson interval; dashed, the target; the unfinished week is a hollow point',
+    description: 'Share of results in the PACS within the norm of their exam type, per product over the chosen hospitals (the network by default), with the 95 % Wilson interval, a small chart per product; dashed, the target; the unfinished week is a hollow point',
     kind: 'timeseries',
+    smallMultiples: true,
     unit: 'percentunit',
     dashedColumns: ['target'],
     ...overPeriods(

@@ -47,6 +47,8 @@ export interface AnalyticsSettings {
   shift: number;
   /** Cells smaller than this are marked, not hidden. */
   smallCell: number;
+  /** A time to result (acquisition to result) longer than this, in minutes, is implausible: left out of turnaround and counted beside it. */
+  implausibleMinutes: number;
 }
 
 export const DEFAULT_SETTINGS: AnalyticsSettings = {
@@ -57,4 +59,5 @@ export const DEFAULT_SETTINGS: AnalyticsSettings = {
   targetFalseAlarmYears: 20,
   shift: 0.1,
   smallCell: 10,
+  implausibleMinutes: 7 * 24 * 60,
 };

@@ -174,16 +174,27 @@ const bin = (x: string) => `toUInt16(least(65535, round(200 * log1p(greatest(0, 
 const histogram = (x: string) => `sumMapIf(map(${bin(x)}, toUInt32(1)), ${x} IS NOT NULL)`;
 
 /**
+ * A time to result longer than the bound of the run's settings: implausible (a
+ * modality clock days off, a date typed wrong), left out of the turnaround
+ * figures and counted beside them.
+ */
+const IMPLAUSIBLE = 'minutes > {implausible_min:Float64}';
+/** The time to result as turnaround counts it: NULL when impossible or implausible. */
+const COUNTED = `if(${IMPLAUSIBLE}, NULL, minutes)`;
+
+/**
  * The data's quality per hospital x product x week x device: the results whose
  * clocks make the time to result impossible (excluded from turnaround, which
  * counts them as `excluded`), later stages that end before they start, and the
  * histogram of the acquisition's lead over the receipt in whole minutes for
- * automatic sends, from which a device's clock offset is estimated.
+ * automatic sends, from which a device's clock offset is estimated. Times to
+ * result beyond `{implausible_min}` are counted as implausible (and left out of
+ * turnaround, see IMPLAUSIBLE).
  */
 export const DATA_QUALITY_WEEKLY = `
-INSERT INTO data_quality_weekly (hospital, product, week, manufacturer, device_model, results, impossible, negative_stages, lead_hist, computed_at)
+INSERT INTO data_quality_weekly (hospital, product, week, manufacturer, device_model, results, impossible, implausible, negative_stages, lead_hist, computed_at)
 SELECT hospital, product, week, manufacturer, device_model,
-       toUInt32(count()), toUInt32(countIf(impossible = 1)),
+       toUInt32(count()), toUInt32(countIf(impossible = 1)), toUInt32(countIf(${IMPLAUSIBLE})),
        toUInt32(countIf(routed_at < received_at OR completed_at < routed_at OR delivered_at < completed_at OR first_viewed_at < delivered_at)),
        sumMapIf(map(toInt32(round(dateDiff('millisecond', received_at, ifNull(acquired_at, received_at)) / 60000)), toUInt32(1)), acquired_at IS NOT NULL AND send_mode = 'automatic'),
        {version:DateTime64(3, 'UTC')}
@@ -206,19 +217,21 @@ export const STAGES = ['acquired_to_received', 'received_to_routed', 'routed_to_
 /**
  * The time to result per hospital x product x urgency x send mode and week:
  * exact p50/p90 of the week, the share within the norm, the studies excluded
- * for an impossible time, and histograms of the total and of each stage that
+ * for an impossible time and those left out for an implausibly long one, and histograms of the total and of each stage that
  * roll up over any range of weeks.
  */
 export const TURNAROUND_WEEKLY = `
-INSERT INTO turnaround_weekly (hospital, product, urgency, send_mode, week, n, excluded, within, p50_min, p90_min, norm_min, within_norm,
+INSERT INTO turnaround_weekly (hospital, product, urgency, send_mode, week, n, excluded, implausible, within, p50_min, p90_min, norm_min, within_norm,
     total_hist, ${STAGES.map((s) => `${s}_hist`).join(', ')}, computed_at)
+WITH ${COUNTED} AS counted_min
 SELECT hospital, product, urgency, send_mode, week,
-       toUInt32(countIf(minutes IS NOT NULL)) AS n,
+       toUInt32(countIf(counted_min IS NOT NULL)) AS n,
        toUInt32(countIf(impossible = 1)) AS excluded,
-       toUInt32(countIf(minutes IS NOT NULL AND minutes <= ${NORM})) AS within,
-       ifNull(quantileExact(0.5)(minutes), 0), ifNull(quantileExact(0.9)(minutes), 0),
+       toUInt32(countIf(${IMPLAUSIBLE})) AS implausible_n,
+       toUInt32(countIf(counted_min IS NOT NULL AND counted_min <= ${NORM})) AS within,
+       ifNull(quantileExact(0.5)(counted_min), 0), ifNull(quantileExact(0.9)(counted_min), 0),
        max(${NORM}), if(n = 0, 0, within / n),
-       ${histogram('minutes')}, ${STAGES.map((s) => histogram(`${s}_min`)).join(', ')},
+       ${histogram('counted_min')}, ${STAGES.map((s) => histogram(`${s}_min`)).join(', ')},
        {version:DateTime64(3, 'UTC')}
 FROM study_cases {final}
 WHERE {cells} AND completed_at IS NOT NULL
@@ -230,10 +243,10 @@ GROUP BY hospital, product, urgency, send_mode, week`;
  * the weeks it spans.
  */
 export const TURNAROUND = `
-INSERT INTO turnaround (hospital, product, urgency, send_mode, n, excluded, p50_min, p90_min, p95_min, norm_min, within_norm,
+INSERT INTO turnaround (hospital, product, urgency, send_mode, n, excluded, implausible, p50_min, p90_min, p95_min, norm_min, within_norm,
     ${STAGES.map((s) => `${s}_p50_min`).join(', ')}, window_start, window_end, computed_at)
 WITH sumMap(total_hist) AS th
-SELECT hospital, product, urgency, send_mode, toUInt32(sum(n)) AS total, toUInt32(sum(excluded)) AS total_excluded,
+SELECT hospital, product, urgency, send_mode, toUInt32(sum(n)) AS total, toUInt32(sum(excluded)) AS total_excluded, toUInt32(sum(implausible)) AS total_implausible,
        ${histogramQuantileSql(0.5, 'th')}, ${histogramQuantileSql(0.9, 'th')}, ${histogramQuantileSql(0.95, 'th')},
        max(norm_min), if(total = 0, 0, sum(within) / total),
        ${STAGES.map((s) => histogramQuantileSql(0.5, `sumMap(${s}_hist)`)).join(',\n       ')},

@@ -58,7 +58,7 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   }
   if (want('turnaround')) {
     report.turnaround = await store.query(
-      `SELECT hospital, product, urgency, send_mode, n, round(p50_min, 1) AS p50_min, round(p90_min, 1) AS p90_min, round(p95_min, 1) AS p95_min, norm_min, round(within_norm, 4) AS within_norm
+      `SELECT hospital, product, urgency, send_mode, n, excluded, implausible, round(p50_min, 1) AS p50_min, round(p90_min, 1) AS p90_min, round(p95_min, 1) AS p95_min, norm_min, round(within_norm, 4) AS within_norm
        FROM turnaround FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, urgency, send_mode`,
       p,
     );

@@ -112,7 +112,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
     const mode = rebuild ? 'rebuild' : 'incremental';
     const since = rebuild ? chTime(0) : states.get(job)!.watermark;
     const scope = rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : MARKED;
-    const params = { since, ...versions, small_cell: settings.smallCell, ...normParams(settings) };
+    const params = { since, ...versions, small_cell: settings.smallCell, implausible_min: settings.implausibleMinutes, ...normParams(settings) };
     await timed(job, mode, async () => {
       if (rebuild) for (const table of RESULT_TABLES[job]) await store.exec(`TRUNCATE TABLE ${table}`);
       if (job === 'availability') {

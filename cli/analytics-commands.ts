@@ -4,13 +4,15 @@ import type { Config } from '../config/index.ts';
 import { migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
 import type { Io } from './index.ts';
+import { reportThroughRunning } from './local-access.ts';
 
 export const analyticsHelp = `aifi analytics run [--rebuild] [--rebuild-cases]
                               compute adoption, turnaround, availability, performance, drift and cost: only what events
                               ingested since the last run changed; --rebuild: every result from the per-study rows;
                               --rebuild-cases: the per-study rows too, from the lifecycle
 aifi report [--format table|json] [--audience lead|ops|vendor:<vendor>]
-                              print the current results (a vendor sees only its own products)`;
+                              print the current results (a vendor sees only its own products); while aifi up
+                              runs, as that process reads them`;
 
 export async function analyticsCommand(config: Config, args: string[], io: Io): Promise<number> {
   const [what, ...rest] = args;
@@ -20,7 +22,7 @@ export async function analyticsCommand(config: Config, args: string[], io: Io): 
   const store = await openStore(config.store);
   try {
     await migrate(store);
-    const run = await runAnalytics(store, { contracts, rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
+    const run = await runAnalytics(store, { contracts, settings: config.analytics, rebuild: values.rebuild, rebuildCases: values['rebuild-cases'], progress: (step, done, total) => io.err(`\r${step}: ${done} / ${total} hospitals`) });
     io.out(`analytics (${run.mode}, ${run.studies} studies refreshed) in ${run.seconds.toFixed(1)} s: ${Object.entries(run.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   } finally {
     await store.close();
@@ -67,10 +69,15 @@ export async function reportCommand(config: Config, args: string[], io: Io): Pro
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const print = (report: Report) => io.out(values.format === 'json' ? JSON.stringify(report, null, 2) : formatReport(report));
+  const served = await reportThroughRunning(config, audience);
+  if (served) {
+    print(served);
+    return 0;
+  }
   const store = await openStore(config.store, { readonly: true });
   try {
-    const report = await readReport(store, audience);
-    io.out(values.format === 'json' ? JSON.stringify(report, null, 2) : formatReport(report));
+    print(await readReport(store, audience));
   } finally {
     await store.close();
   }

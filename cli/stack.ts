@@ -20,6 +20,7 @@ import { PRODUCT_IDS, type ProductId } from '../events/index.ts';
 import { PRODUCT_BASELINE } from '../simulator/index.ts';
 import { startSimulatedVendor, type SimulatedVendor, type VendorBehaviourInput } from '../vendors/index.ts';
 import { createHttpApp, type ReadinessCheck } from './http-app.ts';
+import { startLocalAccess } from './local-access.ts';
 import { ScrapeToken } from './scrape-token.ts';
 
 /** Which parts of the stack run in this process. */
@@ -111,6 +112,11 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       store = s;
       closers.push(() => s.close());
       await migrate(s);
+      // The embedded store is this process's alone: \`aifi query\` and \`aifi report\` ask it while it runs.
+      if (s.kind === 'embedded') {
+        const local = await startLocalAccess(s, config);
+        closers.push(() => local.close());
+      }
       const c = new Collector(s, app.log, {
         maxBatchRows: config.collector.batchRows,
         flushIntervalMs: config.collector.flushMs,

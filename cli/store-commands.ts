@@ -2,11 +2,13 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.ts';
 import { checkReadOnlyStatement, migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
+import { queryThroughRunning } from './local-access.ts';
 
 export const storeHelp = `aifi migrate                  create or upgrade the ClickHouse schema (safe to run again)
 aifi query "<SQL>" [--format F] [--param name=value ...]
                               run a read-only query and print the result; output to files is refused, and
-                              time, rows read and memory are bounded (AIFI_QUERY_MAX_*)
+                              time, rows read and memory are bounded (AIFI_QUERY_MAX_*); while aifi up runs,
+                              that process answers (a SELECT, without SETTINGS)
                               (F: any ClickHouse output format; default PrettyCompactNoEscapes)`;
 
 export async function migrateCommand(config: Config, out: (text: string) => void): Promise<void> {
@@ -35,6 +37,11 @@ export async function queryCommand(config: Config, args: string[], out: (text: s
     const eq = p.indexOf('=');
     if (eq < 1) throw new UsageError(`--param takes name=value, got ${JSON.stringify(p)}`);
     params[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  const served = await queryThroughRunning(config, { sql: positionals[0]!, format: values.format, params });
+  if (served !== null) {
+    out(served.replace(/\n$/, ''));
+    return;
   }
   const store = await openStore(config.store, { readonly: true, limits: config.query });
   try {

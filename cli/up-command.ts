@@ -75,17 +75,17 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
 }
 
 /** Runs the analytics now and then every `everyMs`, one run at a time; returns the stop. */
-function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, io: Io, everyMs: number, alertmanagerUrl: string | null, contracts: Contracts): () => Promise<void> {
+function scheduleAnalytics(stack: Awaited<ReturnType<typeof startStack>>, config: Config, io: Io, everyMs: number, contracts: Contracts): () => Promise<void> {
   let running: Promise<void> | null = null;
   const once = () => {
     if (running || !stack.store) return;
     const store = stack.store;
-    running = runAnalytics(store, { contracts })
+    running = runAnalytics(store, { contracts, settings: config.analytics })
       .then(async (run) => {
         await publishTurnaround(store);
-        if (alertmanagerUrl) {
-          const sent = await publishAlerts(alertmanagerUrl, analyticsAlerts(await readReport(store, 'all'), { contracts }), { validForMs: 3 * everyMs });
-          io.err(`alerts: ${sent.firing} firing, ${sent.resolved} resolved at ${alertmanagerUrl}`);
+        if (config.alertmanagerUrl) {
+          const sent = await publishAlerts(config.alertmanagerUrl, analyticsAlerts(await readReport(store, 'all'), { contracts }), { validForMs: 3 * everyMs });
+          io.err(`alerts: ${sent.firing} firing, ${sent.resolved} resolved at ${config.alertmanagerUrl}`);
         }
         return run;
       })
@@ -125,8 +125,8 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
     const token = stack.viewers.tokenOf('all');
     lines.push(`  dashboards:       ${u}/view/${token ? `?token=${token}` : ''}  (a token per audience in ${config.viewer.tokensFile})`);
   }
-  if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
-  if (stack.store) lines.push('  analytics:        now and every 5 minutes; after stopping: npx aifi report [--audience lead|ops|vendor:<vendor>]');
+  if (stack.store) lines.push(`  the data:         npx aifi query "SELECT type, count() FROM events GROUP BY type"${stack.store.kind === 'embedded' ? ' (answered by this process while it runs)' : ''}`);
+  if (stack.store) lines.push('  analytics:        now and every 5 minutes; read them with npx aifi report [--audience lead|ops|vendor:<vendor>]');
   if (stack.store && config.alertmanagerUrl) lines.push(`  alerts:           to ${config.alertmanagerUrl} after each analytics run`);
   if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
   lines.push('stop with Ctrl-C');
@@ -138,7 +138,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
       }, 30_000)
     : null;
   status?.unref();
-  const stopAnalytics = stack.store ? scheduleAnalytics(stack, io, 5 * 60_000, config.alertmanagerUrl, contracts) : async () => {};
+  const stopAnalytics = stack.store ? scheduleAnalytics(stack, config, io, 5 * 60_000, contracts) : async () => {};
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       if (status) clearInterval(status);

@@ -8,6 +8,7 @@ describe('configuration', () => {
     expect(config.kafka).toBeNull();
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
     expect(config.dicom).toEqual({ host: '127.0.0.1', port: 11112, aeTitle: 'AIFI' });
+    expect(config.analytics).toEqual({ implausibleMinutes: 7 * 24 * 60 });
   });
 
   it('switches to the distributed mode when a ClickHouse URL and Kafka brokers are set', () => {
@@ -28,5 +29,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ AIFI_CLICKHOUSE_URL: 'ftp://x' })).toThrow(/AIFI_CLICKHOUSE_URL: must be an http\(s\) URL/);
     expect(() => loadConfig({ AIFI_COLLECTOR_QUEUE_ROWS: '100' })).toThrow(/AIFI_COLLECTOR_QUEUE_ROWS: must be at least AIFI_COLLECTOR_BATCH_ROWS/);
     expect(() => loadConfig({ AIFI_COLLECTOR_URL: 'http://127.0.0.1:1' })).toThrow(/AIFI_COLLECTOR_TOKEN: is required/);
+    expect(loadConfig({ AIFI_TURNAROUND_MAX_MINUTES: '2880' }).analytics).toEqual({ implausibleMinutes: 2880 });
+    expect(() => loadConfig({ AIFI_TURNAROUND_MAX_MINUTES: '-5' })).toThrow(/AIFI_TURNAROUND_MAX_MINUTES/);
+    expect(() => loadConfig({ AIFI_TURNAROUND_MAX_MINUTES: 'a week' })).toThrow(/AIFI_TURNAROUND_MAX_MINUTES/);
   });
 });

@@ -60,6 +60,7 @@ export const configSchema = z
     AIFI_QUERY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
     AIFI_QUERY_MAX_ROWS: z.coerce.number().int().min(1).default(10_000_000_000),
     AIFI_QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(4 * 1024 * 1024 * 1024),
+    AIFI_TURNAROUND_MAX_MINUTES: z.coerce.number().positive().max(366 * 24 * 60).default(7 * 24 * 60),
     AIFI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIFI_REQUIRE_SERVICES: bool.default(false),
   });
@@ -115,6 +116,8 @@ export interface Config {
   alertmanagerUrl: string | null;
   /** Bounds on each `aifi query`. */
   query: { maxSeconds: number; maxRowsRead: number; maxMemoryBytes: number };
+  /** Analytics settings: a time to result longer than `implausibleMinutes` is left out of turnaround and counted beside it. */
+  analytics: { implausibleMinutes: number };
   logLevel: Env['AIFI_LOG_LEVEL'];
   requireServices: boolean;
 }
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contractsFile: e.AIFI_CONTRACTS_FILE,
     alertmanagerUrl: e.AIFI_ALERTMANAGER_URL ?? null,
     query: { maxSeconds: e.AIFI_QUERY_MAX_SECONDS, maxRowsRead: e.AIFI_QUERY_MAX_ROWS, maxMemoryBytes: e.AIFI_QUERY_MAX_MEMORY_BYTES },
+    analytics: { implausibleMinutes: e.AIFI_TURNAROUND_MAX_MINUTES },
     logLevel: e.AIFI_LOG_LEVEL,
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };

@@ -39,16 +39,19 @@ function heatmap(products: readonly ProductId[], title: string, description: str
 
 /** The adoption panels; the heat maps have a column per product of the deployment. */
 export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
-  rateWithCi(
-    'Adoption per week',
-    'Viewed / eligible per product over the chosen hospitals (the network by default), with the 95 % Wilson interval; the unfinished week is a hollow point',
-    'adoption_weekly',
-    filter,
-    'product',
-    'viewed',
-    'eligible',
-    pooledCi,
-  ),
+  {
+    ...rateWithCi(
+      'Adoption per week',
+      'Viewed / eligible per product over the chosen hospitals (the network by default), with the 95 % Wilson interval, a small chart per product; the unfinished week is a hollow point',
+      'adoption_weekly',
+      filter,
+      'product',
+      'viewed',
+      'eligible',
+      pooledCi,
+    ),
+    smallMultiples: true,
+  },
   heatmap(
     products,
     'Adoption, hospital × product',
@@ -125,8 +128,9 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
   // --- end of result forms ---
   {
     title: 'Volumes',
-    description: 'Eligible studies per week and product over the chosen hospitals; the unfinished week is a hollow point',
+    description: 'Eligible studies per week and product over the chosen hospitals, a small chart per product; the unfinished week is a hollow point',
     kind: 'timeseries',
+    smallMultiples: true,
     ...overPeriods(
       `SELECT toDateTime(week) AS time, toDateTime(week + 7) AS period_end, product AS series, sum(eligible) AS eligible FROM adoption_weekly FINAL
        WHERE $__timeFilter(week) AND ${filter} GROUP BY time, period_end, series`,
@@ -142,8 +146,9 @@ const th = 'sumMap(total_hist)';
 export const turnaroundPanels = (products: readonly ProductId[]): PanelSpec[] => [
   {
     title: 'Time to result within the norm per week',
-    description: 'Share of results in the PACS within the norm of their exam type, per product over the chosen hospitals (the network by default), with the 95 % Wilson interval; dashed, the target; the unfinished week is a hollow point',
+    description: 'Share of results in the PACS within the norm of their exam type, per product over the chosen hospitals (the network by default), with the 95 % Wilson interval, a small chart per product; dashed, the target; the unfinished week is a hollow point',
     kind: 'timeseries',
+    smallMultiples: true,
     unit: 'percentunit',
     dashedColumns: ['target'],
     ...overPeriods(
@@ -167,14 +172,14 @@ export const turnaroundPanels = (products: readonly ProductId[]): PanelSpec[] =>
   ),
   {
     title: 'Time to result against the norm',
-    description: 'Acquisition to result in the PACS over the time range and the chosen hospitals, minutes: p50, p90, p95 and the norm, per product, urgency and send mode; studies with an impossible time are excluded and counted',
+    description: 'Acquisition to result in the PACS over the time range and the chosen hospitals, minutes: p50, p90, p95 and the norm, per product, urgency and send mode; studies with an impossible time are excluded and counted, and so are those with an implausibly long one (beyond AIFI_TURNAROUND_MAX_MINUTES)',
     kind: 'table',
     columnUnits: { p50_min: 'm', p90_min: 'm', p95_min: 'm', norm_min: 'm', within_norm: 'percentunit' },
     thresholds: { column: 'within_norm', base: 'red', steps: [{ value: WITHIN_NORM_TARGET, color: 'green' }] },
-    sql: `SELECT product, urgency, send_mode, sum(n) AS studies, sum(excluded) AS excluded, ${histogramQuantileSql(0.5, th)} AS p50_min, ${histogramQuantileSql(0.9, th)} AS p90_min,
+    sql: `SELECT product, urgency, send_mode, sum(n) AS studies, sum(excluded) AS excluded, sum(implausible) AS implausible, ${histogramQuantileSql(0.5, th)} AS p50_min, ${histogramQuantileSql(0.9, th)} AS p90_min,
                  ${histogramQuantileSql(0.95, th)} AS p95_min, max(norm_min) AS norm_min, if(studies = 0, 0, sum(within) / studies) AS within_norm
           FROM turnaround_weekly FINAL WHERE $__timeFilter(week) AND ${filter} GROUP BY product, urgency, send_mode ORDER BY product, urgency, send_mode`,
-    columns: ['product', 'urgency', 'send_mode', 'studies', 'excluded', 'p50_min', 'p90_min', 'p95_min', 'norm_min', 'within_norm'],
+    columns: ['product', 'urgency', 'send_mode', 'studies', 'excluded', 'implausible', 'p50_min', 'p90_min', 'p95_min', 'norm_min', 'within_norm'],
   },
   {
     title: 'Stages',
@@ -188,16 +193,16 @@ export const turnaroundPanels = (products: readonly ProductId[]): PanelSpec[] =>
   {
     title: 'Data quality per hospital and device',
     description:
-      'Results whose clocks make the time to result impossible (the acquisition after the receipt or the result: excluded from the time to result, counted there as excluded), later stages that end before they start, and the clock offset they imply: how much further the device puts the acquisition ahead of the receipt than the chosen hospitals typically do (median, automatic sends, minutes; positive is fast); worst first',
+      'Results whose clocks make the time to result impossible (the acquisition after the receipt or the result: excluded from the time to result, counted there as excluded), times to result beyond AIFI_TURNAROUND_MAX_MINUTES (implausible: also left out of it), later stages that end before they start, and the clock offset they imply: how much further the device puts the acquisition ahead of the receipt than the chosen hospitals typically do (median, automatic sends, minutes; positive is fast); worst first',
     kind: 'table',
     columnUnits: { impossible_share: 'percentunit', clock_offset_min: 'm' },
     thresholds: { column: 'impossible_share', base: 'green', steps: [{ value: 0.01, color: 'red' }] },
     sql: `WITH (SELECT ${histogramMedianSql('sumMap(lead_hist)')} FROM data_quality_weekly FINAL WHERE $__timeFilter(week) AND ${filter}) AS typical_lead
-          SELECT hospital, manufacturer, device_model, sum(results) AS results, sum(impossible) AS impossible, if(results = 0, 0, impossible / results) AS impossible_share,
+          SELECT hospital, manufacturer, device_model, sum(results) AS results, sum(impossible) AS impossible, if(results = 0, 0, impossible / results) AS impossible_share, sum(implausible) AS implausible,
                  sum(negative_stages) AS negative_stages, ${histogramMedianSql('sumMap(lead_hist)')} - typical_lead AS clock_offset_min
           FROM data_quality_weekly FINAL WHERE $__timeFilter(week) AND ${filter}
           GROUP BY hospital, manufacturer, device_model ORDER BY impossible_share DESC, abs(ifNull(clock_offset_min, 0)) DESC, hospital, manufacturer, device_model LIMIT 100`,
-    columns: ['hospital', 'manufacturer', 'device_model', 'results', 'impossible', 'impossible_share', 'negative_stages', 'clock_offset_min'],
+    columns: ['hospital', 'manufacturer', 'device_model', 'results', 'impossible', 'impossible_share', 'implausible', 'negative_stages', 'clock_offset_min'],
   },
   {
     title: 'Breaches',

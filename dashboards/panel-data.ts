@@ -39,6 +39,8 @@ export interface TimeseriesPanelData {
   rows: number;
   /** The start (epoch seconds) of the unfinished period, whose values are in the `_unfinished` fields; null when every period drawn is over. */
   unfinishedFrom: number | null;
+  /** One small chart per label, the labels of dashed columns only (norms, targets) drawn in each. */
+  smallMultiples: boolean;
 }
 
 export type PanelData = TablePanelData | TimeseriesPanelData;
@@ -94,5 +96,5 @@ export async function panelData(source: QuerySource, spec: PanelSpec, query: Pan
   const lines = [...series.values()].filter((l) => l.values.some((v) => v !== null));
   const unfinished = lines.filter((l) => l.field.endsWith(UNFINISHED_SUFFIX)).flatMap((l) => l.values.flatMap((v, i) => (v === null ? [] : [times[i]!])));
   const unfinishedFrom = unfinished.length ? Math.min(...unfinished) : null;
-  return { kind: 'timeseries', unit: spec.unit ?? null, dashed: spec.dashedColumns ?? [], times, series: lines, rows: rows.length, unfinishedFrom };
+  return { kind: 'timeseries', unit: spec.unit ?? null, dashed: spec.dashedColumns ?? [], times, series: lines, rows: rows.length, unfinishedFrom, smallMultiples: spec.smallMultiples ?? false };
 }

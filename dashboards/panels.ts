@@ -26,6 +26,12 @@ export interface PanelSpec {
   width?: number;
   /** Time-series value columns measured over a period that may not be over yet: `<column>_unfinished` holds the unfinished period's value (see `overPeriods`). */
   unfinishedColumns?: string[];
+  /**
+   * Small multiples: one small chart per series label (per product), each with
+   * the norms and targets drawn once beside it, rather than every label on one
+   * chart; Grafana repeats the panel per product.
+   */
+  smallMultiples?: boolean;
 }
 
 /** Columns that end so hold the value of a period that is not over: drawn as hollow points, never joined to the line. */
@@ -33,10 +39,11 @@ export const UNFINISHED_SUFFIX = '_unfinished';
 
 /**
  * The most lines (besides their intervals and dashed norms) a time series may
- * draw, and the most rows and columns of a table, so that each stays legible
+ * draw (each small multiple counts as a chart of its own, and a panel draws at
+ * most `smallMultiples` of them), and the most rows and columns of a table, so that each stays legible
  * at 70 hospitals x 20 products; the tests check every panel against them.
  */
-export const SERIES_LIMITS = { timeseries: 20, tableRows: 100, tableColumns: 24 } as const;
+export const SERIES_LIMITS = { timeseries: 20, tableRows: 100, tableColumns: 24, smallMultiples: 24 } as const;
 
 /**
  * A time series over periods (days, weeks, months) whose latest period may not
@@ -81,6 +88,7 @@ export function panel(spec: PanelSpec, options: PanelOptions = {}): Builder<Pane
   const builder = spec.kind === 'timeseries' ? new TimeseriesPanel() : new TablePanel();
   builder.title(spec.title).description(spec.description).withTarget(query).gridPos({ h: 8, w: spec.width ?? 12, x: 0, y: 0 });
   if (spec.unit) builder.unit(spec.unit);
+  if (spec.smallMultiples && builder instanceof TimeseriesPanel) builder.repeat('product').repeatDirection('h').maxPerRow(4);
   for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) builder.overrideByName(column, [{ id: 'unit', value: unit }]);
   // The plugin names a long-format field after its column and series label.
   for (const column of spec.dashedColumns ?? []) builder.overrideByRegexp(`.*${column}.*`, [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }]);

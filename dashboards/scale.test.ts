@@ -53,7 +53,15 @@ describe('every panel at 70 hospitals', () => {
           if (data.kind === 'timeseries') {
             const lines = new Set(data.series.filter((s) => s.values.some((v) => v !== null)).map((s) => s.label));
             expect(lines.size, what).toBeGreaterThan(0);
-            expect(lines.size, what).toBeLessThanOrEqual(SERIES_LIMITS.timeseries);
+            if (spec.smallMultiples) {
+              // A small chart per label; a label of dashed columns only (the target) is drawn in each.
+              const shared = new Set([...lines].filter((l) => data.series.every((s) => s.label !== l || data.dashed.includes(s.field))));
+              expect(data.smallMultiples, what).toBe(true);
+              expect(lines.size - shared.size, what).toBeLessThanOrEqual(SERIES_LIMITS.smallMultiples);
+              expect(1 + shared.size, what).toBeLessThanOrEqual(SERIES_LIMITS.timeseries);
+            } else {
+              expect(lines.size, what).toBeLessThanOrEqual(SERIES_LIMITS.timeseries);
+            }
           } else {
             expect(data.rows.length, what).toBeLessThanOrEqual(SERIES_LIMITS.tableRows);
             expect(data.columns.length, what).toBeLessThanOrEqual(SERIES_LIMITS.tableColumns);

@@ -115,6 +115,12 @@ function dashboardPage(d: DashboardDefinition, viewer: Viewer, query: Record<str
     const on = chosen(name, all);
     return all.map((v) => `<label><input type="checkbox" name="${name}" value="${escape(v)}"${on.has(v) ? ' checked' : ''}>${escape(v)}</label>`).join('');
   };
+  const hospitals = chosen('hospital', d.hospitals);
+  const network = new URLSearchParams(Object.entries(query).flatMap(([k, v]) => (k === 'hospital' || v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => [k, x]))));
+  const scope =
+    hospitals.size < d.hospitals.length
+      ? `<p class="scope">${escape([...hospitals].join(', '))} (${hospitals.size} of ${d.hospitals.length} hospitals) · <a class="network" href="?${escape(network.toString())}">the whole network</a></p>`
+      : `<p class="scope">The whole network (${d.hospitals.length} hospitals); a hospital in a table drills down to it</p>`;
   const ranges = [...new Set([...RANGES, from])].map((r) => `<option${r === from ? ' selected' : ''}>${escape(r)}</option>`).join('');
   const panels = d.panels
     .map(
@@ -129,6 +135,7 @@ function dashboardPage(d: DashboardDefinition, viewer: Viewer, query: Record<str
 <fieldset><legend>Hospital</legend>${checkboxes('hospital', d.hospitals)}</fieldset>
 <fieldset><legend>Product</legend>${checkboxes('product', d.products)}</fieldset>
 <button>Apply</button></form>
+${scope}
 <div class="panels" id="panels" data-uid="${escape(d.uid)}">${panels}</div>
 <script src="/view/assets/uPlot.iife.min.js"></script><script src="/view/assets/view.js"></script>`,
     viewer,

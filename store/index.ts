@@ -8,7 +8,7 @@ export { ServerStore, type ServerStoreOptions } from './server-store.ts';
 export { migrate, schemaVersion, loadMigrations, splitStatements, MigrationError, type Migration, type MigrationReport } from './migrations.ts';
 export { StoreError, classifyStoreError, toJsonEachRow, tabSeparatedLine, type Store, type StoreErrorKind, type Row, type Params } from './store.ts';
 
-export { checkReadOnlyStatement, type QueryLimits } from './read-only-query.ts';
+export { checkReadOnlyStatement, readOnlyQueryText, type QueryLimits } from './read-only-query.ts';
 
 export type StoreConfig =
   | { kind: 'embedded'; path: string }

@@ -39,4 +39,27 @@ export async function checkReadOnlyStatement(store: Store, sql: string): Promise
   if (OUTFILE_CLAUSE.test(canonical)) throw refusal();
 }
 
+const SETTINGS_CLAUSE = /(^|\n)\s*SETTINGS\b/;
+const QUERY_START = /^\s*(SELECT|WITH|\()/;
+
+/**
+ * Runs one read-only query in a store that also takes writes (the running
+ * process's own): the statement is put in ClickHouse's canonical form, which
+ * proves it is one whole statement, and run as a subquery with \`readonly = 1\`
+ * and the limits as settings of the outer query. Only a SELECT (or WITH …
+ * SELECT) can be a subquery; a SETTINGS clause of its own is refused, since an
+ * inner setting would override the outer ones (a store opened read-only
+ * refuses it too: no setting may change there). Output to files is refused as
+ * in \`checkReadOnlyStatement\`.
+ */
+export async function readOnlyQueryText(store: Store, sql: string, format: string, params: Record<string, string>, limits: QueryLimits): Promise<string> {
+  const [row] = await store.query<{ q: string }>('SELECT formatQuery({sql:String}) AS q', { sql });
+  const canonical = row!.q;
+  if (OUTFILE_CLAUSE.test(canonical)) throw refusal();
+  if (!QUERY_START.test(canonical)) throw new StoreError('readonly', 'only a SELECT (or WITH … SELECT) query is served by the running aifi process');
+  if (SETTINGS_CLAUSE.test(canonical)) throw new StoreError('readonly', 'a read-only query may not carry SETTINGS (its bounds are AIFI_QUERY_MAX_*)');
+  const settings = Object.entries({ readonly: 1, ...limitSettings(limits) }).map(([k, v]) => `${k} = ${v}`).join(', ');
+  return store.queryText(`SELECT * FROM (\n${canonical}\n) SETTINGS ${settings}`, format, params);
+}
+
 const refusal = () => new StoreError('readonly', 'a read-only query may not write to a file (INTO OUTFILE is refused)');

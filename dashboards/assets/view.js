@@ -30,6 +30,13 @@
     return colour;
   }
 
+  // The same page for one hospital: the tables' hospitals drill down from the network.
+  function drillHref(hospital) {
+    const params = new URLSearchParams(window.location.search);
+    params.set('hospital', hospital);
+    return '?' + params.toString();
+  }
+
   function drawTable(body, data) {
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();
@@ -54,6 +61,13 @@
           a.textContent = text;
           a.className = 'trace';
           td.appendChild(a);
+        } else if (column === 'hospital' && typeof value === 'string' && value && value !== 'network') {
+          const a = document.createElement('a');
+          a.href = drillHref(value);
+          a.textContent = text;
+          a.className = 'drill';
+          a.title = 'this dashboard for ' + value + ' alone';
+          td.appendChild(a);
         } else {
           td.textContent = text;
         }
@@ -71,22 +85,21 @@
     return data.rows.length;
   }
 
-  function drawTimeseries(body, data) {
-    const labels = [];
-    for (const s of data.series) if (labels.indexOf(s.label) < 0) labels.push(s.label);
+  // One chart of the given series (of data.series), into container; returns the number of lines it draws.
+  function drawChart(container, data, list, colourOf, height) {
     const series = [{ label: 'time' }];
     const bands = [];
     const indexOf = {};
-    data.series.forEach(function (s, i) {
+    list.forEach(function (s, i) {
       indexOf[s.label + '\u0000' + s.field] = i + 1;
     });
     // A label with one line (besides its interval) is named by the label alone; otherwise by label and column.
     const lines = {};
-    data.series.forEach(function (s) {
+    list.forEach(function (s) {
       if (s.field !== 'ci_low' && s.field !== 'ci_high' && !isUnfinished(s.field)) lines[s.label] = (lines[s.label] || 0) + 1;
     });
-    data.series.forEach(function (s) {
-      const colour = PALETTE[labels.indexOf(s.label) % PALETTE.length];
+    list.forEach(function (s) {
+      const colour = colourOf(s.label);
       const interval = s.field === 'ci_low' || s.field === 'ci_high';
       if (isUnfinished(s.field)) {
         // The period that is not over: a hollow point of the line's colour, not joined to it.
@@ -113,16 +126,16 @@
         },
       });
     });
-    data.series.forEach(function (s) {
+    list.forEach(function (s) {
       const high = BAND[s.field];
       if (!high) return;
       const hi = indexOf[s.label + '\u0000' + high];
-      if (hi) bands.push({ series: [hi, indexOf[s.label + '\u0000' + s.field]], fill: PALETTE[labels.indexOf(s.label) % PALETTE.length] + '22' });
+      if (hi) bands.push({ series: [hi, indexOf[s.label + '\u0000' + s.field]], fill: colourOf(s.label) + '22' });
     });
-    const width = Math.max(320, body.clientWidth || 600);
+    const minWidth = height < 300 ? 240 : 320;
     const options = {
-      width: width,
-      height: 300,
+      width: Math.max(minWidth, container.clientWidth || 600),
+      height: height,
       series: series,
       bands: bands,
       scales: { x: { time: true } },
@@ -130,19 +143,52 @@
       legend: { show: true, live: false },
       cursor: { drag: { x: true, y: false } },
     };
-    const plot = new uPlot(options, [data.times].concat(data.series.map(function (s) { return s.values; })), body);
+    const plot = new uPlot(options, [data.times].concat(list.map(function (s) { return s.values; })), container);
     // The interval bounds are drawn as a band; the legend lists the lines only.
     const legendRows = plot.root.querySelectorAll('.u-legend .u-series');
-    const offset = legendRows.length > data.series.length ? 1 : 0;
-    data.series.forEach(function (s, i) {
+    const offset = legendRows.length > list.length ? 1 : 0;
+    list.forEach(function (s, i) {
       const row = legendRows[i + offset];
       if (row && (s.field === 'ci_low' || s.field === 'ci_high')) row.style.display = 'none';
     });
     window.addEventListener('resize', function () {
-      plot.setSize({ width: Math.max(320, body.clientWidth || 600), height: 300 });
+      plot.setSize({ width: Math.max(minWidth, container.clientWidth || 600), height: height });
     });
+    return Object.keys(lines).length;
+  }
+
+  function drawTimeseries(body, data) {
+    const labels = [];
+    for (const s of data.series) if (labels.indexOf(s.label) < 0) labels.push(s.label);
+    // Each label keeps its colour in every small chart.
+    const colourOf = function (label) { return PALETTE[labels.indexOf(label) % PALETTE.length]; };
     const section = body.closest('section.panel');
-    section.dataset.series = String(Object.keys(lines).length);
+    let most = 0;
+    if (data.smallMultiples) {
+      // A label of dashed columns only (a norm, a target) is drawn in every small chart.
+      const shared = labels.filter(function (l) {
+        return data.series.every(function (s) { return s.label !== l || data.dashed.indexOf(s.field) >= 0; });
+      });
+      const own = labels.filter(function (l) { return shared.indexOf(l) < 0; });
+      const grid = document.createElement('div');
+      grid.className = 'multiples';
+      body.appendChild(grid);
+      own.forEach(function (label) {
+        const cell = document.createElement('div');
+        cell.className = 'multiple';
+        const title = document.createElement('h3');
+        title.textContent = label;
+        cell.appendChild(title);
+        grid.appendChild(cell);
+        const list = data.series.filter(function (s) { return s.label === label || shared.indexOf(s.label) >= 0; });
+        most = Math.max(most, drawChart(cell, data, list, colourOf, 160));
+      });
+      section.classList.add('with-multiples');
+      section.dataset.multiples = String(own.length);
+    } else {
+      most = drawChart(body, data, data.series, colourOf, 300);
+    }
+    section.dataset.series = String(most);
     if (data.unfinishedFrom !== null) {
       const note = document.createElement('p');
       note.className = 'unfinished';

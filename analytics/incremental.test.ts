@@ -30,6 +30,8 @@ const RESULTS: Record<string, string> = {
   drift_cells: 'hospital, product, week, model_version',
   drift_checkpoints: 'hospital, product, model_version, week',
   drift: 'hospital, product, model_version, metric',
+  benefit: 'hospital, product, urgency, comparison',
+  report_agreement: 'hospital, product',
 };
 
 /**

@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.ts';
 import { chTime, parseChTime, readStates, settingsDigest, writeStates, type StepState } from './analytics-state.ts';
 import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
+import { benefitHospitals, recomputeBenefit } from './benefit.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
 import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
@@ -12,8 +13,8 @@ import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.
  */
 const STUDY_CASES_SHAPE = 'study_cases 2';
 
-export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift';
-const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift'];
+export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift' | 'benefit';
+const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift', 'benefit'];
 
 /**
  * An insert stamps its rows' ingest time when it starts and is visible when it
@@ -56,6 +57,7 @@ const RESULT_TABLES: Record<Job, string[]> = {
   availability: ['availability_daily'],
   performance: ['performance_cells', 'performance'],
   drift: ['drift_cells', 'drift_checkpoints', 'drift'],
+  benefit: ['benefit', 'report_agreement'],
 };
 
 /**
@@ -119,6 +121,14 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
           target: settings.availabilityTarget,
         };
         await store.exec(AVAILABILITY_DAILY.replace('{days}', rebuild ? '1' : TOUCHED_DAYS), availability);
+        return;
+      }
+      if (job === 'benefit') {
+        // Reports arrive by ingest time (their own watermark); changed studies by the cells marked since the job's.
+        const reportsSince = rebuild ? chTime(0) : (states.get('benefit-reports')?.watermark ?? chTime(0));
+        const hospitals = rebuild ? 'all' : await benefitHospitals(store, { cellsSince: since, reportsSince, until: latest });
+        await recomputeBenefit(store, hospitals, { ...versions, small_cell: settings.smallCell });
+        next.set('benefit-reports', { watermark: latest, settings: digest });
         return;
       }
       if (job === 'turnaround') await store.exec(TURNAROUND_NORMS, params);

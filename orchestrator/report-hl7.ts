@@ -74,7 +74,7 @@ export function reportOfMessage(message: Hl7Message, hospitalOf: (facility: stri
   const time = obr.getComponent(22, 1).trim() || msh.getComponent(7, 1).trim();
   const at = time ? dicomDtToIso(time, hospital.timeZone) : null;
   if (!at) throw new Hl7Refusal('AE', '102', 'OBR^1^22', `the status time ${safe(time) || '(empty)'} is not an HL7 time YYYYMMDDHHMM[SS[.S]][+ZZZZ]`);
-  const readerId = obr.getComponent(32, 1, 1).trim();
+  const readerId = obr.getComponent(32, 1, 0).trim();
   let finding: RisReport['finding'];
   for (const obx of message.getAllSegments('OBX')) {
     const valueType = obx.getComponent(2, 1).trim().toUpperCase();

@@ -12,6 +12,10 @@ export interface Report {
   availability: Record<string, unknown>[];
   performance: Record<string, unknown>[];
   drift: Record<string, unknown>[];
+  /** Per hospital x product x urgency ('' = all) x comparison: the measured benefit on the time to the final report. */
+  benefit: Record<string, unknown>[];
+  /** Per hospital x product: the report's coded finding against the AI's. */
+  report_agreement: Record<string, unknown>[];
 }
 
 export function parseAudience(text: string): Audience {
@@ -22,8 +26,8 @@ export function parseAudience(text: string): Audience {
 }
 
 const SECTIONS: Record<Exclude<Audience, `vendor:${string}`> | 'vendor', (keyof Omit<Report, 'audience'>)[]> = {
-  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift'],
-  lead: ['adoption', 'users'],
+  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift', 'benefit', 'report_agreement'],
+  lead: ['adoption', 'users', 'benefit', 'report_agreement'],
   ops: ['turnaround', 'availability'],
   vendor: ['performance', 'drift'],
 };
@@ -38,7 +42,7 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   const sections = SECTIONS[vendor ? 'vendor' : (audience as keyof typeof SECTIONS)];
   const p = { products };
   const want = (s: keyof Omit<Report, 'audience'>) => sections.includes(s);
-  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [] };
+  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [], benefit: [], report_agreement: [] };
   if (want('adoption')) {
     report.adoption = await store.query(
       `SELECT hospital, product, toString(week) AS week, eligible, inferred, delivered, viewed, verdicts, round(rate, 4) AS rate, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
@@ -79,6 +83,22 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
       `SELECT hospital, product, model_version, metric, round(baseline, 4) AS baseline, baseline_n, n, round(statistic, 3) AS statistic, round(threshold, 3) AS threshold,
               status, if(since IS NULL, NULL, toString(since)) AS since, round(peak, 3) AS peak, round(expected_delay_days, 1) AS expected_delay_days, round(min_detectable, 4) AS min_detectable
        FROM drift FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, model_version, metric`,
+      p,
+    );
+  }
+  if (want('benefit')) {
+    report.benefit = await store.query(
+      `SELECT hospital, product, urgency, comparison, n_a, n_b, median_a_min, median_b_min, difference_min, ci_low_min, ci_high_min,
+              case_mix_caution, unreported, excluded, small_cell = 1 AS small_cell
+       FROM benefit FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, comparison, urgency`,
+      p,
+    );
+  }
+  if (want('report_agreement')) {
+    report.report_agreement = await store.query(
+      `SELECT hospital, product, concept, coded, both_positive, ai_only, report_only, both_negative, round(agreement, 4) AS agreement, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
+              small_cell = 1 AS small_cell
+       FROM report_agreement FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product`,
       p,
     );
   }

@@ -49,6 +49,14 @@ export function formatReport(report: Report): string {
   }
   if (report.performance.length) parts.push(`Clinical performance, whole window\n${table(report.performance.filter((r) => r.subgroup === 'all' && r.hospital !== '' && r.window_start === report.performance[0]!.window_start))}`);
   if (report.drift.length) parts.push(`Drift monitors\n${table(report.drift)}`);
+  const benefit = report.benefit.filter((r) => r.urgency === '' && r.comparison === 'viewed');
+  if (benefit.length) {
+    parts.push(
+      'Measured benefit: minutes from acquisition to the final report, AI result viewed before signing (a) against not (b); difference a - b, Hodges-Lehmann with 95 % interval\n' +
+        table(benefit.map(({ urgency: _u, comparison: _c, ...r }) => r)),
+    );
+  }
+  if (report.report_agreement.length) parts.push(`The report's coded finding against the AI's (agreement, 95 % Wilson interval)\n${table(report.report_agreement)}`);
   return parts.join('\n\n') || 'no results yet: run `aifi analytics run` after data has arrived';
 }
 

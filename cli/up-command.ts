@@ -59,7 +59,8 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
         io.out(`backfilled ${weeks} weeks of the simulated pilot (${scenario.name}, from ${scenario.start}): ${result.studies} studies, ${result.events} events`);
       }
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
-      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors);
+      const ris = stack.orchestrator!.hl7Port === null ? undefined : { host: config.hl7.host, port: stack.orchestrator!.hl7Port };
+      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors, ris);
     } catch (error) {
       await live.stop();
       await stack.close();
@@ -127,13 +128,13 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
   if (stack.store?.kind === 'embedded') lines.push(`  the data:         after stopping, npx aifi query "SELECT type, count() FROM events GROUP BY type" (one process holds the embedded store)`);
   if (stack.store) lines.push('  analytics:        now and every 5 minutes; after stopping: npx aifi report [--audience lead|ops|vendor:<vendor>]');
   if (stack.store && config.alertmanagerUrl) lines.push(`  alerts:           to ${config.alertmanagerUrl} after each analytics run`);
-  if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
+  if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital, reports come from a simulated RIS by MLLP`);
   lines.push('stop with Ctrl-C');
   io.out(lines.join('\n'));
   const status = live
     ? setInterval(() => {
         const s = live.stats;
-        io.err(`live: ${s.sent} studies sent, ${s.results} results in the PACS, ${s.views} views, ${s.verdicts} verdicts${s.failed ? `, ${s.failed} failed to send` : ''}`);
+        io.err(`live: ${s.sent} studies sent, ${s.results} results in the PACS, ${s.views} views, ${s.verdicts} verdicts, ${s.reports} reports${s.failed ? `, ${s.failed} failed to send` : ''}`);
       }, 30_000)
     : null;
   status?.unref();

@@ -3,7 +3,7 @@ import { eventToRow } from '../collector/index.ts';
 import type { AifiEvent } from '../events/index.ts';
 import { Backfill, loadScenario, TRUE_REPORT_EFFECT_MIN } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
-import { migratedStore } from '../testing/index.ts';
+import { emptyStore, migratedStore } from '../testing/index.ts';
 import { MAX_REPORT_MINUTES } from './benefit.ts';
 import { histogramOf, hodgesLehmann } from './hodges-lehmann.ts';
 import { readReport, runAnalytics } from './index.ts';
@@ -107,4 +107,30 @@ describe('measured benefit on a simulated pilot with a known effect per product'
     const vendor = await readReport(store, 'vendor:visiana');
     expect(vendor.benefit).toEqual([]);
   });
+
+  it('compares before and after go-live where a product ran unseen first, and sets apart the studies of the shadow weeks', async () => {
+    await emptyStore(store);
+    const backfill = new Backfill({ scenario: loadScenario('go-live'), seed: SEED, weeks: 6 });
+    for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+    await runAnalytics(store, { settleMs: 0, rebuild: true });
+    type Row = { hospital: string; product: string; comparison: string; n_a: number; n_b: number; ci_low_min: number | null; ci_high_min: number | null };
+    const rows = await store.query<Row>("SELECT hospital, product, comparison, n_a, n_b, ci_low_min, ci_high_min FROM benefit FINAL WHERE urgency = '' AND product != 'cina-ipe'");
+    const row = (h: string, p: string, c: string) => rows.find((r) => r.hospital === h && r.product === p && r.comparison === c)!;
+    let covered = 0;
+    for (const hospital of ['catharina', 'radboudumc']) {
+      for (const product of ['bonexpert', 'rbfracture'] as const) {
+        const live = row(hospital, product, 'go_live');
+        const viewed = row(hospital, product, 'viewed');
+        // Three shadow weeks before, three live weeks after; the viewed comparison counts only the live weeks.
+        expect(Number(live.n_b), `${hospital} ${product}`).toBeGreaterThan(Number(live.n_a) / 3);
+        expect(Number(viewed.n_a) + Number(viewed.n_b), `${hospital} ${product}`).toBe(Number(live.n_a));
+        // After go-live the effect is the product's, for the share of studies viewed.
+        const expected = TRUE_REPORT_EFFECT_MIN[product]! * (Number(viewed.n_a) / Number(live.n_a));
+        if (live.ci_low_min! <= expected && expected <= live.ci_high_min!) covered++;
+      }
+    }
+    expect(covered).toBeGreaterThanOrEqual(3);
+    // Elsewhere the products were live from the start: at most the few studies acquired before the first result came are "before".
+    for (const r of rows.filter((x) => x.comparison === 'go_live' && !['catharina', 'radboudumc'].includes(x.hospital))) expect(Number(r.n_b), `${r.hospital} ${r.product}`).toBeLessThanOrEqual(5);
+  }, 300_000);
 });

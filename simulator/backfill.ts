@@ -241,7 +241,9 @@ export class Backfill {
       behaviour,
     );
     events.push(inferenceCompletedEvent({ ...p, event_id: id(clock), occurred_at: iso(clock) }, result, { attempt, queuedMs, inferenceMs, totalMs: clock - routedAt }, this.make));
-    const delivers = Boolean(hospital.products[product]?.deliver);
+    // Before its go-live (a scenario's go_live change) a product runs unseen: nothing delivered, nothing viewed.
+    const live = t.live(hospital.id, product, at);
+    const delivers = live && Boolean(hospital.products[product]?.deliver);
     const deliveryMs = delivers ? Math.round(random.logNormal(TIMING.deliveryMedianMs, 0.5)) : 0;
     clock += deliveryMs;
     events.push(
@@ -259,7 +261,7 @@ export class Backfill {
     const users = this.propensities.get(`${hospital.id}|${product}`)!;
     const reader = random.int(users.length);
     const adoption = t.number('adoption', hospital.id, product, at, 1);
-    const viewProbability = Math.min(1, users[reader]! * adoption * (delivers ? 1 : base.offPacsFactor));
+    const viewProbability = live ? Math.min(1, users[reader]! * adoption * (delivers ? 1 : base.offPacsFactor)) : 0;
     const viewed = random.chance(viewProbability);
     const readerKey = digest(`${this.options.seed}|user|${hospital.id}|${product}|${reader}`);
     this.truth.record(plan, product, finding, { viewProbability, viewed, sensitivity: behaviour.sensitivity, specificity: behaviour.specificity, modelVersion: behaviour.model_version });

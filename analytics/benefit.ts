@@ -33,15 +33,24 @@ INNER JOIN (
 ) AS r ON a.hospital = r.hospital AND a.accession_key = r.accession_key
 GROUP BY a.hospital, a.study_key`;
 
-/** Every routed study x product of `{hospitals}` with its report time, whether its result was seen before signing, and whether the product was live. */
-const BENEFIT_CASES = `
+/**
+ * Every routed study x product of `{hospitals}` with its report time, whether
+ * its result was seen before signing, whether the product was live, and the
+ * AI's and the report's findings, into the run's scratch table: one join of
+ * the study rows with the reports per hospital, read by the three queries below.
+ */
+export const BENEFIT_CASES = `
+INSERT INTO benefit_cases
 SELECT c.hospital AS hospital, c.product AS product, c.urgency AS urgency, c.modality AS modality, c.age_band AS age_band,
-       coalesce(c.acquired_at, c.received_at) AS start_at, r.final_at AS final_at,
        ifNull(c.first_viewed_at < r.final_at, 0) AS viewed_before,
-       ifNull(start_at >= g.live_at, 0) AS after_live,
-       multiIf(final_at IS NULL, 'unreported',
-               final_at < start_at OR dateDiff('millisecond', start_at, final_at) > ${MAX_REPORT_MINUTES} * 60000, 'excluded', 'ok') AS state,
-       if(state = 'ok', toInt32(floor(dateDiff('millisecond', start_at, final_at) / 60000)), -1) AS minute
+       ifNull(coalesce(c.acquired_at, c.received_at) >= g.live_at, 0) AS after_live,
+       multiIf(r.final_at IS NULL, 'unreported',
+               r.final_at < coalesce(c.acquired_at, c.received_at)
+                 OR dateDiff('millisecond', coalesce(c.acquired_at, c.received_at), r.final_at) > ${MAX_REPORT_MINUTES} * 60000, 'excluded', 'ok') AS state,
+       if(state = 'ok', toInt32(floor(dateDiff('millisecond', coalesce(c.acquired_at, c.received_at), r.final_at) / 60000)), -1) AS minute,
+       c.finding AS ai,
+       transform(toString(c.product), {concept_products:Array(String)}, {concept_names:Array(String)}, '') AS concept,
+       tupleElement(r.coded, 1) AS rep_concept, tupleElement(r.coded, 2) AS rep
 FROM (SELECT * FROM study_cases FINAL WHERE hospital IN {hospitals:Array(String)}) AS c
 LEFT JOIN (${REPORTS_BY_STUDY}) AS r ON c.hospital = r.hospital AND c.study_key = r.study_key
 LEFT JOIN (
@@ -52,14 +61,14 @@ LEFT JOIN (
 
 export const BENEFIT_HISTOGRAMS = `
 SELECT hospital, product, urgency, viewed_before, after_live, minute, count() AS n
-FROM (${BENEFIT_CASES}) WHERE state = 'ok'
+FROM benefit_cases WHERE hospital IN {hospitals:Array(String)} AND state = 'ok'
 GROUP BY hospital, product, urgency, viewed_before, after_live, minute
 ORDER BY hospital, product, urgency, viewed_before, after_live, minute`;
 
 export const BENEFIT_MIX = `
 SELECT hospital, product, urgency, viewed_before, after_live, modality, age_band,
        countIf(state = 'ok') AS ok, countIf(state = 'unreported') AS unreported, countIf(state = 'excluded') AS excluded
-FROM (${BENEFIT_CASES})
+FROM benefit_cases WHERE hospital IN {hospitals:Array(String)}
 GROUP BY hospital, product, urgency, viewed_before, after_live, modality, age_band`;
 
 const agreementCi = wilsonSql('(both_positive + both_negative)', 'coded');
@@ -72,14 +81,8 @@ SELECT hospital, product, concept, count() AS coded,
        countIf(ai = 'negative' AND rep = 'positive') AS report_only, countIf(ai = 'negative' AND rep = 'negative') AS both_negative,
        (both_positive + both_negative) / coded AS agreement, ${agreementCi.low} AS ci_low, ${agreementCi.high} AS ci_high,
        coded < {small_cell:UInt32} AS small_cell, {version:DateTime64(3, 'UTC')}, 0
-FROM (
-    SELECT c.hospital AS hospital, c.product AS product, c.finding AS ai,
-           transform(toString(c.product), {concept_products:Array(String)}, {concept_names:Array(String)}, '') AS concept,
-           tupleElement(r.coded, 1) AS rep_concept, tupleElement(r.coded, 2) AS rep
-    FROM (SELECT hospital, product, study_key, finding FROM study_cases FINAL WHERE hospital IN {hospitals:Array(String)} AND finding IN ('positive', 'negative')) AS c
-    INNER JOIN (${REPORTS_BY_STUDY}) AS r ON c.hospital = r.hospital AND c.study_key = r.study_key
-)
-WHERE concept != '' AND rep_concept = concept AND rep IN ('positive', 'negative')
+FROM benefit_cases
+WHERE hospital IN {hospitals:Array(String)} AND concept != '' AND rep_concept = concept AND rep IN ('positive', 'negative') AND ai IN ('positive', 'negative')
 GROUP BY hospital, product, concept`;
 
 /** The product -> concept arrays the agreement SQL binds. */
@@ -244,6 +247,8 @@ export async function recomputeBenefit(
     hospitals === 'all' ? (await store.query<{ hospital: string }>('SELECT DISTINCT hospital FROM study_cases ORDER BY hospital')).map((r) => r.hospital) : [...hospitals].sort();
   for (const hospital of list) {
     const p: Params = { hospitals: [hospital], ...params, ...conceptParams() };
+    await store.exec('TRUNCATE TABLE benefit_cases');
+    await store.exec(BENEFIT_CASES, p);
     const histograms = await store.query<HistogramRow>(BENEFIT_HISTOGRAMS, p);
     const mixes = (await store.query<MixRow>(BENEFIT_MIX, p)).map((r) => ({ ...r, viewed_before: flag(r.viewed_before), after_live: flag(r.after_live) }));
     const rows = benefitRows(histograms.map((r) => ({ ...r, viewed_before: flag(r.viewed_before), after_live: flag(r.after_live) })), mixes, params.version);
@@ -258,6 +263,7 @@ export async function recomputeBenefit(
       }
     }
   }
+  await store.exec('TRUNCATE TABLE benefit_cases');
   return list.length;
 }
 

@@ -113,6 +113,28 @@ CREATE TABLE IF NOT EXISTS benefit
 ENGINE = ReplacingMergeTree(computed_at, is_deleted)
 ORDER BY (hospital, product, urgency, comparison);
 
+-- The routed study x products of the hospital a benefit run is at, with their report (scratch of
+-- the run in progress): made once per hospital, read by the histograms, the case mix and the
+-- agreement.
+CREATE TABLE IF NOT EXISTS benefit_cases
+(
+    hospital       LowCardinality(String),
+    product        LowCardinality(String),
+    urgency        LowCardinality(String),
+    modality       LowCardinality(String),
+    age_band       LowCardinality(String),
+    viewed_before  UInt8,
+    after_live     UInt8,
+    state          LowCardinality(String),
+    minute         Int32,
+    ai             LowCardinality(String),
+    concept        LowCardinality(String),
+    rep_concept    LowCardinality(String),
+    rep            LowCardinality(String)
+)
+ENGINE = MergeTree
+ORDER BY (hospital, product);
+
 -- The agreement of the report's coded finding with the AI's finding, per hospital x product,
 -- for the studies whose final report codes the finding the product looks for.
 CREATE TABLE IF NOT EXISTS report_agreement

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
 import { Pseudonymizer } from '../orchestrator/index.ts';
@@ -96,6 +97,17 @@ describe.skipIf(!available)('radiology reports from the RIS (HL7 v2 over MLLP by
     const [garbage] = await mllpSend(stack.orchestrator.hl7Port!, ['this is not an HL7 message']);
     expect(garbage!.find((s) => s.startsWith('MSA|'))).toMatch(/^MSA\|AR\|/);
     expect((await reportEvents()).length).toBe(before);
+  });
+
+  it('refuses a frame that never ends past 1 MiB with AR, and closes the connection', async () => {
+    const socket = connect(stack.orchestrator.hl7Port!, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.write(Buffer.concat([Buffer.from([0x0b]), Buffer.from(oru({ controlId: 'huge' })), Buffer.alloc(1_200_000, 'A')]));
+    await closed;
+    expect(answer).toMatch(/MSA\|AR\|\|a message over 1048576 bytes/);
   });
 
   it('takes the same report by the simulator\'s MLLP client, and status updates to amended', async () => {

@@ -99,6 +99,9 @@ export function acknowledgement(message: Hl7Message | undefined, code: AckCode, 
   return new Hl7Message([...base.segments, err], base.context);
 }
 
+/** The largest message taken: a frame not ended by then is refused and the connection closed (a report is a few kB). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 const hl7Now = () => new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
 export interface Hl7ListenerOptions {
@@ -148,6 +151,16 @@ export async function startHl7Listener(options: Hl7ListenerOptions): Promise<Hl7
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    // Bounded: the library buffers a frame until its end, so a frame that does not end is cut off here.
+    let unframed = 0;
+    socket.on('data', (chunk: Buffer) => {
+      unframed = chunk.at(-2) === 0x1c && chunk.at(-1) === 0x0d ? 0 : unframed + chunk.length;
+      if (unframed <= MAX_MESSAGE_BYTES || socket.destroyed) return;
+      reportsReceived.inc({ channel: 'hl7', outcome: 'AR' });
+      connection.send(acknowledgement(undefined, 'AR', new Hl7Refusal('AR', '100', 'MSH', `a message over ${MAX_MESSAGE_BYTES} bytes: refused, and the connection closed`)));
+      socket.end();
+      socket.destroy();
+    });
     const connection = new Hl7Connection(socket);
     // One message at a time per connection, answered in order.
     let queue = Promise.resolve();

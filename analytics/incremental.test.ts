@@ -33,6 +33,8 @@ const RESULTS: Record<string, string> = {
   cost_cells: 'hospital, product, week, month',
   cost_monthly: 'hospital, product, month',
   cost_yearly: 'hospital, product, contract_year',
+  benefit: 'hospital, product, urgency, comparison',
+  report_agreement: 'hospital, product',
 };
 
 /**

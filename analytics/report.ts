@@ -14,6 +14,10 @@ export interface Report {
   drift: Record<string, unknown>[];
   /** Per hospital x product x contract year, in euros: the cost jointly and alone, the saving, per study and per used result (product '' is the hospital's platform share and implementation). */
   cost: Record<string, unknown>[];
+  /** Per hospital x product x urgency ('' = all) x comparison: the measured benefit on the time to the final report. */
+  benefit: Record<string, unknown>[];
+  /** Per hospital x product: the report's coded finding against the AI's. */
+  report_agreement: Record<string, unknown>[];
 }
 
 export function parseAudience(text: string): Audience {
@@ -24,8 +28,8 @@ export function parseAudience(text: string): Audience {
 }
 
 const SECTIONS: Record<Exclude<Audience, `vendor:${string}`> | 'vendor', (keyof Omit<Report, 'audience'>)[]> = {
-  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift', 'cost'],
-  lead: ['adoption', 'users', 'cost'],
+  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift', 'cost', 'benefit', 'report_agreement'],
+  lead: ['adoption', 'users', 'cost', 'benefit', 'report_agreement'],
   ops: ['turnaround', 'availability'],
   vendor: ['performance', 'drift'],
 };
@@ -40,7 +44,7 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   const sections = SECTIONS[vendor ? 'vendor' : (audience as keyof typeof SECTIONS)];
   const p = { products };
   const want = (s: keyof Omit<Report, 'audience'>) => sections.includes(s);
-  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [], cost: [] };
+  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [], cost: [], benefit: [], report_agreement: [] };
   if (want('adoption')) {
     report.adoption = await store.query(
       `SELECT hospital, product, toString(week) AS week, eligible, inferred, delivered, viewed, verdicts, round(rate, 4) AS rate, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
@@ -85,6 +89,22 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
     );
   }
   if (want('cost')) report.cost = await store.query(COST_REPORT, p);
+  if (want('benefit')) {
+    report.benefit = await store.query(
+      `SELECT hospital, product, urgency, comparison, n_a, n_b, median_a_min, median_b_min, difference_min, ci_low_min, ci_high_min,
+              case_mix_caution, unreported, excluded, small_cell = 1 AS small_cell
+       FROM benefit FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, comparison, urgency`,
+      p,
+    );
+  }
+  if (want('report_agreement')) {
+    report.report_agreement = await store.query(
+      `SELECT hospital, product, concept, coded, both_positive, ai_only, report_only, both_negative, round(agreement, 4) AS agreement, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
+              small_cell = 1 AS small_cell
+       FROM report_agreement FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product`,
+      p,
+    );
+  }
   return report;
 }
 

@@ -3,6 +3,7 @@ import { chTime, parseChTime, readStates, settingsDigest, writeStates, type Step
 import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
 import { DEFAULT_CONTRACTS, type Contracts } from './contracts.ts';
 import { priceCosts } from './cost-job.ts';
+import { benefitHospitals, recomputeBenefit } from './benefit.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
 import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
@@ -14,8 +15,8 @@ import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.
  */
 const STUDY_CASES_SHAPE = 'study_cases 2';
 
-export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift' | 'cost';
-const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift', 'cost'];
+export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift' | 'cost' | 'benefit';
+const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift', 'cost', 'benefit'];
 
 /**
  * An insert stamps its rows' ingest time when it starts and is visible when it
@@ -61,6 +62,7 @@ const RESULT_TABLES: Record<Job, string[]> = {
   performance: ['performance_cells', 'performance'],
   drift: ['drift_cells', 'drift_checkpoints', 'drift'],
   cost: ['cost_cells', 'cost_monthly', 'cost_yearly'],
+  benefit: ['benefit', 'report_agreement'],
 };
 
 /**
@@ -124,6 +126,14 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
           target: settings.availabilityTarget,
         };
         await store.exec(AVAILABILITY_DAILY.replace('{days}', rebuild ? '1' : TOUCHED_DAYS), availability);
+        return;
+      }
+      if (job === 'benefit') {
+        // Reports arrive by ingest time (their own watermark); changed studies by the cells marked since the job's.
+        const reportsSince = rebuild ? chTime(0) : (states.get('benefit-reports')?.watermark ?? chTime(0));
+        const hospitals = rebuild ? 'all' : await benefitHospitals(store, { cellsSince: since, reportsSince, until: latest });
+        await recomputeBenefit(store, hospitals, { ...versions, small_cell: settings.smallCell });
+        next.set('benefit-reports', { watermark: latest, settings: digest });
         return;
       }
       if (job === 'turnaround') await store.exec(TURNAROUND_NORMS, params);

@@ -57,6 +57,14 @@ export function formatReport(report: Report): string {
     const rows = report.cost.filter((r) => r.contract_year === lastYear).map(({ hospital, product, months, complete, inferred, viewed, joint_eur, alone_eur, saving_eur, tier, eur_per_study, eur_per_used }) => ({ hospital, product: product || '(platform, implementation)', months, complete, inferred, viewed, joint_eur, alone_eur, saving_eur, tier, eur_per_study, eur_per_used }));
     parts.push(`Cost, contract year from ${lastYear} (jointly, alone, the saving; per study and per used result)\n${table(rows)}`);
   }
+  const benefit = report.benefit.filter((r) => r.urgency === '' && r.comparison === 'viewed');
+  if (benefit.length) {
+    parts.push(
+      'Measured benefit: minutes from acquisition to the final report, AI result viewed before signing (a) against not (b); difference a - b, Hodges-Lehmann with 95 % interval\n' +
+        table(benefit.map(({ urgency: _u, comparison: _c, ...r }) => r)),
+    );
+  }
+  if (report.report_agreement.length) parts.push(`The report's coded finding against the AI's (agreement, 95 % Wilson interval)\n${table(report.report_agreement)}`);
   return parts.join('\n\n') || 'no results yet: run `aifi analytics run` after data has arrived';
 }
 

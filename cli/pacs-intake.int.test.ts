@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
 import { Pseudonymizer, syntheticStudy, type SyntheticStudy } from '../orchestrator/index.ts';
+import { oruMessage, RisSender } from '../simulator/index.ts';
 import { needService, orthancInstalled, startOrthanc, tempDir, waitFor, type Orthanc } from '../testing/index.ts';
 import { startStack, type FullStack } from './index.ts';
 
@@ -123,15 +124,37 @@ describe.skipIf(!available)('intake from a real PACS (Orthanc)', () => {
     expect(metrics).toMatch(/aifi_orchestrator_intake_seconds_count\{channel="dimse"\} 16/);
   });
 
-  it('lets no identifying value reach an event or the store', async () => {
+  it('lets no identifying value reach an event or the store, the RIS report of the study included', async () => {
     const studies = await sendThrough('stow');
     const uids = studies.map((s) => s.studyInstanceUid);
+    // The RIS reports the canary study by its accession number, with the reader's name and the report's text.
+    const ris = new RisSender('127.0.0.1', stack.orchestrator.hl7Port!);
+    try {
+      const ack = await ris.send(
+        oruMessage({
+          facility: 'catharina', controlId: 'canary-report', accession: CANARY.accessionNumber, status: 'final', at: Date.now() - 1000,
+          readerId: 'CANARY-RAD-190233', readerName: 'Canaryreader', patientName: CANARY.patientName, text: 'Canarytext skeletleeftijd 9 jaar', finding: { concept: 'fracture', finding: 'negative' },
+        }),
+      );
+      expect(ack.code, ack.text).toBe('AA');
+    } finally {
+      await ris.close();
+    }
+    // The report found its study through the accession's pseudonym.
+    const boneAge = studies.find((s) => s.name === 'boneAge')!;
+    const matched = await stack.store.query<{ study_key: string }>(
+      "SELECT a.study_key AS study_key FROM reports AS r INNER JOIN study_accessions AS a USING (hospital, accession_key) WHERE r.hospital = 'catharina' GROUP BY a.study_key",
+    );
+    expect(matched.map((m) => m.study_key)).toContain(boneAge.studyKey);
     const dump =
       (await stack.store.queryText('SELECT * FROM events', 'JSONEachRow')) +
       (await stack.store.queryText('SELECT * FROM study_product_lifecycle', 'JSONEachRow')) +
-      (await stack.store.queryText('SELECT hospital, study_key, product FROM lifecycle', 'JSONEachRow'));
+      (await stack.store.queryText('SELECT hospital, study_key, product FROM lifecycle', 'JSONEachRow')) +
+      (await stack.store.queryText('SELECT hospital, accession_key, finalizeAggregation(final_reader) AS reader, finalizeAggregation(coded_finding) AS coded FROM reports', 'JSONEachRow')) +
+      (await stack.store.queryText('SELECT * FROM study_accessions', 'JSONEachRow'));
     expect(dump.length).toBeGreaterThan(1000);
-    const needles = [...Object.values(CANARY), 'Canaryname', 'Wilhelmina', 'Canarydoc', '2016-03-17', '884120', '552107', 'Skeletleeftijd', ...uids];
+    expect(dump).toContain('report.signed');
+    const needles = [...Object.values(CANARY), 'Canaryname', 'Wilhelmina', 'Canarydoc', '2016-03-17', '884120', '552107', 'Skeletleeftijd', 'CANARY-RAD-190233', 'Canaryreader', 'Canarytext', ...uids];
     for (const needle of needles) expect(dump.toLowerCase(), needle).not.toContain(needle.toLowerCase());
   });
 });

@@ -9,7 +9,7 @@ import { tempDir, waitFor } from '../testing/index.ts';
 import { startStack } from './index.ts';
 
 describe('the live simulation, through the real interfaces', () => {
-  it('sends studies by STOW-RS, gets results into its PACS, and reports views and verdicts', async () => {
+  it('sends studies by STOW-RS, gets results into its PACS, reports views and verdicts, and sends the RIS reports by MLLP', async () => {
     const dir = tempDir('live');
     const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '50', AIFI_LOG_LEVEL: 'silent' });
     const live = new LiveSimulation({ scenario: loadScenario('stable'), seed: 'live', acceleration: 20_000, startWeek: 0, maxStudies: 40, log: { warn: () => {} } });
@@ -17,10 +17,10 @@ describe('the live simulation, through the real interfaces', () => {
     const stack = await startStack(config, { port: 0, dicomPort: null, hospitals });
     try {
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
-      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors);
+      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors, { host: '127.0.0.1', port: stack.orchestrator.hl7Port! });
       await waitFor('40 studies sent', () => live.finished && live.stats.sent + live.stats.failed === 40, 60_000);
       expect(live.stats.failed).toBe(0);
-      await waitFor('results, views and verdicts', () => live.stats.results > 5 && live.stats.views > 0 && live.stats.verdicts > 0, 60_000);
+      await waitFor('results, views, verdicts and reports', () => live.stats.results > 5 && live.stats.views > 0 && live.stats.verdicts > 0 && live.stats.reports > 0, 60_000);
       await live.stop();
       const counts = await waitFor('the events in ClickHouse', async () => {
         const rows = await stack.store.query<{ type: string; n: number }>("SELECT type, count() AS n FROM events WHERE source = 'orchestrator' GROUP BY type");
@@ -30,6 +30,13 @@ describe('the live simulation, through the real interfaces', () => {
       }, 30_000);
       expect(counts['result.delivered']).toBeGreaterThanOrEqual(live.stats.results);
       expect(counts['result.viewed']).toBe(live.stats.views);
+      // Every report acknowledged AA is stored, and finds its study by the accession number's pseudonym.
+      expect(counts['report.signed']).toBe(live.stats.reports);
+      const [matched] = await stack.store.query<{ reports: number; matched: number }>(
+        'SELECT uniqExact(r.accession_key) AS reports, uniqExactIf(r.accession_key, a.study_key != \'\') AS matched FROM reports AS r LEFT JOIN study_accessions AS a USING (hospital, accession_key)',
+      );
+      expect(Number(matched!.reports)).toBeGreaterThan(0);
+      expect(Number(matched!.matched)).toBe(Number(matched!.reports));
       // Acquisitions are on the same clock as the receipts: before them, by the planned minutes, never after.
       const [clock] = await stack.store.query<{ missing: number; after: number; longest_min: number }>(
         "SELECT countIf(acquired_at IS NULL) AS missing, countIf(acquired_at > occurred_at) AS after, max(dateDiff('second', acquired_at, occurred_at)) / 60 AS longest_min FROM events WHERE type = 'study.received'",
@@ -67,7 +74,7 @@ describe('aifi simulate', () => {
     const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
     const analytics = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(analytics.status, analytics.stderr).toBe(0);
-    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+$/m);
+    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit \d+, report_agreement \d+$/m);
     // Run again with nothing new: an incremental run (it looks a minute back past its watermark, so it may count recent studies again).
     const again = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(again.stdout).toMatch(/^analytics \(incremental, \d+ studies refreshed\)/m);

@@ -51,6 +51,8 @@ export interface StackOptions {
   role?: Role;
   port?: number;
   dicomPort?: number | null;
+  /** The HL7 v2 (MLLP) port; null: none. By default the configured one, or any free one when the HTTP port is 0. */
+  hl7Port?: number | null;
   /** Hospitals to use instead of the configured ones (the live simulation points their PACS at its own). */
   hospitals?: HospitalsFile;
   /** Behaviour of the simulated vendors started for products without a configured vendor. */
@@ -150,6 +152,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
       const sink = orchestratorSink(config, collector, app);
       const dicomPort = options.dicomPort === undefined ? config.dicom.port : options.dicomPort;
+      const hl7Port = options.hl7Port === undefined ? (options.port === 0 ? 0 : config.hl7.port) : options.hl7Port;
       const vendorUrls = new Map<ProductId, string>();
       const unknown = Object.keys(config.orchestrator.vendorUrls).filter((p) => !(PRODUCT_IDS as string[]).includes(p));
       if (unknown.length) throw new Error(`AIFI_VENDOR_URLS names unknown products: ${unknown.join(', ')} (known: ${PRODUCT_IDS.join(', ')})`);
@@ -174,6 +177,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         maxStowBytes: config.orchestrator.maxStowBytes,
         stowConcurrency: config.orchestrator.stowConcurrency,
         dicom: dicomPort === null ? null : { host: config.dicom.host, port: dicomPort, aeTitle: config.dicom.aeTitle },
+        hl7: hl7Port === null ? null : { host: config.hl7.host, port: hl7Port },
         vendors: vendorUrls,
         inference: { ...config.orchestrator.inference, baseDelayMs: 1_000 },
         delivery: { ...config.orchestrator.delivery, baseDelayMs: 1_000 },

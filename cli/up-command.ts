@@ -9,12 +9,12 @@ import type { Io } from './index.ts';
 import { backfillInto } from './simulate-command.ts';
 import { startStack, type Role } from './stack.ts';
 
-export const upHelp = `aifi up [--port N] [--dicom-port N] [--no-simulate] [--scenario NAME|FILE] [--weeks N] [--seed S] [--acceleration X]
+export const upHelp = `aifi up [--port N] [--dicom-port N] [--hl7-port N] [--no-simulate] [--scenario NAME|FILE] [--weeks N] [--seed S] [--acceleration X]
                               run the whole stack in one process (what npm start runs): backfill N weeks
                               (default 12) of the simulated pilot ending this week, then simulate it live
                               through the real interfaces, X times faster than real time (default 120)
 aifi collector [--port N]     run only the collector: POST /v1/events, and the Kafka consumer when AIFI_KAFKA_BROKERS is set
-aifi orchestrator [--port N] [--dicom-port N]
+aifi orchestrator [--port N] [--dicom-port N] [--hl7-port N]
                               run only the orchestrator, sending events to Kafka or to AIFI_COLLECTOR_URL`;
 
 /** Serves the stack, or one role of it, until SIGINT or SIGTERM; resolves with the exit code. */
@@ -23,7 +23,7 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
     args,
     options: {
       port: { type: 'string' },
-      ...(role === 'collector' ? {} : { 'dicom-port': { type: 'string' } }),
+      ...(role === 'collector' ? {} : { 'dicom-port': { type: 'string' }, 'hl7-port': { type: 'string' } }),
       ...(role === 'all'
         ? {
             'no-simulate': { type: 'boolean', default: false },
@@ -51,7 +51,7 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
     live = new LiveSimulation({ scenario, seed: String(v.seed), acceleration, startWeek: weeks, from: Date.now(), log: { warn: () => {} } });
     // The scenario's network (the pilot, or the national one) unless a hospitals file says otherwise.
     hospitals = await live.preparePacs(config.orchestrator.hospitalsFile ? loadHospitals(config.orchestrator.hospitalsFile) : networkOf(scenario).hospitals);
-    const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']), hospitals });
+    const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']), hl7Port: portOf(v['hl7-port']), hospitals });
     try {
       const [existing] = await stack.store!.query<{ n: number }>('SELECT count() AS n FROM events WHERE source = {s:String}', { s: BACKFILL_SOURCE });
       if (existing!.n > 0) {
@@ -61,7 +61,8 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
         io.out(`backfilled ${weeks} weeks of the simulated pilot (${scenario.name}, from ${scenario.start}): ${result.studies} studies, ${result.events} events`);
       }
       const secrets = loadSecrets(config.orchestrator.secretsFile, hospitals.hospitals.map((h) => h.id));
-      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors);
+      const ris = stack.orchestrator!.hl7Port === null ? undefined : { host: config.hl7.host, port: stack.orchestrator!.hl7Port };
+      live.start(stack.url, new Map([...secrets].map(([id, s]) => [id, s.token])), stack.vendors, ris);
     } catch (error) {
       await live.stop();
       await stack.close();
@@ -70,7 +71,7 @@ export async function serveCommand(role: Role, config: Config, args: string[], i
     }
     return serve(stack, config, io, live, acceleration, contracts);
   }
-  const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']) });
+  const stack = await startStack(config, { role, port: portOf(v.port), dicomPort: portOf(v['dicom-port']), hl7Port: portOf(v['hl7-port']) });
   return serve(stack, config, io, null, acceleration, contracts);
 }
 
@@ -118,6 +119,7 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
     lines.push(`  DICOMweb STOW-RS: ${u}/dicomweb/studies  (Authorization: Bearer <hospital token from ${config.orchestrator.secretsFile}>)`);
     if (stack.orchestrator.dicomPort !== null) lines.push(`  DICOM C-STORE:    ${config.dicom.aeTitle}@${config.dicom.host}:${stack.orchestrator.dicomPort}`);
     lines.push(`  usage, verdicts:  ${u}/v1/usage, ${u}/v1/verdicts`);
+    if (stack.orchestrator.hl7Port !== null) lines.push(`  RIS reports:      HL7 v2 ORU^R01 by MLLP at ${config.hl7.host}:${stack.orchestrator.hl7Port}; FHIR ${u}/fhir/DiagnosticReport (gateway token)`);
   }
   if (stack.collector) lines.push(`  events in:        ${u}/v1/events  (Authorization: Bearer <token listed in AIFI_COLLECTOR_TOKENS_FILE>)`);
   lines.push(`  health:           ${u}/healthz, ${u}/readyz`, `  metrics:          ${u}/metrics  (Authorization: Bearer <scrape token in ${config.metrics.tokenFile}>)`);
@@ -128,13 +130,13 @@ async function serve(stack: Awaited<ReturnType<typeof startStack>>, config: Conf
   if (stack.store) lines.push(`  the data:         npx aifi query "SELECT type, count() FROM events GROUP BY type"${stack.store.kind === 'embedded' ? ' (answered by this process while it runs)' : ''}`);
   if (stack.store) lines.push('  analytics:        now and every 5 minutes; read them with npx aifi report [--audience lead|ops|vendor:<vendor>]');
   if (stack.store && config.alertmanagerUrl) lines.push(`  alerts:           to ${config.alertmanagerUrl} after each analytics run`);
-  if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital`);
+  if (live) lines.push(`simulating the pilot live at ${acceleration}x: studies arrive by STOW-RS, results go to a simulated PACS per hospital, reports come from a simulated RIS by MLLP`);
   lines.push('stop with Ctrl-C');
   io.out(lines.join('\n'));
   const status = live
     ? setInterval(() => {
         const s = live.stats;
-        io.err(`live: ${s.sent} studies sent, ${s.results} results in the PACS, ${s.views} views, ${s.verdicts} verdicts${s.failed ? `, ${s.failed} failed to send` : ''}`);
+        io.err(`live: ${s.sent} studies sent, ${s.results} results in the PACS, ${s.views} views, ${s.verdicts} verdicts, ${s.reports} reports${s.failed ? `, ${s.failed} failed to send` : ''}`);
       }, 30_000)
     : null;
   status?.unref();

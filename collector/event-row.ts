@@ -86,6 +86,10 @@ export function eventToRow(event: AifiEvent): Row {
     case 'gateway.heartbeat':
       Object.assign(row, { component: event.component, status: event.status });
       break;
+    case 'report.signed':
+      // the accession pseudonym and the finding's concept are read from the payload (store/migrations/0012)
+      Object.assign(row, { status: event.status, user_key: event.reader_key ?? '', finding: event.finding ?? '' });
+      break;
   }
   return row;
 }

@@ -185,7 +185,7 @@ describe('POST /v1/events', () => {
         () => '{"__proto__": {"polluted": true}, "type": "gateway.heartbeat"}',
         () => JSON.stringify([{ ...exampleEvent('gateway.heartbeat'), constructor: { prototype: { x: 1 } } }]),
         () => '\u0000\u0001\u0002',
-        () => JSON.stringify([exampleEvent('study.routed')]).replace('"schema_version":1', '"schema_version":"1"'),
+        () => JSON.stringify([exampleEvent('study.routed')]).replace('"schema_version":2', '"schema_version":"2"'),
       ];
       return variants[random(variants.length)]!();
     };

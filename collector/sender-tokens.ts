@@ -11,8 +11,8 @@ import type { SenderScope } from './collector.ts';
  * measured performance.
  */
 export const SENDER_ROLES = {
-  gateway: ['result.viewed', 'verdict.recorded', 'gateway.heartbeat'],
-  orchestrator: ['study.received', 'study.routed', 'inference.requested', 'inference.completed', 'inference.failed', 'result.delivered', 'result.viewed', 'verdict.recorded'],
+  gateway: ['result.viewed', 'verdict.recorded', 'gateway.heartbeat', 'report.signed'],
+  orchestrator: ['study.received', 'study.routed', 'inference.requested', 'inference.completed', 'inference.failed', 'result.delivered', 'result.viewed', 'verdict.recorded', 'report.signed'],
 } as const satisfies Record<string, readonly EventType[]>;
 
 export type SenderRole = keyof typeof SENDER_ROLES;

@@ -31,6 +31,8 @@ export const configSchema = z
       .optional(),
     AIFI_DICOM_PORT: port.default(11112),
     AIFI_DICOM_AE_TITLE: z.string().regex(/^[A-Z0-9_ ]{1,16}$/, { error: 'must be 1-16 upper-case characters' }).default('AIFI'),
+    AIFI_HL7_HOST: z.string().min(1).default('127.0.0.1'),
+    AIFI_HL7_PORT: port.default(2575),
     AIFI_HOSPITALS_FILE: z.string().min(1).optional(),
     AIFI_CONTRACTS_FILE: z.string().min(1).optional(),
     AIFI_SECRETS_FILE: z.string().min(1).optional(),
@@ -76,6 +78,8 @@ export interface Config {
   /** `trustProxy`: the proxies whose X-Forwarded-* headers are believed (none when empty). */
   http: { host: string; port: number; trustProxy: string[] };
   dicom: { host: string; port: number; aeTitle: string };
+  /** The HL7 v2 (MLLP) receiver of the RIS's reports. */
+  hl7: { host: string; port: number };
   collector: {
     /** Bearer tokens (SHA-256) of the senders allowed to POST /v1/events. */
     tokensFile: string | undefined;
@@ -165,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     http: { host: e.AIFI_HOST, port: e.AIFI_PORT, trustProxy: (e.AIFI_TRUST_PROXY ?? '').split(',').map((a) => a.trim()).filter(Boolean) },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
+    hl7: { host: e.AIFI_HL7_HOST, port: e.AIFI_HL7_PORT },
     collector: {
       tokensFile: e.AIFI_COLLECTOR_TOKENS_FILE,
       batchRows: e.AIFI_COLLECTOR_BATCH_ROWS,

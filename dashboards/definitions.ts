@@ -138,7 +138,38 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
     ),
   },
   ...costPanels(filter),
+  ...benefitPanels(),
 ];
+
+/** The measured benefit (analytics/benefit.ts): per hospital, since no pooling of hospitals is a fair comparison; over all time. */
+function benefitPanels(): PanelSpec[] {
+  return [
+    {
+      title: 'Measured benefit: time to the final report',
+      description:
+        'Minutes from acquisition to the first final report from the RIS, all urgencies and each: (a) AI result viewed before signing against (b) not, after go-live; and after against before go-live (the first result that reached a reader). ' +
+        'difference = a − b (negative: faster), the Hodges–Lehmann estimate with its 95 % interval, beside both medians and the counts; the case mix of both arms (urgency, modality, age band) is compared and a difference named. ' +
+        'Over all time, per hospital; rows whose interval lies below zero first.',
+      kind: 'table',
+      columnUnits: { median_a_min: 'm', median_b_min: 'm', difference_min: 'm', ci_low_min: 'm', ci_high_min: 'm' },
+      thresholds: { column: 'ci_high_min', base: 'green', steps: [{ value: 0, color: 'text' }] },
+      sql: `SELECT hospital, product, if(urgency = '', 'all', urgency) AS urgency, comparison, n_a, n_b, median_a_min, median_b_min, difference_min, ci_low_min, ci_high_min,
+                   case_mix_caution, unreported, small_cell
+            FROM benefit FINAL WHERE ${filter}
+            ORDER BY ifNull(ci_high_min < 0, 0) DESC, comparison DESC, product, hospital, urgency LIMIT 100`,
+      columns: ['hospital', 'product', 'urgency', 'comparison', 'n_a', 'n_b', 'median_a_min', 'median_b_min', 'difference_min', 'ci_low_min', 'ci_high_min', 'case_mix_caution', 'unreported', 'small_cell'],
+    },
+    {
+      title: "The report's coded finding against the AI",
+      description: "Studies whose final report codes the finding a product looks for (SNOMED CT), per hospital and product: agreement of report and AI with its 95 % Wilson interval, and the disagreements each way",
+      kind: 'table',
+      columnUnits: { agreement: 'percentunit', ci_low: 'percentunit', ci_high: 'percentunit' },
+      sql: `SELECT hospital, product, concept, coded, both_positive, ai_only, report_only, both_negative, agreement, ci_low, ci_high, small_cell
+            FROM report_agreement FINAL WHERE ${filter} ORDER BY agreement, hospital, product LIMIT 100`,
+      columns: ['hospital', 'product', 'concept', 'coded', 'both_positive', 'ai_only', 'report_only', 'both_negative', 'agreement', 'ci_low', 'ci_high', 'small_cell'],
+    },
+  ];
+}
 
 const th = 'sumMap(total_hist)';
 

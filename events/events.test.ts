@@ -22,6 +22,7 @@ const probes: Record<EventType, { required: string; enumField: string; numberFie
   'result.viewed': { required: 'user_key', enumField: 'role', timeField: 'occurred_at' },
   'verdict.recorded': { required: 'agreement', enumField: 'product', numberField: 'value', timeField: 'occurred_at' },
   'gateway.heartbeat': { required: 'component', enumField: 'status', timeField: 'occurred_at' },
+  'report.signed': { required: 'accession_key', enumField: 'status', timeField: 'occurred_at' },
 };
 
 function rejectedPaths(input: unknown): string[] {
@@ -83,7 +84,32 @@ describe.each(EVENT_TYPES)('%s', (type) => {
 
   it('rejects an event_id that is not a UUIDv7, and a wrong schema version', () => {
     expect(rejectedPaths({ ...example(), event_id: 'b5b8a8a2-1f0e-4c1a-9f3e-0e8f6c1d2a3b' })).toEqual(['event_id']);
-    expect(rejectedPaths({ ...example(), schema_version: 2 })).toEqual(['schema_version']);
+    expect(rejectedPaths({ ...example(), schema_version: 3 })).toEqual(['schema_version']);
+    expect(rejectedPaths({ ...example(), schema_version: '2' })).toEqual(['schema_version']);
+  });
+});
+
+describe('schema version 2', () => {
+  it('writes version 2 and still accepts a version-1 event that uses nothing version 2 added', () => {
+    const received = exampleEvent('study.received') as unknown as Record<string, unknown>;
+    expect(received.schema_version).toBe(2);
+    const { accession_key: _a, ...v1 } = received;
+    expect(checkEvent({ ...v1, schema_version: 1 }).ok).toBe(true);
+    expect(rejectedPaths({ ...received, schema_version: 1 })).toEqual(['accession_key']);
+    for (const type of EVENT_TYPES.filter((t) => t !== 'study.received' && t !== 'report.signed')) {
+      expect(checkEvent({ ...exampleEvent(type), schema_version: 1 }).ok, type).toBe(true);
+    }
+    expect(rejectedPaths({ ...exampleEvent('report.signed'), schema_version: 1 })).toEqual(['schema_version']);
+  });
+
+  it('keeps a report to times, status, pseudonyms and a coded finding', () => {
+    const report = exampleEvent('report.signed') as unknown as Record<string, unknown>;
+    expect(rejectedPaths({ ...report, accession_key: 'ACC0001' })).toEqual(['accession_key']);
+    expect(rejectedPaths({ ...report, text: 'Geen fractuur.' })).toEqual(['text']);
+    expect(rejectedPaths({ ...report, status: 'cancelled' })).toEqual(['status']);
+    expect(rejectedPaths({ ...report, finding: 'positive' })).toEqual(['finding_concept']);
+    expect(checkEvent({ ...report, finding: 'positive', finding_concept: 'fracture' }).ok).toBe(true);
+    expect(rejectedPaths({ ...report, finding: 'positive', finding_concept: 'gout' })).toEqual(['finding_concept']);
   });
 });
 

@@ -17,6 +17,7 @@ const examples: { [T in EventType]: () => AifiEvent } = {
       ...study,
       occurred_at: '2026-03-02T08:15:04.250Z',
       patient_key: key('patient'),
+      accession_key: key('accession'),
       modality: 'DX',
       body_part: 'HAND',
       age_years: 9.5,
@@ -97,6 +98,15 @@ const examples: { [T in EventType]: () => AifiEvent } = {
       reader_key: key('user'),
       value: 10.0,
       agreement: true,
+    }),
+  'report.signed': () =>
+    makeEvent('report.signed', {
+      hospital: 'catharina',
+      source: 'orchestrator',
+      occurred_at: '2026-03-02T09:06:15.000Z',
+      accession_key: key('accession'),
+      status: 'final',
+      reader_key: key('user'),
     }),
   'gateway.heartbeat': () =>
     makeEvent('gateway.heartbeat', {

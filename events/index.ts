@@ -1,6 +1,8 @@
 export { PRODUCTS, PRODUCT_IDS, VENDOR_IDS, productsOfVendor, isBinaryProduct, type ProductId, type VendorId } from './products.ts';
+export { FINDING_CONCEPTS, FINDING_CONCEPT_IDS, findingConceptOf, findingConceptOfProduct, type FindingConcept } from './findings.ts';
 export {
   SCHEMA_VERSION,
+  ACCEPTED_SCHEMA_VERSIONS,
   EVENT_TYPES,
   eventSchemas,
   aifiEvent,

@@ -1,8 +1,21 @@
 import { z } from 'zod';
+import { FINDING_CONCEPT_IDS } from './findings.ts';
 import { isBinaryProduct, PRODUCT_IDS } from './products.ts';
 
-/** The version of the envelope and payload shapes below. Additive changes keep it. */
-export const SCHEMA_VERSION = 1;
+/**
+ * The version of the envelope and payload shapes below, the one producers write.
+ * Additive changes to an existing type keep it; version 2 added `report.signed`
+ * and the accession pseudonym of `study.received`.
+ */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * The versions the collector accepts. Version 2 only added (a type, an optional
+ * field), so an event written as version 1 means today what it meant then and
+ * stays valid as long as it uses nothing version 2 added; a version-1 producer
+ * needs no change.
+ */
+export const ACCEPTED_SCHEMA_VERSIONS = [1, 2] as const;
 
 const slug = z
   .string()
@@ -26,7 +39,7 @@ export const stageMs = z.number().int().min(0).max(90 * 24 * 3600 * 1000);
 
 const envelope = {
   event_id: z.uuid({ version: 'v7', error: 'must be a UUIDv7' }),
-  schema_version: z.literal(SCHEMA_VERSION),
+  schema_version: z.literal(ACCEPTED_SCHEMA_VERSIONS, { error: `must be a schema version this collector accepts: ${ACCEPTED_SCHEMA_VERSIONS.join(' or ')}` }),
   occurred_at: timestamp,
   hospital: slug,
   source: slug,
@@ -36,10 +49,13 @@ const envelope = {
 /** Envelope plus the pseudonymised study key: every event about one study. */
 const studyEnvelope = { ...envelope, study_key: pseudonym };
 
-export const studyReceived = z.strictObject({
+export const studyReceived = z
+  .strictObject({
   ...studyEnvelope,
   type: z.literal('study.received'),
   patient_key: pseudonym,
+  /** Version 2: the accession number's pseudonym, what the RIS's reports are matched by; absent when the study had none. */
+  accession_key: pseudonym.optional(),
   modality: z.string().regex(/^[A-Z]{2,4}$/, { error: 'must be a DICOM modality code such as CR, DX or CT' }),
   body_part: shortText(64),
   age_years: z.number().min(0).max(130).nullable(),
@@ -53,7 +69,12 @@ export const studyReceived = z.strictObject({
   acquired_at: timestamp.nullable(),
   /** Set on a repeat of study.received when instances arrived after the study had completed; instance_count is the new total. */
   amended: z.boolean().optional(),
-});
+  })
+  .superRefine((v, ctx) => {
+    if (v.schema_version === 1 && v.accession_key !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accession_key'], message: 'not in schema version 1: send schema_version 2' });
+    }
+  });
 
 export const studyRouted = z.strictObject({
   ...studyEnvelope,
@@ -166,6 +187,32 @@ export const verdictRecorded = z
     }
   });
 
+/**
+ * Version 2: a radiology report reached a status in the RIS (by HL7 v2 ORU^R01 or
+ * FHIR DiagnosticReport). `occurred_at` is when it did (the signing time of a
+ * final report). Matched to its study by the accession pseudonym; the report's
+ * text never leaves the orchestrator: only its times, status, the reader's
+ * pseudonym and, where the RIS codes it, the finding.
+ */
+export const reportSigned = z
+  .strictObject({
+    ...envelope,
+    schema_version: z.literal(2, { error: 'report.signed exists from schema version 2 on' }),
+    type: z.literal('report.signed'),
+    accession_key: pseudonym,
+    status: z.enum(['preliminary', 'final', 'amended']),
+    reader_key: pseudonym.optional(),
+    /** The coded finding, where the RIS sends one: what it is about, and whether the report says it is there. */
+    finding_concept: z.enum(FINDING_CONCEPT_IDS).optional(),
+    finding: z.enum(['positive', 'negative']).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.finding === undefined) !== (v.finding_concept === undefined)) {
+      const missing = v.finding === undefined ? 'finding' : 'finding_concept';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'finding and finding_concept come together' });
+    }
+  });
+
 export const gatewayHeartbeat = z.strictObject({
   ...envelope,
   type: z.literal('gateway.heartbeat'),
@@ -183,6 +230,7 @@ export const eventSchemas = {
   'result.viewed': resultViewed,
   'verdict.recorded': verdictRecorded,
   'gateway.heartbeat': gatewayHeartbeat,
+  'report.signed': reportSigned,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -198,6 +246,7 @@ export const aifiEvent = z.discriminatedUnion('type', [
   resultViewed,
   verdictRecorded,
   gatewayHeartbeat,
+  reportSigned,
 ]);
 
 export type AifiEvent = z.infer<typeof aifiEvent>;

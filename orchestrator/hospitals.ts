@@ -41,6 +41,8 @@ export const hospitalSchema = z.strictObject({
   aeTitles: z.record(aeTitle, z.enum(['automatic', 'manual'])),
   /** Requesting services whose studies are acute (the emergency department). */
   acuteServices: z.array(z.string().min(1)).default(['SEH', 'ED', 'EMERGENCY', 'SPOEDEISENDE HULP']),
+  /** Sending facilities (HL7 MSH-4) of this hospital's RIS besides its id: an ORU^R01 from another is refused. */
+  risFacilities: z.array(z.string().min(1).max(180)).default([]),
   /** The PACS that results go back to; without one, nothing is delivered. */
   pacs: pacsTarget.optional(),
 });

@@ -83,3 +83,9 @@ export const deliveries = new Counter({
   help: 'Results delivered to the PACS, by product and outcome (acknowledged, failed, off)',
   labelNames: ['product', 'outcome'] as const,
 });
+
+export const reportsReceived = new Counter({
+  name: 'aifi_orchestrator_reports_received_total',
+  help: 'Radiology reports from the RIS, by channel (hl7, fhir) and answer (AA, AE, AR; stored, invalid, unavailable)',
+  labelNames: ['channel', 'outcome'] as const,
+});

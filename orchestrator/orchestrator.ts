@@ -10,6 +10,9 @@ import { stowRoutes } from './stow-route.ts';
 import { StudyIntake, type RoutedStudy } from './study-intake.ts';
 import { Dispatcher, type RetryPolicy } from './dispatcher.ts';
 import { usageRoutes } from './usage-routes.ts';
+import { fhirReportRoutes } from './report-fhir.ts';
+import { startHl7Listener, type Hl7Listener } from './report-hl7.ts';
+import { ReportIntake } from './report-intake.ts';
 import { HttpVendorAdapter, type VendorAdapter } from './vendor-adapter.ts';
 import type { ProductId } from '../events/index.ts';
 
@@ -25,6 +28,8 @@ export interface OrchestratorOptions {
   stowConcurrency?: number;
   /** The C-STORE SCP; null to run without one. */
   dicom: { host: string; port: number; aeTitle: string } | null;
+  /** The HL7 v2 (MLLP) receiver of the RIS's reports; null to run without one. */
+  hl7?: { host: string; port: number } | null;
   emitter?: EmitterOptions;
   /** Each product's vendor service (URL of the vendor protocol, or an adapter); a product without one fails its jobs. */
   vendors?: Map<ProductId, string | VendorAdapter>;
@@ -41,6 +46,9 @@ export interface Orchestrator {
   dispatcher: Dispatcher;
   /** The port the DICOM receiver listens on, or null. */
   dicomPort: number | null;
+  /** The RIS's reports (HL7 v2 and FHIR), and the port the MLLP receiver listens on, or null. */
+  reports: ReportIntake;
+  hl7Port: number | null;
   /** Registers the HTTP endpoints (DICOMweb STOW-RS; usage, verdicts, manual send). */
   routes: (app: FastifyInstance) => Promise<void>;
   /** Stops the DICOM receiver, completes open studies, hands over their events, closes the sink. */
@@ -76,20 +84,27 @@ export async function createOrchestrator(options: OrchestratorOptions): Promise<
   });
   let scp: DimseScp | null = null;
   if (options.dicom) scp = await startDimseScp({ intake, ...options.dicom, log: options.log });
+  const reports = new ReportIntake({ hospitals: options.hospitals, pseudonymizer, emitter });
+  let hl7: Hl7Listener | null = null;
+  if (options.hl7) hl7 = await startHl7Listener({ intake: reports, ...options.hl7, log: options.log });
   let closed = false;
   return {
     intake,
     emitter,
     dispatcher,
     dicomPort: scp?.port ?? null,
+    reports,
+    hl7Port: hl7?.port ?? null,
     routes: async (app) => {
       await stowRoutes(app, { intake, tokens, maxBodyBytes: options.maxStowBytes, concurrency: options.stowConcurrency });
       await usageRoutes(app, { intake, tokens, pseudonymizer, emitter });
+      await fhirReportRoutes(app, { intake: reports, tokens });
     },
     close: async () => {
       if (closed) return;
       closed = true;
       await scp?.close();
+      await hl7?.close();
       await intake.flush();
       await dispatcher.drain();
       await emitter.drain();

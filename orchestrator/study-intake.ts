@@ -137,6 +137,7 @@ export class StudyIntake {
         ...common,
         occurred_at: receivedAt,
         patient_key: p.pseudonym(hospital.id, 'patient', header.patientId || `unknown:${header.studyInstanceUid}`),
+        ...(header.accessionNumber.trim() ? { accession_key: p.pseudonym(hospital.id, 'accession', header.accessionNumber.trim()) } : {}),
         modality: /^[A-Z]{2,4}$/.test(header.modality) ? header.modality : 'OT',
         body_part: clean(header.bodyPart, 64),
         age_years: ageYears,

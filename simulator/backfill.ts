@@ -3,6 +3,7 @@ import { inferenceCompletedEvent, routeContracted, type Hospital } from '../orch
 import { encodeTruth, Random, simulateInference, vendorBehaviour, type VendorBehaviour } from '../vendors/index.ts';
 import { networkOf, studiesOfWeek, type Network } from './network.ts';
 import { PRODUCT_BASELINE, TIMING } from './pilot.ts';
+import { planReport, type ProductReading } from './ris-reports.ts';
 import type { Scenario } from './scenario.ts';
 import { startMs, Timeline } from './timeline.ts';
 import { TruthBook } from './truth.ts';
@@ -134,6 +135,7 @@ export class Backfill {
         event_id: id(receivedAt),
         occurred_at: iso(receivedAt),
         patient_key: digest(`${seed}|patient|${plan.id}`),
+        accession_key: this.accessionKey(plan),
         modality: plan.modality,
         body_part: plan.bodyPart,
         age_years: plan.ageYears < 18 ? Math.floor(plan.ageYears * 10) / 10 : Math.floor(plan.ageYears),
@@ -155,8 +157,39 @@ export class Backfill {
     for (const d of decisions) {
       events.push(this.make('study.routed', { ...common, event_id: id(routedAt), occurred_at: iso(routedAt), product: d.product, outcome: d.outcome, rule: d.rule, reason: d.reason, routing_ms: 2 }));
     }
-    for (const d of decisions.filter((x) => x.outcome === 'routed')) events.push(...this.productEvents(plan, hospital, d.product, routedAt, common, random, id));
+    const readings: ProductReading[] = [];
+    for (const d of decisions.filter((x) => x.outcome === 'routed')) events.push(...this.productEvents(plan, hospital, d.product, routedAt, common, random, id, readings));
+    events.push(...this.reportEvents(plan, readings));
     return events;
+  }
+
+  /** The accession number's pseudonym, on the study and on its reports. */
+  accessionKey(plan: StudyPlan): string {
+    return digest(`${this.options.seed}|accession|${plan.id}`);
+  }
+
+  /** The RIS's report of the study (preliminary, final, amended), from its own random stream; see ris-reports.ts. */
+  reportPlan(plan: StudyPlan, readings: readonly ProductReading[]) {
+    const random = new Random(`${this.options.seed}|report|${plan.id}`);
+    const report = planReport(random, plan.urgency, plan.arrivesAt, readings);
+    const reader = digest(`${this.options.seed}|radiologist|${plan.hospital.id}|${random.int(40)}`);
+    return { ...report, reader };
+  }
+
+  private reportEvents(plan: StudyPlan, readings: readonly ProductReading[]): AifiEvent[] {
+    const report = this.reportPlan(plan, readings);
+    return report.statuses.map((s, i) =>
+      this.make('report.signed', {
+        event_id: uuidv7For(`${this.options.seed}|${plan.id}|report|${i}`, s.at),
+        occurred_at: iso(s.at),
+        hospital: plan.hospital.id,
+        source: BACKFILL_SOURCE,
+        accession_key: this.accessionKey(plan),
+        status: s.status,
+        reader_key: report.reader,
+        ...(report.coded && s.status !== 'preliminary' ? { finding_concept: report.coded.concept, finding: report.coded.finding } : {}),
+      }),
+    );
   }
 
   private productEvents(
@@ -167,6 +200,7 @@ export class Backfill {
     common: { hospital: string; source: string; study_key: string; trace_id: string },
     random: Random,
     id: (t: number) => string,
+    readings: ProductReading[] = [],
   ): AifiEvent[] {
     const base = PRODUCT_BASELINE[product];
     const t = this.timeline;
@@ -207,7 +241,9 @@ export class Backfill {
       behaviour,
     );
     events.push(inferenceCompletedEvent({ ...p, event_id: id(clock), occurred_at: iso(clock) }, result, { attempt, queuedMs, inferenceMs, totalMs: clock - routedAt }, this.make));
-    const delivers = Boolean(hospital.products[product]?.deliver);
+    // Before its go-live (a scenario's go_live change) a product runs unseen: nothing delivered, nothing viewed.
+    const live = t.live(hospital.id, product, at);
+    const delivers = live && Boolean(hospital.products[product]?.deliver);
     const deliveryMs = delivers ? Math.round(random.logNormal(TIMING.deliveryMedianMs, 0.5)) : 0;
     clock += deliveryMs;
     events.push(
@@ -225,11 +261,12 @@ export class Backfill {
     const users = this.propensities.get(`${hospital.id}|${product}`)!;
     const reader = random.int(users.length);
     const adoption = t.number('adoption', hospital.id, product, at, 1);
-    const viewProbability = Math.min(1, users[reader]! * adoption * (delivers ? 1 : base.offPacsFactor));
+    const viewProbability = live ? Math.min(1, users[reader]! * adoption * (delivers ? 1 : base.offPacsFactor)) : 0;
     const viewed = random.chance(viewProbability);
     const readerKey = digest(`${this.options.seed}|user|${hospital.id}|${product}|${reader}`);
     this.truth.record(plan, product, finding, { viewProbability, viewed, sensitivity: behaviour.sensitivity, specificity: behaviour.specificity, modelVersion: behaviour.model_version });
     let readAt = clock + random.logNormal(TIMING.viewMedianMs[plan.urgency], 0.8);
+    readings.push({ product, readAt, viewed, finding });
     if (viewed) {
       const role = product === 'rbfracture' && plan.urgency === 'acute' && random.chance(0.5) ? 'clinician' : 'radiologist';
       events.push(this.make('result.viewed', { ...p, event_id: id(readAt), occurred_at: iso(readAt), user_key: readerKey, role }));

@@ -55,7 +55,7 @@ describe('the bulk load', () => {
     await bulkLoad({ store, scenario, seed: 'again', weeks: 1, workers: 2 });
     const [final] = await store.query<{ n: number }>('SELECT count() AS n FROM events FINAL');
     expect(final!.n).toBe(first.events);
-  });
+  }, 180_000);
 
   describe('a small national sample, as analytics count it', () => {
     let truth: Truth;

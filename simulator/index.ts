@@ -9,3 +9,5 @@ export { WEEK_MS, truthFor, type StudyPlan } from './workload.ts';
 export type { Truth, TruthRow, TruthCell } from './truth.ts';
 export { LiveSimulation, type LiveOptions, type LiveStats } from './live.ts';
 export { startSimulatedPacs, readResultReport, type ReceivedResult } from './simulated-pacs.ts';
+export { planReport, TRUE_REPORT_EFFECT_MIN, REPORT_TIMING, type ProductReading, type ReportPlan } from './ris-reports.ts';
+export { oruMessage, RisSender, type OruFields } from './ris-sender.ts';

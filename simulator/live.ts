@@ -2,6 +2,8 @@ import { isBinaryProduct, PRODUCTS, type ProductId } from '../events/index.ts';
 import { syntheticStudy, type HospitalsFile } from '../orchestrator/index.ts';
 import { encodeTruth, Random, type SimulatedVendor } from '../vendors/index.ts';
 import { PRODUCT_BASELINE, TIMING } from './pilot.ts';
+import { planReport } from './ris-reports.ts';
+import { oruMessage, RisSender } from './ris-sender.ts';
 import type { Scenario } from './scenario.ts';
 import { startSimulatedPacs, type ReceivedResult } from './simulated-pacs.ts';
 import { startMs, Timeline } from './timeline.ts';
@@ -28,6 +30,8 @@ export interface LiveStats {
   results: number;
   views: number;
   verdicts: number;
+  /** Report messages the simulated RIS sent by MLLP and had acknowledged AA. */
+  reports: number;
 }
 
 const ageString = (years: number) => (years >= 2 ? `${String(Math.floor(years)).padStart(3, '0')}Y` : `${String(Math.floor(years * 12)).padStart(3, '0')}M`);
@@ -41,7 +45,7 @@ const dicomTime = (ms: number) => new Date(ms).toISOString().slice(11, 19).repla
  * look at them and give verdicts through the usage and verdict endpoints.
  */
 export class LiveSimulation {
-  readonly stats: LiveStats = { sent: 0, failed: 0, results: 0, views: 0, verdicts: 0 };
+  readonly stats: LiveStats = { sent: 0, failed: 0, results: 0, views: 0, verdicts: 0, reports: 0 };
   private readonly timeline: Timeline;
   private readonly plans = new Map<string, { plan: StudyPlan; uid: string }>();
   private timer: NodeJS.Timeout | null = null;
@@ -56,6 +60,9 @@ export class LiveSimulation {
   private vendors: Map<ProductId, SimulatedVendor> = new Map();
   private tunedAt = -Infinity;
   private studiesSeen = 0;
+  private ris: RisSender | null = null;
+  /** Studies whose report is planned (the first result that came back plans it). */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly options: LiveOptions) {
     this.timeline = new Timeline(options.scenario);
@@ -70,9 +77,14 @@ export class LiveSimulation {
     return { hospitals: hospitals.hospitals.map((h) => ({ ...h, pacs: { via: 'stow' as const, url: `${url}/${h.id}`, headers: {} } })) };
   }
 
-  /** Begins sending studies to the stack at `url`, with each hospital's gateway token. */
-  start(url: string, tokens: Map<string, string>, vendors: Map<ProductId, SimulatedVendor> = new Map()): void {
+  /**
+   * Begins sending studies to the stack at `url`, with each hospital's gateway
+   * token; with `ris`, the simulated RIS sends each study's reports there by
+   * MLLP (HL7 v2 ORU^R01).
+   */
+  start(url: string, tokens: Map<string, string>, vendors: Map<ProductId, SimulatedVendor> = new Map(), ris?: { host: string; port: number }): void {
     this.target = { url, tokens };
+    if (ris) this.ris = new RisSender(ris.host, ris.port);
     this.vendors = vendors;
     this.realStart = Date.now();
     this.timer = setInterval(() => this.tick(), 100);
@@ -196,6 +208,10 @@ export class LiveSimulation {
       timer.unref();
       this.timers.add(timer);
     };
+    if (this.ris && !this.reported.has(plan.id)) {
+      this.reported.add(plan.id);
+      this.planLiveReport(plan, product, viewed, viewDelay, finding, later);
+    }
     if (viewed) {
       later(viewDelay, async () => {
         await post('/v1/usage', { id: `${plan.id}-${product}-view`, study_instance_uid: entry.uid, product, user_id: reader, role: 'radiologist', at: new Date().toISOString() });
@@ -214,6 +230,41 @@ export class LiveSimulation {
           at: new Date().toISOString(),
         });
         this.stats.verdicts++;
+      });
+    }
+  }
+
+  /**
+   * The RIS's report of a live study, planned when its first result comes back
+   * (the reading of that product only), on the accelerated clock like
+   * everything after the sending: the reader starts when the result was
+   * looked at, or would have been, and signs the product's true effect sooner
+   * after looking (divided by the acceleration, as every duration here is).
+   */
+  private planLiveReport(plan: StudyPlan, product: ProductId, viewed: boolean, viewDelayMs: number, finding: 'positive' | 'negative', later: (ms: number, work: () => Promise<void>) => void): void {
+    const simNow = this.now();
+    const readAt = simNow + viewDelayMs * this.options.acceleration;
+    const report = planReport(new Random(`${this.options.seed}|live-report|${plan.id}`), plan.urgency, plan.arrivesAt, [{ product, readAt, viewed, finding }]);
+    const reader = `sim-radiologist-${plan.hospital.id}-${plan.id.length % 7}`;
+    const viewAfter = Math.min(viewDelayMs, 60_000);
+    for (const [i, s] of report.statuses.entries()) {
+      const after = viewAfter + Math.min((s.at - readAt) / this.options.acceleration, 60_000);
+      later(after, async () => {
+        const ack = await this.ris!.send(
+          oruMessage({
+            facility: plan.hospital.id,
+            controlId: `${plan.id}-report-${i}`,
+            accession: `A${plan.id}`.slice(0, 16),
+            status: s.status,
+            at: Date.now(),
+            readerId: reader,
+            patientName: `Sim^${plan.id}`,
+            text: 'Simulated report text.',
+            ...(report.coded && s.status !== 'preliminary' ? { finding: report.coded } : {}),
+          }),
+        );
+        if (ack.code !== 'AA') throw new Error(`the report was answered ${ack.code}: ${ack.text}`);
+        this.stats.reports++;
       });
     }
   }
@@ -256,6 +307,8 @@ export class LiveSimulation {
   /** Closes the simulated PACS: after the stack, so that results in flight still find it. */
   async close(): Promise<void> {
     await this.stop();
+    await this.ris?.close();
+    this.ris = null;
     await this.pacs?.close();
     this.pacs = null;
   }

@@ -10,13 +10,15 @@ const date = z.iso.date({ error: 'must be a date, YYYY-MM-DD' });
 /**
  * One change to the pilot from a date on. `what` says what changes; `to` is the
  * new value (a probability for sensitivity, specificity and positive_rate; a
- * factor for latency and adoption; a scanner make for input_mix). With
+ * factor for latency and adoption; a scanner make for input_mix; for go_live,
+ * `to` is unused: before its start the product runs unseen at the hospital,
+ * its results neither delivered nor viewed, the backfill's shadow mode). With
  * `ramp_weeks` the change creeps in linearly instead of at once.
  */
 export const change = z.strictObject({
   hospital: z.string().optional(),
   product: z.enum(PRODUCT_IDS).optional(),
-  what: z.enum(['sensitivity', 'specificity', 'positive_rate', 'latency', 'input_mix', 'adoption', 'model_version', 'outage']),
+  what: z.enum(['sensitivity', 'specificity', 'positive_rate', 'latency', 'input_mix', 'adoption', 'model_version', 'outage', 'go_live']),
   /** The value before (documentation; the simulator knows its baseline). */
   from: z.union([z.number(), z.string()]).optional(),
   to: z.union([z.number(), z.string()]),

@@ -56,7 +56,7 @@ describe('the simulated pilot', () => {
     const path = join(dir.path, 'bad.json');
     writeFileSync(path, JSON.stringify({ name: 'bad', changes: [{ what: 'sensitivity', to: 0.5, start: 'soon' }, { what: 'mood', to: 1, start: '2026-01-01' }] }));
     expect(() => loadScenario(path)).toThrow(/invalid scenario file .*bad\.json:\n  changes\.0\.start: must be a date.*\n  changes\.1\.what/s);
-    expect(() => loadScenario('no-such-scenario')).toThrow(/one of drift, national, outage, slow, stable, vendor-update/);
+    expect(() => loadScenario('no-such-scenario')).toThrow(/one of drift, go-live, national, outage, slow, stable, vendor-update/);
     dir.remove();
   });
 });

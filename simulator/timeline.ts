@@ -34,6 +34,12 @@ export class Timeline {
     return last ? String(last.to) : baseline;
   }
 
+  /** Whether a product is live at a hospital at a time: always, unless a go_live change says from when. */
+  live(hospital: string, product: ProductId, t: number): boolean {
+    const goLive = this.changes.filter((c) => c.what === 'go_live' && (!c.hospital || c.hospital === hospital) && (!c.product || c.product === product));
+    return goLive.length === 0 || goLive.some((c) => c.at <= t);
+  }
+
   /** The gateway outages of a hospital, as [start, end) in ms. */
   outages(hospital: string): [number, number][] {
     return this.changes.filter((c) => c.what === 'outage' && (!c.hospital || c.hospital === hospital)).map((c) => [c.at, c.at + (c.hours ?? 1) * 3600_000]);

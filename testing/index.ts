@@ -9,3 +9,4 @@ export { migratedStore, emptyStore } from './store.ts';
 export { launchChromium, chromiumInstalled } from './browser.ts';
 export { dcmtkInstalled, dciodvfyInstalled, tool, convert, storescuAlone, type StoreOutcome } from './dcmtk.ts';
 export { NAMES, withName } from './dicom-names.ts';
+export { mllpSend, mllpSendInstalled, mllpSendPath } from './hl7.ts';

@@ -7,3 +7,4 @@ export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
 export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';
 export { migratedStore, emptyStore } from './store.ts';
 export { launchChromium, chromiumInstalled } from './browser.ts';
+export { verdictedCases, firstSignals, type TimedCase } from './drift-cases.ts';

@@ -141,7 +141,7 @@ describe('analytics on a simulated pilot with known truth', () => {
     expect(rows.filter((r) => (r.metric === 'sensitivity' || r.metric === 'specificity') && r.status === 'alarm')).toEqual([]);
     const versions = new Set(report.performance.filter((r) => r.metric === 'specificity').map((r) => r.model_version));
     expect(versions).toEqual(new Set(['2.1.0', '3.0.0']));
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('the sensitivity and specificity monitors', () => {

@@ -1,4 +1,4 @@
-import { chartRate, cusumWeights, guaranteedThreshold, shiftedRate, simulatedDelay, simulatedRunLength, thresholdFor } from './cusum.ts';
+import { chartRate, cusumWeights, guaranteedThreshold, runLength, shiftedRate, simulatedDelay, simulatedRunLength, thresholdFor } from './cusum.ts';
 import type { AnalyticsSettings } from './norms.ts';
 import { wilson } from './wilson.ts';
 
@@ -102,6 +102,12 @@ export type RateMetric = (typeof RATE_METRICS)[number];
  * a recovery shows within weeks.
  */
 const CLOSE_YEARS = 1;
+
+/** Runs of the delay simulation, and the most cases it may take in all. */
+const DELAY_RUNS = 300;
+const MAX_DELAY_STEPS = 3_000_000;
+/** In-control run lengths (cases) above this are not simulated. */
+const MAX_SIMULATED_ARL = 1e10;
 
 /** The falls for which the expected delay is stated. */
 const STATED_FALLS = [0.05, 0.1, 0.2] as const;
@@ -217,8 +223,15 @@ export function chartsOf(failures: number, n: number, perDay: number, settings: 
   // The stated figures by simulation of the charts together (seeded by the reference: the same on every run).
   const sim = charts.map((c) => ({ failure: c.wFailure, success: c.wSuccess, h: c.h }));
   const seed = failures * 1_000_003 + n;
-  const arl0 = simulatedRunLength(sim, p0, charts.map((c) => c.p1), seed);
-  const delays = STATED_FALLS.map((fall, i) => simulatedDelay(sim, shiftedRate(p0, fall), seed + i + 1, 300));
+  // A run length beyond any horizon (a small reference's thresholds are high) is Siegmund's approximation, not simulated.
+  const approximateArl = 1 / sim.reduce((sum, c) => sum + 1 / runLength(c.h, c, p0), 0);
+  const arl0 = approximateArl > MAX_SIMULATED_ARL ? approximateArl : simulatedRunLength(sim, p0, charts.map((c) => c.p1), seed);
+  // A delay too long to simulate quickly (a small reference's thresholds are high) is Siegmund's approximation for the fastest chart.
+  const delays = STATED_FALLS.map((fall, i) => {
+    const p = shiftedRate(p0, fall);
+    const approximate = Math.min(...sim.map((c) => runLength(c.h, c, p)));
+    return approximate * DELAY_RUNS > MAX_DELAY_STEPS ? approximate : simulatedDelay(sim, p, seed + i + 1, DELAY_RUNS);
+  });
   return { failures, n, perDay, p0, charts, arl0, delays };
 }
 

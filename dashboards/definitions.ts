@@ -249,7 +249,7 @@ export function vendorPanels(vendor: string): PanelSpec[] {
         'Each alarm of a sensitivity or specificity monitor from its first signal to its close (open: still in alarm), newest first: onset is where the signalling chart last stood at zero (its estimate of when the fall began), days to its close (to now while open), shift the fall that chart is tuned to, peak its evidence in units of its threshold (at most 100 rows)',
       kind: 'table',
       sql: `SELECT hospital, product, model_version, metric, onset, first_signal, if(closed IS NULL, 'open', toString(closed)) AS closed,
-                   round((ifNull(toUnixTimestamp64Milli(closed), toUnixTimestamp64Milli(now64(3))) - toUnixTimestamp64Milli(first_signal)) / 86400000, 1) AS days, shift, round(peak, 1) AS peak, cases, failures
+                   round((ifNull(toUnixTimestamp64Milli(drift_episodes.closed), toUnixTimestamp64Milli(now64(3))) - toUnixTimestamp64Milli(drift_episodes.first_signal)) / 86400000, 1) AS days, shift, round(peak, 1) AS peak, cases, failures
             FROM drift_episodes FINAL WHERE ${own} AND hospital IN (\${hospital:singlequote}) ORDER BY first_signal DESC LIMIT 100`,
       columns: ['hospital', 'product', 'model_version', 'metric', 'onset', 'first_signal', 'closed', 'days', 'shift', 'peak', 'cases', 'failures'],
     },

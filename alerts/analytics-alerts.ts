@@ -63,7 +63,9 @@ export function analyticsAlerts(inputs: AlertInputs, options: AnalyticsAlertOpti
       },
       annotations: {
         summary: `${info.name} ${s(d.metric).replace('_', ' ')} at ${s(d.hospital)} has moved from its reference (model ${s(d.model_version)})`,
-        description: `statistic ${n(d.statistic).toFixed(2)} against threshold ${n(d.threshold).toFixed(2)}${d.since ? `, since ${s(d.since)}` : ''}`,
+        description: labelled
+          ? `${s(d.metric)} reference ${n(d.baseline).toFixed(3)} (95 % ${n(d.baseline_low).toFixed(3)}-${n(d.baseline_high).toFixed(3)}); evidence of a fall at ${n(d.statistic).toFixed(2)} of its threshold${d.since ? `, first signal ${s(d.since)}` : ''}${d.onset ? `, estimated onset ${s(d.onset)}` : ''}`
+          : `statistic ${n(d.statistic).toFixed(2)} against threshold ${n(d.threshold).toFixed(2)}${d.since ? `, since ${s(d.since)}` : ''}`,
       },
     });
   }

@@ -4,7 +4,9 @@ import { Backfill, loadScenario, type Truth } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { emptyStore, migratedStore } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
-import { calibrate, cusumWeights, DEFAULT_SETTINGS, driftOfCases, readReport, runAnalytics, type DriftCase } from './index.ts';
+import { calibrate, cusumWeights, DEFAULT_SETTINGS, driftOfCases, queries, readReport, runAnalytics, type DriftCase } from './index.ts';
+import { labelFreeRows, type LabelFreeDay } from './label-free.ts';
+import { fill } from './queries.ts';
 
 let store: EmbeddedStore;
 let close: () => Promise<void>;
@@ -109,7 +111,22 @@ describe('analytics on a simulated pilot with known truth', () => {
     const delayDays = (Date.parse(`${alarm!.since!.replace(' ', 'T')}Z`) - onset) / 86_400_000;
     expect(delayDays).toBeGreaterThan(0);
     expect(delayDays).toBeLessThan(3 * alarm!.expected_delay_days + 7);
-  }, 120_000);
+    // One episode, still open, whose first signal is the row's `since`; no episode anywhere else.
+    const episodes = (await readReport(store, 'all')).episodes as { hospital: string; product: string; metric: string; first_signal: string; closed: string | null }[];
+    expect(episodes.map((e) => `${e.hospital}|${e.product}|${e.metric}|${e.closed}`)).toEqual(['gelre|rbfracture|sensitivity|null']);
+    expect(episodes[0]!.first_signal).toBe(alarm!.since);
+
+    // The input-mix monitor, read on any day of the second week after the change (the last day seen
+    // still filling), alarms, and says the change showed on its first day or the next.
+    const days = await store.query<LabelFreeDay>(fill(queries.DRIFT_DAYS, { cells: '1', groups: "hospital = 'gelre' AND product = 'rbfracture'", products: '1', final: '' }));
+    for (let day = 10; day <= 16; day++) {
+      const upTo = `2026-03-${String(day).padStart(2, '0')}`;
+      const mix = labelFreeRows(days.filter((d) => d.day <= upTo), DEFAULT_SETTINGS).find((r) => r.metric === 'input_mix')!;
+      expect(mix.status, `read on ${upTo}`).toBe('alarm');
+      expect(['2026-03-02', '2026-03-03'], `read on ${upTo}: since ${mix.since}`).toContain(mix.since!.slice(0, 10));
+      expect(mix.peak).toBeGreaterThanOrEqual(mix.statistic);
+    }
+  }, 180_000);
 
   it('start a new baseline for a new model version', async () => {
     await load('vendor-update', '6', 12);
@@ -124,7 +141,7 @@ describe('analytics on a simulated pilot with known truth', () => {
     expect(rows.filter((r) => (r.metric === 'sensitivity' || r.metric === 'specificity') && r.status === 'alarm')).toEqual([]);
     const versions = new Set(report.performance.filter((r) => r.metric === 'specificity').map((r) => r.model_version));
     expect(versions).toEqual(new Set(['2.1.0', '3.0.0']));
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('the sensitivity and specificity monitors', () => {

@@ -41,7 +41,7 @@ export const CELL_JOBS: Record<CellJob, ResultStep[]> = {
     { table: 'performance_cells', key: ['hospital', 'product', 'week', 'model_version', 'month', 'subgroup'], level: 'cells', sql: [PERFORMANCE_CELLS] },
     { table: 'performance', key: ['hospital', 'product', 'model_version', 'metric', 'subgroup', 'window_start'], level: 'products', sql: [PERFORMANCE_BINARY, PERFORMANCE_CONTINUOUS] },
   ],
-  drift: [{ table: 'drift_cells', key: ['hospital', 'product', 'week', 'model_version'], level: 'cells', sql: [DRIFT_CELLS] }],
+  drift: [{ table: 'drift_cells', key: ['hospital', 'product', 'week', 'model_version', 'day'], level: 'cells', sql: [DRIFT_CELLS] }],
   cost: [{ table: 'cost_cells', key: ['hospital', 'product', 'week', 'month'], level: 'cells', sql: [COST_CELLS] }],
 };
 

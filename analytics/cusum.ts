@@ -1,3 +1,5 @@
+import { binomialQuantile } from './distributions.ts';
+
 /**
  * One-sided Bernoulli CUSUM for a rise in the rate of failures (misses among
  * verdict-positive cases, or false positives among verdict-negative ones) from
@@ -11,7 +13,7 @@ export function cusumWeights(p0: number, p1: number): { failure: number; success
 /**
  * Average run lengths in closed form (Wald's approximation for a CUSUM of
  * log-likelihood ratios, with the overshoot over h taken as half a failure's
- * step): in control ARL0 = (e^h' - h' - 1) / KL(p0 || p1), after the shift
+ * step, the larger step for a chart that falls back to p0): in control ARL0 = (e^h' - h' - 1) / KL(p0 || p1), after the shift
  * ARL1 = (e^-h' + h' - 1) / KL(p1 || p0), h' = h + ln(p1 / p0) / 2. Within about
  * 15 % of simulation over the range used here (see the tests).
  */
@@ -19,7 +21,7 @@ export function approximateRunLengths(h: number, p0: number, p1: number): { arl0
   const w = cusumWeights(p0, p1);
   const kl0 = -(p0 * w.failure + (1 - p0) * w.success);
   const kl1 = p1 * w.failure + (1 - p1) * w.success;
-  const hh = h + w.failure / 2;
+  const hh = h + Math.max(w.failure, w.success) / 2;
   return { arl0: (Math.exp(hh) - hh - 1) / kl0, arl1: (Math.exp(-hh) + hh - 1) / kl1 };
 }
 
@@ -55,4 +57,213 @@ export function runCusum(outcomes: { at: number; failure: boolean }[], p0: numbe
     }
   }
   return { statistic: s, signals, max };
+}
+
+export interface Steps {
+  failure: number;
+  success: number;
+}
+
+/**
+ * The nonzero root θ of p e^(-θ·failure) + (1 - p) e^(-θ·success) = 1 for a
+ * chart's steps when failures occur at rate p (0 when the mean step is 0): -1
+ * at the rate the chart is tuned from, +1 at the rate it is tuned to.
+ */
+export function runLengthRoot(w: Steps, p: number): number {
+  const mean = p * w.failure + (1 - p) * w.success;
+  if (Math.abs(mean) < 1e-12) return 0;
+  const f = (t: number) => p * Math.exp(-t * w.failure) + (1 - p) * Math.exp(-t * w.success) - 1;
+  const sign = mean < 0 ? -1 : 1;
+  let far = sign;
+  while (f(far) < 0 && Math.abs(far) < 1e6) far *= 2;
+  let near = 0;
+  let outer = far;
+  for (let i = 0; i < 80; i++) {
+    const mid = (near + outer) / 2;
+    if (f(mid) < 0) near = mid;
+    else outer = mid;
+  }
+  return (near + outer) / 2;
+}
+
+/**
+ * The average run length (cases) of a CUSUM with steps `w` and threshold h when
+ * failures occur at rate p: Siegmund's approximation (e^(-θh') + θh' - 1) / (θμ),
+ * μ the mean step, θ its root above, h' = h plus half the larger step (the
+ * overshoot). At the chart's own rates it is the closed form above.
+ */
+export function runLength(h: number, w: Steps, p: number, theta = runLengthRoot(w, p)): number {
+  const mean = p * w.failure + (1 - p) * w.success;
+  const hh = h + Math.max(w.failure, w.success) / 2;
+  if (theta === 0) return (hh * hh) / (p * w.failure ** 2 + (1 - p) * w.success ** 2 - mean * mean);
+  return (Math.exp(-theta * hh) + theta * hh - 1) / (theta * mean);
+}
+
+/** The threshold at which a chart with steps `w` runs `target` cases on average when failures occur at rate p. */
+export function thresholdFor(w: Steps, p: number, target: number): number {
+  const theta = runLengthRoot(w, p);
+  let low = 0;
+  let high = 1;
+  while (runLength(high, w, p, theta) < target && high < 1e4) high *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (runLength(mid, w, p, theta) < target) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
+}
+
+/** The failure rate a chart is tuned from, for an observed count: never 0 (half a failure), never above 0.9. */
+export const chartRate = (failures: number, n: number) => Math.min(0.9, Math.max(failures, 0.5) / n);
+
+/** The rate a chart tuned to a rise of `shift` watches for. */
+export const shiftedRate = (p0: number, shift: number) => Math.min(0.99, p0 + shift);
+
+export interface GuaranteedThreshold {
+  /** The estimated in-control failure rate, and the rate the chart is tuned to. */
+  p0: number;
+  p1: number;
+  /** The threshold with the guarantee, and the plug-in threshold (as if the estimate were the truth). */
+  h: number;
+  plugIn: number;
+}
+
+/**
+ * A CUSUM threshold that accounts for the estimation of the in-control rate
+ * (Gandy & Kvaløy 2013, "Guaranteed conditional performance of control charts
+ * via bootstrap methods", Scand. J. Statist. 40): the chart is tuned from the
+ * estimate p̂ = failures / n, and its threshold is chosen so that its in-control
+ * average run length given the estimate is at least `target` cases with
+ * probability `confidence`. Parametric bootstrap of the reference sample:
+ * for draws x* ~ Binomial(n, p̂) (taken at `draws` evenly spaced quantiles, so
+ * the result is the same on every run), p̂* = x* / n; the threshold a chart
+ * tuned from p̂* needs at the "true" rate p̂, less what it needs at its own rate,
+ * is the error of the plug-in threshold in the bootstrap world; the threshold is
+ * the plug-in one plus the `confidence` quantile of that error.
+ */
+export function guaranteedThreshold(failures: number, n: number, shift: number, target: number, confidence: number, draws = 200): GuaranteedThreshold {
+  const p0 = chartRate(failures, n);
+  const p1 = shiftedRate(p0, shift);
+  const plugIn = thresholdFor(cusumWeights(p0, p1), p0, target);
+  const errors: number[] = [];
+  const errorOf = new Map<number, number>();
+  for (let b = 0; b < draws; b++) {
+    const x = binomialQuantile((b + 0.5) / draws, n, p0);
+    if (!errorOf.has(x)) {
+      const q0 = chartRate(x, n);
+      const w = cusumWeights(q0, shiftedRate(q0, shift));
+      errorOf.set(x, thresholdFor(w, p0, target) - thresholdFor(w, q0, target));
+    }
+    errors.push(errorOf.get(x)!);
+  }
+  errors.sort((a, b) => a - b);
+  const error = errors[Math.min(draws - 1, Math.ceil(confidence * draws) - 1)]!;
+  return { p0, p1, h: plugIn + Math.max(0, error), plugIn };
+}
+
+/** A chart as the simulations below run it: its steps and its threshold. */
+export interface SimChart {
+  failure: number;
+  success: number;
+  h: number;
+}
+
+/** A small fast generator for the simulations (xorshift32, seeded): the same figures on every run. */
+function generator(seed: number): () => number {
+  let x = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The average run length (cases until the first of the charts signals, all
+ * starting at zero) when failures occur at rate p, by simulation that stays
+ * quick however long the run length: by renewal, ARL = E[min(C, T)] / P(T < C),
+ * C the cases until every chart is back at zero together, T until a signal.
+ * E[min(C, T)] is simulated directly (cycles are short in control); the rare
+ * P(T < C) by importance sampling, drawing the failures at each chart's tuned-to
+ * rate in turn (a defensive mixture) and weighting each cycle by its likelihood
+ * ratio. Charts that share one sequence of cases signal together more often than
+ * independent ones would, which the sum of their rates does not see.
+ */
+export function simulatedRunLength(charts: SimChart[], p: number, tilts: number[], seed: number, cycles = 2000): number {
+  const random = generator(seed);
+  const k = charts.length;
+  const s = new Float64Array(k);
+  const step = (failure: boolean) => {
+    let signal = false;
+    let zero = true;
+    for (let i = 0; i < k; i++) {
+      const c = charts[i]!;
+      const v = s[i]! + (failure ? c.failure : c.success);
+      s[i] = v > 0 ? v : 0;
+      if (v >= c.h) signal = true;
+      if (v > 0) zero = false;
+    }
+    return { signal, zero };
+  };
+  let length = 0;
+  for (let n = 0; n < cycles * 4; n++) {
+    s.fill(0);
+    for (;;) {
+      length++;
+      const { signal, zero } = step(random() < p);
+      if (signal || zero) break;
+    }
+  }
+  const meanCycle = length / (cycles * 4);
+  const logP = [Math.log(p), Math.log(1 - p)];
+  const logT = tilts.map((t) => [Math.log(t), Math.log(1 - t)]);
+  let weight = 0;
+  for (let n = 0; n < cycles; n++) {
+    const tilt = tilts[n % tilts.length]!;
+    s.fill(0);
+    let own = 0;
+    const under = new Float64Array(tilts.length);
+    for (let t = 0; t < 1e7; t++) {
+      const failure = random() < tilt;
+      own += logP[failure ? 0 : 1]!;
+      for (let j = 0; j < tilts.length; j++) under[j]! += logT[j]![failure ? 0 : 1]!;
+      const { signal, zero } = step(failure);
+      if (zero) break;
+      if (signal) {
+        // The likelihood ratio of the path against the mixture of the tilts.
+        const top = Math.max(...under);
+        const mixture = top + Math.log(under.reduce((sum, u) => sum + Math.exp(u - top), 0) / tilts.length);
+        weight += Math.exp(own - mixture);
+        break;
+      }
+    }
+  }
+  const q = weight / cycles;
+  return q > 0 ? meanCycle / q : Infinity;
+}
+
+/** The mean cases to the first signal of any chart (all starting at zero) when failures occur at rate p, by direct simulation. */
+export function simulatedDelay(charts: SimChart[], p: number, seed: number, runs = 1000): number {
+  const random = generator(seed);
+  let total = 0;
+  const s = new Float64Array(charts.length);
+  for (let r = 0; r < runs; r++) {
+    s.fill(0);
+    for (let t = 1; t < 1e7; t++) {
+      const failure = random() < p;
+      let signal = false;
+      for (let i = 0; i < charts.length; i++) {
+        const c = charts[i]!;
+        const v = s[i]! + (failure ? c.failure : c.success);
+        s[i] = v > 0 ? v : 0;
+        if (v >= c.h) signal = true;
+      }
+      if (signal) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total / runs;
 }

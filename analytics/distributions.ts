@@ -45,3 +45,15 @@ export function binomialZ(x: number, n: number, p: number): number {
   const tail = Math.min(upper, lower, 0.5);
   return Math.sign(x / n - p) * Math.min(10, -normalQuantile(tail));
 }
+
+/** The smallest x with P(X <= x) >= q for X ~ Binomial(n, p) (bisection over the exact distribution function). */
+export function binomialQuantile(q: number, n: number, p: number): number {
+  let low = 0;
+  let high = n;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (binomialCdf(mid, n, p) >= q) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}

@@ -1,10 +1,10 @@
 import type { Store } from '../store/index.ts';
 import { chTime } from './analytics-state.ts';
 import { tombstones } from './cell-jobs.ts';
-import { fingerprint, freshState, mondayOf, monitorRows, referenceOf, step, type DriftRow, type MonitorReference, type MonitorState, type VerdictedWeek } from './drift.ts';
-import { labelFreeRows, type LabelFreeWeek } from './label-free.ts';
+import { episodeRows, fingerprint, freshState, mondayOf, monitorRows, referenceOf, step, type DriftRow, type Episode, type EpisodeRow, type MonitorReference, type MonitorState, type RateMetric, type VerdictedWeek } from './drift.ts';
+import { labelFreeRows, type LabelFreeDay } from './label-free.ts';
 import type { AnalyticsSettings } from './norms.ts';
-import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_WEEKS, fill, VERDICTED_WEEKS, type Scope } from './queries.ts';
+import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_DAYS, fill, VERDICTED_WEEKS, type Scope } from './queries.ts';
 
 /** The Monday of the first week any data can have: a replay from here is a replay from the start. */
 const FROM_START = '1970-01-05';
@@ -41,8 +41,8 @@ export interface DriftJobResult {
  * the week before the earliest changed week, when one exists for the same
  * reference, and otherwise replay from their start; the cases are read one
  * hospital at a time as compact arrays. The label-free monitors read the weekly
- * counts. The group's drift rows and checkpoints from the replayed weeks on
- * replace what was there.
+ * counts per day. The group's drift rows, and its checkpoints and episodes
+ * from the replayed weeks on, replace what was there.
  */
 export async function runDriftMonitors(
   store: Store,
@@ -56,10 +56,11 @@ export async function runDriftMonitors(
     for (const r of await store.query<{ hospital: string; product: string; week: string }>(CHANGED_FROM, params)) changed.set(`${r.hospital}|${r.product}`, r.week);
   }
   const verdicted = byGroup(await store.query<Keyed<VerdictedWeek>>(fill(VERDICTED_WEEKS, scope), params));
-  const labelFree = byGroup(await store.query<LabelFreeWeek>(fill(DRIFT_WEEKS, scope), params));
+  const labelFree = byGroup(await store.query<LabelFreeDay>(fill(DRIFT_DAYS, scope), params));
   const groups = [...new Set([...verdicted.keys(), ...labelFree.keys()])].sort();
   const result: DriftJobResult = { groups: groups.length, resumed: 0, replayed: 0, cases: 0 };
   const rows: DriftRow[] = [];
+  const episodes: EpisodeRow[] = [];
   const checkpoints: { hospital: string; product: string; model_version: string; week: string; state: string; computed_at: string }[] = [];
   const replayedFrom: { hospital: string; product: string; week: string }[] = [];
 
@@ -101,6 +102,7 @@ export async function runDriftMonitors(
         if (resume) result.resumed++;
         else result.replayed++;
         const replay = casesOf.get(`${key}|${version}`);
+        const closed: Record<RateMetric, Episode[]> = { sensitivity: [], specificity: [] };
         let week: string | null = null;
         const keep = () => week !== null && checkpoints.push({ hospital, product, model_version: version, week, state: JSON.stringify(state), computed_at: params.version });
         for (let k = 0; k < (replay?.at.length ?? 0); k++) {
@@ -110,27 +112,30 @@ export async function runDriftMonitors(
             keep();
             week = caseWeek;
           }
-          step(state, reference, at, Number(replay!.outcome[k]) >> 1, Number(replay!.outcome[k]) & 1);
+          const truth = Number(replay!.outcome[k]) & 1;
+          step(state, reference, at, Number(replay!.outcome[k]) >> 1, truth, closed[truth === 1 ? 'sensitivity' : 'specificity']);
           result.cases++;
         }
         keep();
         rows.push(...monitorRows({ hospital, product, model_version: version }, reference, state, settings));
+        episodes.push(...episodeRows({ hospital, product, model_version: version }, state, closed));
       }
     });
   }
   for (const group of groups) for (const weeks of byVersion(labelFree.get(group) ?? []).values()) rows.push(...labelFreeRows(weeks, settings));
 
   const computedAt = params.version;
-  await store.insert('drift', rows.map((d) => ({ ...d, since: d.since === null ? null : chTime(Date.parse(d.since)), computed_at: computedAt })));
+  const time = (t: string | null) => (t === null ? null : chTime(Date.parse(t)));
+  await store.insert('drift', rows.map((d) => ({ ...d, since: time(d.since), onset: time(d.onset), computed_at: computedAt })));
   await store.insert('drift_checkpoints', checkpoints);
+  await store.insert('drift_episodes', episodes.map((e) => ({ ...e, onset: time(e.onset), first_signal: time(e.first_signal), closed: time(e.closed), computed_at: computedAt })));
   if (incremental) {
     await store.exec(tombstones('drift', ['hospital', 'product', 'model_version', 'metric'], scope.groups), params);
     const replayed = "week >= transform(concat(hospital, '|', product), {replay_keys:Array(String)}, {replay_weeks:Array(Date)}, toDate('2149-01-01'))";
-    await store.exec(tombstones('drift_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayed}`), {
-      ...params,
-      replay_keys: replayedFrom.map((r) => `${r.hospital}|${r.product}`),
-      replay_weeks: replayedFrom.map((r) => r.week),
-    });
+    const replay = { ...params, replay_keys: replayedFrom.map((r) => `${r.hospital}|${r.product}`), replay_weeks: replayedFrom.map((r) => r.week) };
+    await store.exec(tombstones('drift_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayed}`), replay);
+    // Episodes that first signalled in the replayed weeks are made anew (one still open at the checkpoint is written again with its key).
+    await store.exec(tombstones('drift_episodes', ['hospital', 'product', 'model_version', 'metric', 'first_signal'], `${scope.groups} AND ${replayed.replace('week >=', 'toMonday(first_signal) >=')}`), replay);
   }
   return result;
 }

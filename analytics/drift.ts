@@ -1,4 +1,4 @@
-import { calibrate, cusumWeights } from './cusum.ts';
+import { chartRate, cusumWeights, guaranteedThreshold, runLength, shiftedRate, simulatedDelay, simulatedRunLength, thresholdFor } from './cusum.ts';
 import type { AnalyticsSettings } from './norms.ts';
 import { wilson } from './wilson.ts';
 
@@ -12,18 +12,63 @@ export interface DriftRow {
   product: string;
   model_version: string;
   metric: DriftMetric;
+  /** The observed reference value (sensitivity, specificity, positive share) and its 95 % Wilson interval. */
   baseline: number;
+  baseline_low: number;
+  baseline_high: number;
+  /** The value the chart is tuned from (the observed one, with never fewer than half a failure). */
+  chart_baseline: number;
   baseline_n: number;
   n: number;
   statistic: number;
   threshold: number;
   status: 'alarm' | 'watch' | 'ok' | 'insufficient-data';
+  /** The first signal of the open alarm episode (label-free: the first day of the run of windows out). */
   since: string | null;
+  /** Where the open episode's chart last stood at zero: its estimate of when the change began. */
+  onset: string | null;
+  /** The in-control run length the threshold is guaranteed to meet (with `guarantee` probability), in days. */
   target_arl_days: number;
+  /** The in-control run length at the estimated reference rate, in days at the site's volume. */
+  arl_days: number;
+  /** Expected days from a fall of 0.05, 0.10 (`expected_delay_days`) and 0.20 to the first signal, at the site's volume. */
+  delay_005_days: number;
   expected_delay_days: number;
+  delay_020_days: number;
   min_detectable: number;
-  /** The highest the statistic reached (for the CUSUM: did it ever alarm). */
+  /** The highest the statistic reached (for the CUSUMs: did it ever signal). */
   peak: number;
+}
+
+/** The fields a monitor without a chart leaves at their neutral values. */
+export const NO_CHART = { onset: null, target_arl_days: 0, arl_days: 0, delay_005_days: 0, delay_020_days: 0 } as const;
+
+/** One alarm episode of a sensitivity or specificity monitor: from its first signal until the close test says the rate is back. */
+export interface Episode {
+  /** Where the signalling chart last stood at zero (ms): the estimated onset of the change. */
+  onset: number;
+  firstSignal: number;
+  closed: number | null;
+  /** The fall (absolute) of the chart that signalled. */
+  shift: number;
+  /** The highest evidence of the signalling chart over the episode, in units of its threshold. */
+  peak: number;
+  cases: number;
+  failures: number;
+}
+
+export interface EpisodeRow {
+  hospital: string;
+  product: string;
+  model_version: string;
+  metric: RateMetric;
+  onset: string;
+  first_signal: string;
+  closed: string | null;
+  shift: number;
+  peak: number;
+  cases: number;
+  failures: number;
 }
 
 export interface DriftCase {
@@ -44,28 +89,54 @@ export interface VerdictedWeek {
   fp: number;
 }
 
-/** How long an alarm stays open after the monitor's last signal. */
-const ALARM_OPEN_MS = 14 * DAY_MS;
-
 /** Fewest reference cases (of the relevant truth) for a monitor to start. */
 export const MIN_BASELINE = 20;
 
 const RATE_METRICS = ['sensitivity', 'specificity'] as const;
-type RateMetric = (typeof RATE_METRICS)[number];
+export type RateMetric = (typeof RATE_METRICS)[number];
 
-interface MetricReference {
-  p0: number;
+/**
+ * How often (years) the close test of an episode closes it falsely while the
+ * rate stays halfway to the signalling chart's (at the chart's own rate, far
+ * less often): an episode needs less evidence to close than to open, so that
+ * a recovery shows within weeks.
+ */
+const CLOSE_YEARS = 1;
+
+/** Runs of the delay simulation, and the most cases it may take in all. */
+const DELAY_RUNS = 300;
+const MAX_DELAY_STEPS = 3_000_000;
+/** In-control run lengths (cases) above this are not simulated. */
+const MAX_SIMULATED_ARL = 1e10;
+
+/** The falls for which the expected delay is stated. */
+const STATED_FALLS = [0.05, 0.1, 0.2] as const;
+
+interface Chart {
+  shift: number;
   p1: number;
   h: number;
-  arl1: number;
-  n: number;
-  perDay: number;
-  /** The CUSUM's step for a failure and for a success. */
   wFailure: number;
   wSuccess: number;
+  /** The close test of an episode this chart opened: the rate back at p0 against still halfway to p1. */
+  closeFailure: number;
+  closeSuccess: number;
+  closeH: number;
 }
 
-/** A monitor's reference: its first weeks of verdicted cases, and the CUSUM tuned on them. */
+interface MetricReference {
+  failures: number;
+  n: number;
+  perDay: number;
+  /** The rate the charts are tuned from. */
+  p0: number;
+  charts: Chart[];
+  /** In-control run length (cases) at p0, and the expected delays (cases) for the stated falls: the charts together, by simulation. */
+  arl0: number;
+  delays: number[];
+}
+
+/** A monitor's reference: its first weeks of verdicted cases, and the CUSUMs tuned on them. */
 export interface MonitorReference {
   /** Monday of the first week with verdicted cases. */
   firstWeek: string;
@@ -77,13 +148,17 @@ export interface MonitorReference {
 }
 
 interface CusumState {
-  s: number;
-  max: number;
+  /** Each chart's statistic, and the time of the first case since it last stood at zero. */
+  s: number[];
+  start: number[];
+  /** The close test of the open episode, and the uncapped evidence of the chart that opened it. */
+  r: number;
+  evidence: number;
   n: number;
-  /** Signals so far (each one restarts the statistic). */
+  /** Episodes opened so far. */
   signals: number;
-  chainStart: number | null;
-  lastSignal: number | null;
+  max: number;
+  episode: Episode | null;
 }
 
 /** Everything a monitor carries from one case to the next: what a checkpoint holds. */
@@ -104,12 +179,18 @@ export function mondayOf(ms: number): string {
 
 /**
  * The reference of a monitor from its weekly verdicted counts (in week order):
- * the first `baselineWeeks` calendar weeks from the first verdicted case. The
- * failure rate (misses among verdict-positive cases, false positives among
- * verdict-negative ones) is taken at the upper end of its 95 % interval, so that
- * a reference that happened to look good does not make ordinary weeks look like
- * drift; the threshold gives one false alarm per `targetFalseAlarmYears` at the
- * site's own volume of such cases.
+ * the first `baselineWeeks` calendar weeks from the first verdicted case. One
+ * Bernoulli CUSUM per fall in `shifts`, each tuned from the observed failure
+ * rate (misses among verdict-positive cases, false positives among
+ * verdict-negative ones) with a threshold that accounts for its estimation
+ * (guaranteedThreshold): with probability `guarantee`, the in-control run
+ * length given the reference is at least `targetFalseAlarmYears` at the site's
+ * own volume of such cases, for the sensitivity and specificity monitors
+ * together. The charts share the false alarms: each is set to that many years
+ * times the number of charts of both metrics, so that their rates add up to at
+ * most the target's; in the parametric bootstrap every chart's error is a
+ * function of the one drawn rate, monotone the same way, so the per-chart
+ * quantiles hold together.
  */
 export function referenceOf(weeks: VerdictedWeek[], settings: AnalyticsSettings): MonitorReference {
   const firstWeek = weeks[0]!.week;
@@ -123,33 +204,62 @@ export function referenceOf(weeks: VerdictedWeek[], settings: AnalyticsSettings)
   const metrics = {} as Record<RateMetric, MetricReference | null>;
   for (const metric of RATE_METRICS) {
     const [failures, n] = counts[metric];
-    if (n < MIN_BASELINE) {
-      metrics[metric] = null;
-      continue;
-    }
-    const p0 = Math.min(0.9, Math.max(wilson(failures, n)[1], 0.5 / n));
-    const p1 = Math.min(0.99, p0 + settings.shift);
-    const perDay = n / (settings.baselineWeeks * 7);
-    const { h, arl1 } = calibrate(p0, p1, Math.max(50, perDay * 365 * settings.targetFalseAlarmYears));
-    const w = cusumWeights(p0, p1);
-    metrics[metric] = { p0, p1, h, arl1, n, perDay, wFailure: w.failure, wSuccess: w.success };
+    metrics[metric] = n < MIN_BASELINE ? null : chartsOf(failures, n, n / (settings.baselineWeeks * 7), settings);
   }
   return { firstWeek, monitorFrom, referenceN: { sensitivity: counts.sensitivity[1], specificity: counts.specificity[1] }, metrics };
 }
 
+/** The charts of one metric from its reference count of failures among n cases, seen at `perDay` cases a day. */
+export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): MetricReference {
+  const target = Math.max(50, perDay * 365 * monitorYears(settings));
+  const charts = settings.shifts.map((shift): Chart => {
+    const g = guaranteedThreshold(failures, n, shift, target * settings.shifts.length, settings.guarantee);
+    const w = cusumWeights(g.p0, g.p1);
+    const halfway = (g.p0 + g.p1) / 2;
+    const close = cusumWeights(halfway, g.p0);
+    return { shift, p1: g.p1, h: g.h, wFailure: w.failure, wSuccess: w.success, closeFailure: close.failure, closeSuccess: close.success, closeH: thresholdFor(close, halfway, Math.max(50, perDay * 365 * CLOSE_YEARS)) };
+  });
+  const p0 = chartRate(failures, n);
+  // The stated figures by simulation of the charts together (seeded by the reference: the same on every run).
+  const sim = charts.map((c) => ({ failure: c.wFailure, success: c.wSuccess, h: c.h }));
+  const seed = failures * 1_000_003 + n;
+  // A run length beyond any horizon (a small reference's thresholds are high) is Siegmund's approximation, not simulated.
+  const approximateArl = 1 / sim.reduce((sum, c) => sum + 1 / runLength(c.h, c, p0), 0);
+  const arl0 = approximateArl > MAX_SIMULATED_ARL ? approximateArl : simulatedRunLength(sim, p0, charts.map((c) => c.p1), seed);
+  // A delay too long to simulate quickly (a small reference's thresholds are high) is Siegmund's approximation for the fastest chart.
+  const delays = STATED_FALLS.map((fall, i) => {
+    const p = shiftedRate(p0, fall);
+    const approximate = Math.min(...sim.map((c) => runLength(c.h, c, p)));
+    return approximate * DELAY_RUNS > MAX_DELAY_STEPS ? approximate : simulatedDelay(sim, p, seed + i + 1, DELAY_RUNS);
+  });
+  return { failures, n, perDay, p0, charts, arl0, delays };
+}
+
+/** The in-control run length (years) each of the two monitors of a hospital x product x model version is set to. */
+export const monitorYears = (settings: AnalyticsSettings) => settings.targetFalseAlarmYears * RATE_METRICS.length;
+
 export const fingerprint = (reference: MonitorReference) => JSON.stringify(reference);
 
+function emptyCusum(reference: MetricReference | null): CusumState {
+  const k = reference?.charts.length ?? 0;
+  return { s: new Array<number>(k).fill(0), start: new Array<number>(k).fill(0), r: 0, evidence: 0, n: 0, signals: 0, max: 0, episode: null };
+}
+
 export function freshState(reference: MonitorReference): MonitorState {
-  const empty = (): CusumState => ({ s: 0, max: 0, n: 0, signals: 0, chainStart: null, lastSignal: null });
-  return { reference: fingerprint(reference), lastAt: null, metrics: { sensitivity: empty(), specificity: empty() } };
+  return { reference: fingerprint(reference), lastAt: null, metrics: { sensitivity: emptyCusum(reference.metrics.sensitivity), specificity: emptyCusum(reference.metrics.specificity) } };
 }
 
 /**
- * One case through the monitor: a one-sided Bernoulli CUSUM per metric that
- * restarts from zero after each signal. A signal within two weeks of the last
- * one continues the same alarm; otherwise it starts a new one.
+ * One case through the monitor. Each chart is a one-sided Bernoulli CUSUM.
+ * Out of an episode, the first chart to reach its threshold opens one (its
+ * first signal; its onset is where that chart last stood at zero). In an
+ * episode the charts are held at their thresholds, so that a fall that goes on
+ * keeps signalling, and each signal restarts the close test: a CUSUM of the
+ * rate back at the reference against still halfway to the signalling chart's
+ * rate, with a threshold that a fall of that size crosses once in CLOSE_YEARS. When it crosses, the episode closes and the charts start from
+ * zero. Closed episodes are added to `closed`.
  */
-export function step(state: MonitorState, reference: MonitorReference, at: number, ai: number, truth: number): void {
+export function step(state: MonitorState, reference: MonitorReference, at: number, ai: number, truth: number, closed?: Episode[]): void {
   state.lastAt = at;
   if (at < reference.monitorFrom) return;
   const metric: RateMetric = truth === 1 ? 'sensitivity' : 'specificity';
@@ -158,40 +268,99 @@ export function step(state: MonitorState, reference: MonitorReference, at: numbe
   const failure = truth === 1 ? ai === 0 : ai === 1;
   const m = state.metrics[metric];
   m.n++;
-  m.s = Math.max(0, m.s + (failure ? ref.wFailure : ref.wSuccess));
-  m.max = Math.max(m.max, m.s);
-  if (m.s >= ref.h) {
-    if (m.lastSignal === null || at - m.lastSignal > ALARM_OPEN_MS) m.chainStart = at;
-    m.lastSignal = at;
+  let signalled = -1;
+  let ratio = 0;
+  ref.charts.forEach((c, k) => {
+    const before = m.s[k]!;
+    const s = Math.max(0, before + (failure ? c.wFailure : c.wSuccess));
+    if (before === 0 && s > 0) m.start[k] = at;
+    ratio = Math.max(ratio, s / c.h);
+    if (s >= c.h && signalled < 0) signalled = k;
+    m.s[k] = m.episode ? Math.min(s, c.h) : s;
+  });
+  m.max = Math.max(m.max, ratio);
+  const episode = m.episode;
+  if (episode) {
+    const opener = ref.charts.find((c) => c.shift === episode.shift)!;
+    episode.cases++;
+    if (failure) episode.failures++;
+    m.evidence = Math.max(0, m.evidence + (failure ? opener.wFailure : opener.wSuccess));
+    episode.peak = Math.max(episode.peak, m.evidence / opener.h);
+    m.r = signalled >= 0 ? 0 : Math.max(0, m.r + (failure ? opener.closeFailure : opener.closeSuccess));
+    if (m.r >= opener.closeH) {
+      episode.closed = at;
+      closed?.push(episode);
+      m.episode = null;
+      m.s.fill(0);
+      m.r = 0;
+      m.evidence = 0;
+    }
+  } else if (signalled >= 0) {
+    const c = ref.charts[signalled]!;
     m.signals++;
-    m.s = 0;
+    m.evidence = m.s[signalled]!;
+    m.episode = { onset: m.start[signalled]!, firstSignal: at, closed: null, shift: c.shift, peak: m.evidence / c.h, cases: 1, failures: failure ? 1 : 0 };
+    m.r = 0;
+    ref.charts.forEach((chart, k) => (m.s[k] = Math.min(m.s[k]!, chart.h)));
   }
 }
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The sensitivity and specificity rows of a monitor in its current state. */
 export function monitorRows(head: { hospital: string; product: string; model_version: string }, reference: MonitorReference, state: MonitorState, settings: AnalyticsSettings): DriftRow[] {
   return RATE_METRICS.map((metric) => {
     const ref = reference.metrics[metric];
-    const base = { ...head, metric, target_arl_days: settings.targetFalseAlarmYears * 365 };
+    const base = { ...head, metric, ...NO_CHART };
     if (!ref) {
-      return { ...base, baseline: 1, baseline_n: reference.referenceN[metric], n: 0, statistic: 0, threshold: 0, status: 'insufficient-data', since: null, expected_delay_days: 0, min_detectable: 1, peak: 0 };
+      const none = { baseline: 1, baseline_low: 0, baseline_high: 1, chart_baseline: 1, statistic: 0, threshold: 0, since: null, expected_delay_days: 0, min_detectable: 1, peak: 0 };
+      return { ...base, ...none, baseline_n: reference.referenceN[metric], n: 0, status: 'insufficient-data' };
     }
     const m = state.metrics[metric];
-    const open = m.lastSignal !== null && state.lastAt !== null && m.lastSignal >= state.lastAt - ALARM_OPEN_MS;
+    const ratio = Math.max(0, ...ref.charts.map((c, k) => m.s[k]! / c.h));
+    const [low, high] = wilson(ref.n - ref.failures, ref.n);
+    const days = (cases: number) => cases / ref.perDay;
     return {
       ...base,
-      baseline: 1 - ref.p0,
+      baseline: 1 - ref.failures / ref.n,
+      baseline_low: low,
+      baseline_high: high,
+      chart_baseline: 1 - ref.p0,
       baseline_n: ref.n,
       n: m.n,
-      statistic: m.s,
-      threshold: ref.h,
-      status: open ? 'alarm' : m.s >= ref.h / 2 ? 'watch' : 'ok',
-      since: open && m.chainStart !== null ? new Date(m.chainStart).toISOString() : null,
-      expected_delay_days: ref.arl1 / ref.perDay,
+      // The charts' statistics in units of their thresholds: the highest.
+      statistic: ratio,
+      threshold: 1,
+      status: m.episode ? 'alarm' : ratio >= 0.5 ? 'watch' : 'ok',
+      since: iso(m.episode?.firstSignal ?? null),
+      onset: iso(m.episode?.onset ?? null),
+      target_arl_days: monitorYears(settings) * 365,
+      arl_days: days(ref.arl0),
+      delay_005_days: days(ref.delays[0]!),
+      expected_delay_days: days(ref.delays[1]!),
+      delay_020_days: days(ref.delays[2]!),
       // The smallest fall a one-sided test (alpha 0.05, power 0.8) sees in the cases monitored so far.
       min_detectable: m.n ? Math.min(1, 2.486 * Math.sqrt((ref.p0 * (1 - ref.p0)) / m.n)) : 1,
       peak: m.max,
     };
+  });
+}
+
+/** The episodes of a monitor as rows: those that closed in this run, and the one still open. */
+export function episodeRows(head: { hospital: string; product: string; model_version: string }, state: MonitorState, closed: Record<RateMetric, Episode[]>): EpisodeRow[] {
+  return RATE_METRICS.flatMap((metric) => {
+    const open = state.metrics[metric].episode;
+    return [...closed[metric], ...(open ? [open] : [])].map((e) => ({
+      ...head,
+      metric,
+      onset: iso(e.onset)!,
+      first_signal: iso(e.firstSignal)!,
+      closed: iso(e.closed),
+      shift: e.shift,
+      peak: e.peak,
+      cases: e.cases,
+      failures: e.failures,
+    }));
   });
 }
 
@@ -211,18 +380,26 @@ export function verdictedWeeks(cases: DriftCase[]): VerdictedWeek[] {
  * The sensitivity and specificity monitors over verdicted cases in time order,
  * from a fresh start: the same reference and steps as the analytics runs use.
  */
-export function driftOfCases(cases: DriftCase[], settings: AnalyticsSettings): DriftRow[] {
+export function monitorCases(cases: DriftCase[], settings: AnalyticsSettings): { rows: DriftRow[]; episodes: EpisodeRow[]; references: MonitorReference[] } {
   const groups = new Map<string, DriftCase[]>();
   for (const c of cases) {
     const key = `${c.hospital}|${c.product}|${c.model_version}`;
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(c);
   }
   const rows: DriftRow[] = [];
+  const episodes: EpisodeRow[] = [];
+  const references: MonitorReference[] = [];
   for (const group of groups.values()) {
     const reference = referenceOf(verdictedWeeks(group), settings);
     const state = freshState(reference);
-    for (const c of group) step(state, reference, c.at, c.ai, c.truth);
-    rows.push(...monitorRows(group[0]!, reference, state, settings));
+    const closed: Record<RateMetric, Episode[]> = { sensitivity: [], specificity: [] };
+    for (const c of group) step(state, reference, c.at, c.ai, c.truth, closed[c.truth === 1 ? 'sensitivity' : 'specificity']);
+    const head = { hospital: group[0]!.hospital, product: group[0]!.product, model_version: group[0]!.model_version };
+    rows.push(...monitorRows(head, reference, state, settings));
+    episodes.push(...episodeRows(head, state, closed));
+    references.push(reference);
   }
-  return rows;
+  return { rows, episodes, references };
 }
+
+export const driftOfCases = (cases: DriftCase[], settings: AnalyticsSettings): DriftRow[] => monitorCases(cases, settings).rows;

@@ -27,7 +27,7 @@ const RESULTS: Record<string, string> = {
   availability_daily: 'hospital, component, day',
   performance_cells: 'hospital, product, week, model_version, month, subgroup',
   performance: 'hospital, product, model_version, metric, subgroup, window_start',
-  drift_cells: 'hospital, product, week, model_version',
+  drift_cells: 'hospital, product, week, model_version, day',
   drift_checkpoints: 'hospital, product, model_version, week',
   drift: 'hospital, product, model_version, metric',
   cost_cells: 'hospital, product, week, month',
@@ -35,6 +35,7 @@ const RESULTS: Record<string, string> = {
   cost_yearly: 'hospital, product, contract_year',
   benefit: 'hospital, product, urgency, comparison',
   report_agreement: 'hospital, product',
+  drift_episodes: 'hospital, product, model_version, metric, first_signal',
 };
 
 /**

@@ -41,10 +41,12 @@ export interface AnalyticsSettings {
   heartbeatIntervalMs: number;
   /** Weeks at the start of a product x hospital x model version that form its reference. */
   baselineWeeks: number;
-  /** In-control average run length in years at the site's own volume (20: a stable year passes without a false alarm at about 95 % of sites per monitor, before the allowance for estimating the reference). */
+  /** In-control average run length in years of a hospital x product x model version's sensitivity and specificity monitors together, at the site's own volume, guaranteed with probability `guarantee` given the estimated reference (20: a stable year passes without a false alarm of either at about 95 % of sites). */
   targetFalseAlarmYears: number;
-  /** The change in sensitivity or specificity the CUSUM is tuned to find (absolute). */
-  shift: number;
+  /** The probability with which the in-control run length given the estimated reference meets its target (Gandy & Kvaløy's guaranteed conditional performance). */
+  guarantee: number;
+  /** The falls in sensitivity or specificity (absolute) each monitor's CUSUMs are tuned to, one chart each: a fall of unknown size is found by the chart nearest to it. */
+  shifts: number[];
   /** Cells smaller than this are marked, not hidden. */
   smallCell: number;
   /** A time to result (acquisition to result) longer than this, in minutes, is implausible: left out of turnaround and counted beside it. */
@@ -57,7 +59,8 @@ export const DEFAULT_SETTINGS: AnalyticsSettings = {
   heartbeatIntervalMs: 10 * 60_000,
   baselineWeeks: 4,
   targetFalseAlarmYears: 20,
-  shift: 0.1,
+  guarantee: 0.9,
+  shifts: [0.1, 0.2],
   smallCell: 10,
   implausibleMinutes: 7 * 24 * 60,
 };

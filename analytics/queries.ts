@@ -339,25 +339,25 @@ ARRAY JOIN
     [mean_diff - 1.959964 * sdev / sqrt(n), greatest(0, mad - 1.959964 * sd_abs / sqrt(n)), mean_diff - 1.959964 * sdev] AS lo,
     [mean_diff + 1.959964 * sdev / sqrt(n), mad + 1.959964 * sd_abs / sqrt(n), mean_diff + 1.959964 * sdev] AS hi`;
 
-/** What the label-free monitors read per cell and model version: AI outputs, positives, scores in hundredths, the input mix. */
+/** What the label-free monitors read per cell, model version and day of receipt: AI outputs, positives, scores in hundredths, the input mix. */
 export const DRIFT_CELLS = `
-INSERT INTO drift_cells (hospital, product, week, model_version, n, positives, scores, mix, computed_at)
-SELECT hospital, product, week, model_version,
+INSERT INTO drift_cells (hospital, product, week, model_version, day, n, positives, scores, mix, computed_at)
+SELECT hospital, product, week, model_version, toDate(received_at) AS day,
        toUInt32(countIf(finding IN ('positive', 'negative'))), toUInt32(countIf(finding = 'positive')),
        sumMapIf(map(toUInt8(least(100, floor(assumeNotNull(score) * 100))), toUInt32(1)), score IS NOT NULL),
        sumMap(map(concat('manufacturer=', manufacturer), toUInt32(1), concat('body_part=', body_part), toUInt32(1), concat('age_band=', age_band), toUInt32(1))),
        {version:DateTime64(3, 'UTC')}
 FROM study_cases {final}
 WHERE {cells} AND completed_at IS NOT NULL
-GROUP BY hospital, product, week, model_version`;
+GROUP BY hospital, product, week, model_version, day`;
 
-/** The weekly label-free counts of the groups whose cells changed, in week order. */
-export const DRIFT_WEEKS = `
-SELECT hospital, product, model_version, toString(week) AS week, n, positives, mapKeys(scores) AS score_bins, mapValues(scores) AS score_counts,
+/** The daily label-free counts of the groups whose cells changed, in day order. */
+export const DRIFT_DAYS = `
+SELECT hospital, product, model_version, toString(day) AS day, n, positives, mapKeys(scores) AS score_bins, mapValues(scores) AS score_counts,
        mapKeys(mix) AS mix_keys, mapValues(mix) AS mix_counts
 FROM drift_cells FINAL
 WHERE {groups}
-ORDER BY hospital, product, model_version, week`;
+ORDER BY hospital, product, model_version, day`;
 
 /** The verdicted binary cases per week of the groups whose cells changed: the reference of each monitor. */
 export const VERDICTED_WEEKS = `

@@ -18,6 +18,8 @@ export interface Report {
   benefit: Record<string, unknown>[];
   /** Per hospital x product: the report's coded finding against the AI's. */
   report_agreement: Record<string, unknown>[];
+  /** The alarm episodes of the sensitivity and specificity monitors, newest first: `closed` null while open. */
+  episodes: Record<string, unknown>[];
 }
 
 export function parseAudience(text: string): Audience {
@@ -28,10 +30,10 @@ export function parseAudience(text: string): Audience {
 }
 
 const SECTIONS: Record<Exclude<Audience, `vendor:${string}`> | 'vendor', (keyof Omit<Report, 'audience'>)[]> = {
-  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift', 'cost', 'benefit', 'report_agreement'],
+  all: ['adoption', 'users', 'turnaround', 'availability', 'performance', 'drift', 'episodes', 'cost', 'benefit', 'report_agreement'],
   lead: ['adoption', 'users', 'cost', 'benefit', 'report_agreement'],
   ops: ['turnaround', 'availability'],
-  vendor: ['performance', 'drift'],
+  vendor: ['performance', 'drift', 'episodes'],
 };
 
 /**
@@ -44,7 +46,7 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   const sections = SECTIONS[vendor ? 'vendor' : (audience as keyof typeof SECTIONS)];
   const p = { products };
   const want = (s: keyof Omit<Report, 'audience'>) => sections.includes(s);
-  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [], cost: [], benefit: [], report_agreement: [] };
+  const report: Report = { audience, adoption: [], users: [], turnaround: [], availability: [], performance: [], drift: [], episodes: [], cost: [], benefit: [], report_agreement: [] };
   if (want('adoption')) {
     report.adoption = await store.query(
       `SELECT hospital, product, toString(week) AS week, eligible, inferred, delivered, viewed, verdicts, round(rate, 4) AS rate, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
@@ -82,8 +84,11 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
   }
   if (want('drift')) {
     report.drift = await store.query(
-      `SELECT hospital, product, model_version, metric, round(baseline, 4) AS baseline, baseline_n, n, round(statistic, 3) AS statistic, round(threshold, 3) AS threshold,
-              status, if(since IS NULL, NULL, toString(since)) AS since, round(peak, 3) AS peak, round(expected_delay_days, 1) AS expected_delay_days, round(min_detectable, 4) AS min_detectable
+      `SELECT hospital, product, model_version, metric, round(baseline, 4) AS baseline, round(baseline_low, 4) AS baseline_low, round(baseline_high, 4) AS baseline_high,
+              round(chart_baseline, 4) AS chart_baseline, baseline_n, n, round(statistic, 3) AS statistic, round(threshold, 3) AS threshold,
+              status, if(since IS NULL, NULL, toString(since)) AS since, if(onset IS NULL, NULL, toString(onset)) AS onset, round(peak, 3) AS peak,
+              round(arl_days) AS arl_days, round(delay_005_days, 1) AS delay_005_days, round(expected_delay_days, 1) AS expected_delay_days,
+              round(delay_020_days, 1) AS delay_020_days, round(min_detectable, 4) AS min_detectable
        FROM drift FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product, model_version, metric`,
       p,
     );
@@ -102,6 +107,14 @@ export async function readReport(store: Store, audience: Audience = 'all'): Prom
       `SELECT hospital, product, concept, coded, both_positive, ai_only, report_only, both_negative, round(agreement, 4) AS agreement, round(ci_low, 4) AS ci_low, round(ci_high, 4) AS ci_high,
               small_cell = 1 AS small_cell
        FROM report_agreement FINAL WHERE product IN {products:Array(String)} ORDER BY hospital, product`,
+      p,
+    );
+  }
+  if (want('episodes')) {
+    report.episodes = await store.query(
+      `SELECT hospital, product, model_version, metric, toString(onset) AS onset, toString(first_signal) AS first_signal, if(closed IS NULL, NULL, toString(closed)) AS closed,
+              shift, round(peak, 2) AS peak, cases, failures
+       FROM drift_episodes FINAL WHERE product IN {products:Array(String)} ORDER BY first_signal DESC, hospital, product, model_version, metric`,
       p,
     );
   }

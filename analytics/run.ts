@@ -60,7 +60,7 @@ const RESULT_TABLES: Record<Job, string[]> = {
   turnaround: ['turnaround_weekly', 'turnaround', 'data_quality_weekly'],
   availability: ['availability_daily'],
   performance: ['performance_cells', 'performance'],
-  drift: ['drift_cells', 'drift_checkpoints', 'drift'],
+  drift: ['drift_cells', 'drift_checkpoints', 'drift', 'drift_episodes'],
   cost: ['cost_cells', 'cost_monthly', 'cost_yearly'],
   benefit: ['benefit', 'report_agreement'],
 };

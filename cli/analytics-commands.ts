@@ -51,7 +51,11 @@ export function formatReport(report: Report): string {
     parts.push(`Availability: the ten worst gateway days\n${table(worst)}`);
   }
   if (report.performance.length) parts.push(`Clinical performance, whole window\n${table(report.performance.filter((r) => r.subgroup === 'all' && r.hospital !== '' && r.window_start === report.performance[0]!.window_start))}`);
-  if (report.drift.length) parts.push(`Drift monitors\n${table(report.drift)}`);
+  if (report.drift.length) {
+    const heading = 'Drift monitors (baseline: the observed reference value, with its 95 % interval; chart_baseline: the value the charts are tuned from; statistic and peak in units of the threshold; arl_days: in-control run length at the reference; delays in days for falls of 0.05, 0.10, 0.20)';
+    parts.push(`${heading}\n${table(report.drift)}`);
+  }
+  if (report.episodes.length) parts.push(`Drift episodes (onset: where the signalling chart last stood at zero; closed empty while open)\n${table(report.episodes)}`);
   const lastYear = report.cost.reduce((m, r) => (String(r.contract_year) > m ? String(r.contract_year) : m), '');
   if (report.cost.length) {
     const rows = report.cost.filter((r) => r.contract_year === lastYear).map(({ hospital, product, months, complete, inferred, viewed, joint_eur, alone_eur, saving_eur, tier, eur_per_study, eur_per_used }) => ({ hospital, product: product || '(platform, implementation)', months, complete, inferred, viewed, joint_eur, alone_eur, saving_eur, tier, eur_per_study, eur_per_used }));

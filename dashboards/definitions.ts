@@ -305,6 +305,16 @@ export function vendorPanels(vendor: string): PanelSpec[] {
       columns: ['hospital', 'product', 'model_version', 'metric', 'statistic', 'threshold', 'status', 'since', 'expected_delay_days', 'min_detectable'],
     },
     {
+      title: 'Drift episodes',
+      description:
+        'Each alarm of a sensitivity or specificity monitor from its first signal to its close (open: still in alarm), newest first: onset is where the signalling chart last stood at zero (its estimate of when the fall began), days to its close (to now while open), shift the fall that chart is tuned to, peak its evidence in units of its threshold (at most 100 rows)',
+      kind: 'table',
+      sql: `SELECT hospital, product, model_version, metric, onset, first_signal, if(closed IS NULL, 'open', toString(closed)) AS closed,
+                   round((ifNull(toUnixTimestamp64Milli(drift_episodes.closed), toUnixTimestamp64Milli(now64(3))) - toUnixTimestamp64Milli(drift_episodes.first_signal)) / 86400000, 1) AS days, shift, round(peak, 1) AS peak, cases, failures
+            FROM drift_episodes FINAL WHERE ${own} AND hospital IN (\${hospital:singlequote}) ORDER BY first_signal DESC LIMIT 100`,
+      columns: ['hospital', 'product', 'model_version', 'metric', 'onset', 'first_signal', 'closed', 'days', 'shift', 'peak', 'cases', 'failures'],
+    },
+    {
       title: 'Subgroups',
       description: 'Whole window, per age band, sex and scanner make, for the network (and each chosen hospital when at most 3 are chosen); cells under 10 are marked',
       kind: 'table',

@@ -10,3 +10,4 @@ export { launchChromium, chromiumInstalled } from './browser.ts';
 export { dcmtkInstalled, dciodvfyInstalled, tool, convert, storescuAlone, type StoreOutcome } from './dcmtk.ts';
 export { NAMES, withName } from './dicom-names.ts';
 export { mllpSend, mllpSendInstalled, mllpSendPath } from './hl7.ts';
+export { verdictedCases, firstSignals, type TimedCase } from './drift-cases.ts';

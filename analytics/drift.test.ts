@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { firstSignals, type TimedCase } from '../testing/index.ts';
+import { Random } from '../vendors/index.ts';
+import { chartsOf } from './drift.ts';
+import { cusumWeights, guaranteedThreshold, runLength, thresholdFor, type Steps } from './cusum.ts';
+import { DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
+
+const DAY = 86_400_000;
+
+/** Mean cases to the first signal of any of the charts when failures occur at rate p, by simulation. */
+function simulated(charts: { w: Steps; h: number }[], p: number, runs: number, seed: string): number {
+  const random = new Random(seed);
+  let total = 0;
+  for (let r = 0; r < runs; r++) {
+    const s = charts.map(() => 0);
+    for (let t = 1; ; t++) {
+      const failure = random.chance(p);
+      let signal = false;
+      charts.forEach((c, k) => {
+        s[k] = Math.max(0, s[k]! + (failure ? c.w.failure : c.w.success));
+        if (s[k]! >= c.h) signal = true;
+      });
+      if (signal) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total / runs;
+}
+
+describe('the run length of a CUSUM at any failure rate (Siegmund)', () => {
+  it('is within 20 % of simulation, below, at and above the rate the chart is tuned from', () => {
+    for (const [p0, p1, target] of [[0.08, 0.28, 1500], [0.12, 0.22, 2000], [0.06, 0.16, 1200]] as const) {
+      const w = cusumWeights(p0, p1);
+      const h = thresholdFor(w, p0, target);
+      for (const p of [p0 * 0.8, p0, p0 + (p1 - p0) / 2, p1]) {
+        const stated = runLength(h, w, p);
+        const sim = simulated([{ w, h }], p, 1500, `siegmund|${p0}|${p}`);
+        expect(stated / sim, `p0 ${p0} p1 ${p1} at ${p}: stated ${stated.toFixed(0)}, simulated ${sim.toFixed(0)}`).toBeGreaterThan(0.8);
+        expect(stated / sim).toBeLessThan(1.2);
+      }
+    }
+  }, 60_000);
+
+  it('states the in-control run length of a monitor of several charts, at its estimated rate, within 20 % of simulation', () => {
+    // Short run lengths so that simulation is quick: 0.05 years each at 10 cases a day.
+    const settings = { ...DEFAULT_SETTINGS, targetFalseAlarmYears: 0.05 };
+    for (const [failures, n] of [[24, 300], [40, 300], [9, 150]] as const) {
+      const ref = chartsOf(failures, n, 10, settings);
+      const sim = simulated(ref.charts.map((c) => ({ w: { failure: c.wFailure, success: c.wSuccess }, h: c.h })), ref.p0, 1500, `combined|${failures}|${n}`);
+      expect(ref.arl0 / sim, `${failures}/${n}: stated ${ref.arl0.toFixed(0)}, simulated ${sim.toFixed(0)}`).toBeGreaterThan(0.8);
+      expect(ref.arl0 / sim).toBeLessThan(1.2);
+      // The stated delay for a fall of 0.20: within 20 % of simulation too.
+      const delay = simulated(ref.charts.map((c) => ({ w: { failure: c.wFailure, success: c.wSuccess }, h: c.h })), ref.p0 + 0.2, 1500, `delay|${failures}|${n}`);
+      expect(ref.delays[2]! / delay, `${failures}/${n}: stated delay ${ref.delays[2]!.toFixed(1)}, simulated ${delay.toFixed(1)}`).toBeGreaterThan(0.8);
+      expect(ref.delays[2]! / delay).toBeLessThan(1.2);
+    }
+  }, 120_000);
+});
+
+describe('the guaranteed threshold (Gandy & Kvaløy)', () => {
+  it('meets the in-control run length at the true rate in at least its stated share of reference samples, where the plug-in one does not', () => {
+    const random = new Random('guarantee');
+    const draws = 300;
+    for (const [p, n] of [[0.08, 300], [0.12, 600]] as const) {
+      const target = 100_000;
+      let guaranteed = 0;
+      let plugIn = 0;
+      for (let d = 0; d < draws; d++) {
+        let x = 0;
+        for (let i = 0; i < n; i++) if (random.chance(p)) x++;
+        const g = guaranteedThreshold(x, n, 0.2, target, 0.9);
+        const w = cusumWeights(g.p0, g.p1);
+        if (runLength(g.h, w, p) >= target) guaranteed++;
+        if (runLength(g.plugIn, w, p) >= target) plugIn++;
+      }
+      // Binomial(300, 0.9): at least 255 in 99.5 % of runs.
+      expect(guaranteed, `p ${p}, n ${n}: ${guaranteed}/${draws} met the target`).toBeGreaterThanOrEqual(255);
+      expect(plugIn / draws, `plug-in: ${plugIn}/${draws}`).toBeLessThan(0.7);
+    }
+  }, 60_000);
+});
+
+/** A site's verdicted cases: 10 fracture and 24 non-fracture cases a day for `weeks`, with the sensitivity of each day given. */
+function site(seed: string, weeks: number, sensitivity: (day: number) => number): DriftCase[] {
+  const random = new Random(seed);
+  const start = Date.parse('2026-01-05T00:00:00Z');
+  const cases: DriftCase[] = [];
+  for (let day = 0; day < weeks * 7; day++) {
+    for (let i = 0; i < 34; i++) {
+      const truth = i < 10 ? 1 : 0;
+      const ai = truth ? (random.chance(sensitivity(day)) ? 1 : 0) : random.chance(0.88) ? 0 : 1;
+      cases.push({ hospital: 'site', product: 'rbfracture', model_version: '2.1.0', at: start + day * DAY + i * 2_000_000, ai, truth });
+    }
+  }
+  return cases.sort((a, b) => a.at - b.at);
+}
+
+describe('alarm episodes', () => {
+  const onsetDay = 56;
+  const onset = Date.parse('2026-01-05T00:00:00Z') + onsetDay * DAY;
+
+  it('make one episode of a fall that goes on, open to the end, its first signal after the onset, in every seed', () => {
+    for (let s = 0; s < 10; s++) {
+      const { rows, episodes } = monitorCases(site(`persistent-${s}`, 26, (d) => (d >= onsetDay ? 0.72 : 0.92)), DEFAULT_SETTINGS);
+      const sens = episodes.filter((e) => e.metric === 'sensitivity');
+      expect(sens, `seed ${s}`).toHaveLength(1);
+      expect(sens[0]!.closed).toBeNull();
+      expect(Date.parse(sens[0]!.first_signal)).toBeGreaterThan(onset);
+      expect(Date.parse(sens[0]!.first_signal) - onset).toBeLessThan(21 * DAY);
+      const row = rows.find((r) => r.metric === 'sensitivity')!;
+      expect(row.status).toBe('alarm');
+      // `since` is the first signal of the open episode, not the latest.
+      expect(row.since).toBe(sens[0]!.first_signal);
+      // The estimated onset lies within a week either side of the true one.
+      expect(Math.abs(Date.parse(row.onset!) - onset)).toBeLessThan(7 * DAY);
+    }
+  }, 60_000);
+
+  it('close the episode of a fall that stops, within four weeks of the recovery, and open no other', () => {
+    const recovery = onsetDay + 28;
+    for (let s = 0; s < 10; s++) {
+      const { rows, episodes } = monitorCases(site(`stops-${s}`, 26, (d) => (d >= onsetDay && d < recovery ? 0.72 : 0.92)), DEFAULT_SETTINGS);
+      const sens = episodes.filter((e) => e.metric === 'sensitivity');
+      expect(sens, `seed ${s}`).toHaveLength(1);
+      const closed = Date.parse(sens[0]!.closed!);
+      const recoveredAt = Date.parse('2026-01-05T00:00:00Z') + recovery * DAY;
+      expect(closed, `seed ${s}: closed ${sens[0]!.closed}`).toBeGreaterThan(recoveredAt);
+      expect(closed - recoveredAt).toBeLessThan(28 * DAY);
+      expect(rows.find((r) => r.metric === 'sensitivity')!.status).not.toBe('alarm');
+    }
+  }, 60_000);
+});
+
+describe('the sensitivity monitor against the limit', () => {
+  it('first signals a fall of 0.20 within 2 x the delay of a CUSUM that knows the true rate and fall (median of 20 seeds), with at most one false alarm', () => {
+    // The drift scenario's monitor without a ClickHouse load: Gelre's volume of verdicted X-rays
+    // (11 fractures and 23 others a day), RBfracture's sensitivity 0.92 falling to 0.72 on day 56.
+    const start = Date.parse('2026-01-05T00:00:00Z');
+    const onset = start + 56 * DAY;
+    const delays: number[] = [];
+    const limits: number[] = [];
+    let falseAlarms = 0;
+    for (let s = 0; s < 20; s++) {
+      const random = new Random(`limit-${s}`);
+      const cases: TimedCase[] = [];
+      for (let day = 0; day < 13 * 7; day++) {
+        for (let i = 0; i < 34; i++) {
+          const truth = i < 11 ? 1 : 0;
+          const ai = truth ? (random.chance(day >= 56 ? 0.72 : 0.92) ? 1 : 0) : random.chance(0.88) ? 0 : 1;
+          const at = start + day * DAY + i * 2_000_000;
+          cases.push({ hospital: 'site', product: 'rbfracture', model_version: '2.1.0', at, ai, truth, verdictAt: at });
+        }
+      }
+      const result = firstSignals(cases, DEFAULT_SETTINGS, { metric: 'sensitivity', onset, p0: 0.08, p1: 0.28 }, false);
+      falseAlarms += result.signalsBefore;
+      expect(result.episodesAfter + result.signalsBefore, `seed ${s}`).toBe(1);
+      delays.push((result.monitor! - onset) / DAY);
+      limits.push((result.limit! - onset) / DAY);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    console.log(`fall of 0.20: first signal a median ${median(delays).toFixed(1)} days after the onset, the limit ${median(limits).toFixed(1)} (${(median(delays) / median(limits)).toFixed(2)} x)`);
+    expect(falseAlarms).toBeLessThanOrEqual(1);
+    expect(median(delays)).toBeLessThanOrEqual(2 * median(limits));
+  }, 120_000);
+});

@@ -21,6 +21,7 @@ export const configSchema = z
     AIFI_CLICKHOUSE_USER: z.string().optional(),
     AIFI_CLICKHOUSE_PASSWORD: z.string().optional(),
     AIFI_CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain ClickHouse identifier' }).optional(),
+    AIFI_CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'must be the name of a cluster in the servers\' remote_servers' }).optional(),
     AIFI_KAFKA_BROKERS: z.string().optional(),
     AIFI_KAFKA_TOPIC: z.string().min(1).default('aifi.events'),
     AIFI_HOST: z.string().min(1).default('127.0.0.1'),
@@ -69,7 +70,7 @@ export interface Config {
   dataDir: string;
   store:
     | { kind: 'embedded'; path: string }
-    | { kind: 'server'; url: string; user: string; password: string; database: string };
+    | { kind: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
   kafka: { brokers: string[]; topic: string } | null;
   /** `trustProxy`: the proxies whose X-Forwarded-* headers are believed (none when empty). */
   http: { host: string; port: number; trustProxy: string[] };
@@ -120,7 +121,7 @@ export interface Config {
 function contradictions(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (!env.AIFI_CLICKHOUSE_URL) {
-    for (const key of ['AIFI_CLICKHOUSE_USER', 'AIFI_CLICKHOUSE_PASSWORD', 'AIFI_CLICKHOUSE_DATABASE']) {
+    for (const key of ['AIFI_CLICKHOUSE_USER', 'AIFI_CLICKHOUSE_PASSWORD', 'AIFI_CLICKHOUSE_DATABASE', 'AIFI_CLICKHOUSE_CLUSTER']) {
       if (env[key] !== undefined) problems.push(`${key}: is set but AIFI_CLICKHOUSE_URL is not: set the URL to use a ClickHouse server, or unset this for the embedded store`);
     }
   }
@@ -152,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           user: e.AIFI_CLICKHOUSE_USER ?? 'default',
           password: e.AIFI_CLICKHOUSE_PASSWORD ?? '',
           database: e.AIFI_CLICKHOUSE_DATABASE ?? 'default',
+          ...(e.AIFI_CLICKHOUSE_CLUSTER ? { cluster: e.AIFI_CLICKHOUSE_CLUSTER } : {}),
         }
       : { kind: 'embedded', path: `${dataDir.replace(/\/+$/, '')}/clickhouse` },
     kafka: e.AIFI_KAFKA_BROKERS

@@ -195,25 +195,15 @@ export function onCluster(sql: string, cluster: string, distributed: ReadonlySet
 
 /** The top-level, comma-separated definitions of a `( … )` column list. */
 function columnDefinitions(columns: string, name: string): string[] {
-  const inner = columns.slice(1, matchingParen(columns, 0, name));
   const out: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < inner.length; i++) {
-    const c = inner[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-    } else if (c === "'" || c === '`' || c === '"') quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(inner.slice(start, i).trim());
+  let start = 1;
+  outsideQuotes(columns, 0, (c, i, depth) => {
+    if ((c === ',' && depth === 1) || (c === ')' && depth === 0)) {
+      out.push(columns.slice(start, i).trim());
       start = i + 1;
     }
-  }
-  out.push(inner.slice(start).trim());
+    return c === ')' && depth === 0;
+  }, name);
   return out.filter((d) => d.length > 0);
 }
 
@@ -241,16 +231,27 @@ function parseEngine(rest: string, name: string): { name: string; args: string; 
 
 /** The index of the parenthesis closing the one at `open`, skipping quoted text. */
 function matchingParen(text: string, open: number, name: string): number {
+  return outsideQuotes(text, open, (c, _, depth) => c === ')' && depth === 0, name);
+}
+
+/**
+ * Visits each character of `text` from `from` that is outside quotes, with the depth of
+ * parentheses after it, until `stop` says so; returns where it stopped.
+ */
+function outsideQuotes(text: string, from: number, stop: (c: string, i: number, depth: number) => boolean, name: string): number {
   let depth = 0;
   let quote: string | null = null;
-  for (let i = open; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const c = text[i]!;
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = null;
-    } else if (c === "'" || c === '`' || c === '"') quote = c;
+      continue;
+    }
+    if (c === "'" || c === '`' || c === '"') quote = c;
     else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
+    else if (c === ')') depth--;
+    if (stop(c, i, depth)) return i;
   }
   throw new StoreError('failed', `the definition of ${name} has unbalanced parentheses`);
 }

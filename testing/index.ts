@@ -3,7 +3,8 @@ export { startClickHouseServer, clickhouseServerInstalled, type ClickHouseServer
 export { sampleStudyEvents, sampleKey } from './sample-events.ts';
 export { startOrthanc, orthancInstalled, type Orthanc, type OrthancOptions } from './orthanc.ts';
 export { outageSwitch } from './flaky-store.ts';
-export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
+export { startKafka, startKafkaCluster, kafkaInstalled, type KafkaBroker, type KafkaCluster } from './kafka.ts';
 export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';
 export { migratedStore, emptyStore } from './store.ts';
 export { launchChromium, chromiumInstalled } from './browser.ts';
+export { collectorProcess, rowsWritten, storedFigures, consumerGroupLag, type CollectorProcess } from './collector-process.ts';

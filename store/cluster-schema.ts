@@ -14,8 +14,9 @@ import { checkIdentifier, StoreError, type Store } from './store.ts';
  *   Replicated engine of the same family under `/clickhouse/tables/{shard}/…`, and `<name>`
  *   itself a Distributed table over it keyed by `cityHash64(hospital)`. A hospital's events,
  *   lifecycles and results all sit on one shard, so the materialized views aggregate on the
- *   shard where the events land, a ReplacingMergeTree's FINAL sees every version of a row, and
- *   joins on hospital may read the local side (`distributed_product_mode = 'local'`).
+ *   shard where the events land, and a ReplacingMergeTree's FINAL sees every version of a row.
+ *   Joins across hospitals (a product's first week anywhere, the network beside a hospital) are
+ *   computed over the whole cluster: the server store reads with `distributed_product_mode = 'global'`.
  * - A table without one (settings, norms, the analytics watermark, the migration ledger) is
  *   small: one Replicated table of the same name, kept whole on every node (a path without
  *   {shard}), so a join with it on any shard sees all of it.

@@ -16,15 +16,15 @@ export interface ServerStoreOptions {
   requestTimeoutMs?: number;
   /**
    * The cluster whose schema `aifi migrate --cluster` made: reads and inserts go through its
-   * Distributed tables (same names as the embedded ones), joins on hospital read the local side of
-   * the co-located shards, an insert is acknowledged once on its shard, and a TRUNCATE goes to the
+   * Distributed tables (same names as the embedded ones), a subquery or join over one is computed over
+   * the whole cluster (GLOBAL: some analytics join across hospitals), an insert is acknowledged once on its shard, and a TRUNCATE goes to the
    * shares on every node.
    */
   cluster?: string;
 }
 
 /** The settings under which the analytics' SQL reads a cluster's Distributed tables. */
-export const CLUSTER_SETTINGS = { distributed_product_mode: 'local', distributed_foreground_insert: 1 } as const;
+export const CLUSTER_SETTINGS = { distributed_product_mode: 'global', distributed_foreground_insert: 1 } as const;
 
 /** A ClickHouse server (or cluster endpoint) over HTTP, through @clickhouse/client. */
 export class ServerStore implements Store {

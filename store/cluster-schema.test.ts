@@ -131,6 +131,15 @@ describe('aifi migrate --cluster: the schema of a ClickHouse cluster', () => {
     expect(await view(`${DB}.study_product_lifecycle${LOCAL_SUFFIX}`)).toEqual(embedded);
   });
 
+  it('runs no single-engine migration on a cluster, and says what to run instead', async () => {
+    const clustered = Object.create(store, { cluster: { value: 'c1' } }) as EmbeddedStore;
+    const all = loadMigrations();
+    expect(await migrate(clustered)).toEqual({ applied: [], current: all.at(-1)!.version });
+    await expect(migrate(clustered, all, 'fresh_ledger')).rejects.toThrow(`lacks ${all.map((m) => m.name).join(', ')}`);
+    await expect(migrate(clustered, all, 'fresh_ledger')).rejects.toThrow(/run {2}aifi migrate --cluster c1/);
+    expect(await store.query("SELECT name FROM system.tables WHERE name = 'fresh_ledger'")).toEqual([]);
+  });
+
   it('covers a migration added later without a change to the generator', () => {
     expect(statements.some((s) => s.name.startsWith('later_'))).toBe(false);
     const later = withExtra.filter((s) => s.name.startsWith('later_weekly'));
@@ -138,6 +147,9 @@ describe('aifi migrate --cluster: the schema of a ClickHouse cluster', () => {
     const events = withExtra.filter((s) => s.name === 'events' || s.name === `events${LOCAL_SUFFIX}`);
     expect(events).toHaveLength(2);
     for (const s of events) expect(s.sql).toContain("`later_field` String DEFAULT ''");
+    // What an upgrade of an older cluster adds, on the share and on the Distributed table.
+    for (const s of events) expect(s.columns.at(-1)).toBe("`later_field` String DEFAULT ''");
+    expect(withExtra.find((s) => s.name === 'study_product_lifecycle')!.columns.length).toBeGreaterThan(30);
   });
 });
 

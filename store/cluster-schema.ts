@@ -123,7 +123,7 @@ export async function clusterSchemaOf(store: Store, options: ClusterSchemaOption
       name: v.name,
       role: 'distributed',
       sql: `CREATE TABLE IF NOT EXISTS ${db}.${v.name} ON CLUSTER ${cluster} ${parts.columns} ENGINE = Distributed(${cluster}, ${quoteString(options.database)}, ${quoteString(v.name + LOCAL_SUFFIX)})`,
-      columns: [],
+      columns: columnDefinitions(parts.columns, v.name),
     });
   }
   for (const mv of mvs) {

@@ -30,6 +30,7 @@ export const CLUSTER_SETTINGS = { distributed_product_mode: 'global', distribute
 export class ServerStore implements Store {
   readonly kind = 'server' as const;
   readonly location: string;
+  readonly cluster: string | undefined;
   private client: ClickHouseClient | null;
   private distributed: Promise<Set<string>> | null = null;
 
@@ -38,6 +39,7 @@ export class ServerStore implements Store {
     url.username = '';
     url.password = '';
     this.location = `${url.origin}/${options.database}`;
+    this.cluster = options.cluster;
     this.client = createClient({
       url: options.url,
       username: options.user,

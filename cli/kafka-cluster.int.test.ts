@@ -54,10 +54,17 @@ describe.skipIf(!available)('a Kafka cluster of three nodes and two collectors',
     );
     expect(meta.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3, 3, 3, 3]);
     await admin.disconnect();
+    // Every node knows the topic before a collector asks any of them (metadata spreads by the controller).
+    for (const broker of kafka.brokers) {
+      const one = new Kafka({ brokers: [broker], logLevel: logLevel.NOTHING }).admin();
+      await one.connect();
+      await waitFor(`${broker} to know ${topic}`, async () => (await one.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length === 6, 60_000, 250);
+      await one.disconnect();
+    }
 
     const dataDirs = [join(dir.path, 'collector-a'), join(dir.path, 'collector-b')];
     const env = (i: number) => ({ AIFI_DATA_DIR: dataDirs[i]!, AIFI_KAFKA_BROKERS: kafka.brokers.join(','), AIFI_KAFKA_TOPIC: topic, AIFI_LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' });
-    const studies = Array.from({ length: 360 }, (_, i) => sampleStudyEvents(i));
+    const studies = Array.from({ length: 240 }, (_, i) => sampleStudyEvents(i));
     const events: AifiEvent[] = studies.flat();
     const sink = new KafkaSink(kafka.brokers, topic, quiet);
     // The orchestrator's own emitter: what Kafka refuses while leaders move is sent again.
@@ -76,18 +83,18 @@ describe.skipIf(!available)('a Kafka cluster of three nodes and two collectors',
     };
     try {
       collectors.push(await collectorProcess(env(0)), await collectorProcess(env(1)));
-      await send(0, 60);
+      await send(0, 40);
       await waitFor('both collectors to write rows', async () => (await rowsWritten(collectors[0]!.url, dataDirs[0]!)) > 0 && (await rowsWritten(collectors[1]!.url, dataDirs[1]!)) > 0, 90_000, 250);
 
       // A broker dies mid-stream: the producer goes on with two in-sync replicas.
       step('killing broker 2');
       await kafka.kill(1, 'SIGKILL');
       const producedBeforeBrokerKill = produced;
-      await send(60, 140);
+      await send(40, 90);
       const producedWhileBrokerDown = produced;
       step('restarting broker 2');
       const restarting = kafka.restart(1);
-      await send(140, 180);
+      await send(90, 120);
       await restarting;
       step('broker 2 back in sync');
 
@@ -96,16 +103,16 @@ describe.skipIf(!available)('a Kafka cluster of three nodes and two collectors',
       step('SIGKILL collector A');
       collectors[0]!.child.kill('SIGKILL');
       await collectors[0]!.exited;
-      await send(180, 260);
+      await send(120, 180);
       collectors[0] = await collectorProcess(env(0));
       step('collector A restarted');
-      await send(260, studies.length);
+      await send(180, studies.length);
       expect(produced).toBe(events.length);
       expect(givenUp).toEqual([]);
 
       step('all sent');
       // The dead member's partitions move once its session has run out.
-      await waitFor('the consumer group to catch up', async () => (await consumerGroupLag(kafka.brokers, 'aifi-collector', topic)) === 0, 150_000, 500);
+      await waitFor('the consumer group to catch up', async () => (await consumerGroupLag(kafka.brokers, 'aifi-collector', topic)) === 0, 300_000, 500);
       step('consumer lag 0');
       const lag = await consumerGroupLag(kafka.brokers, 'aifi-collector', topic);
       for (const c of collectors) c.child.kill('SIGTERM');
@@ -153,5 +160,5 @@ describe.skipIf(!available)('a Kafka cluster of three nodes and two collectors',
       await sink.close();
       dir.remove();
     }
-  }, 600_000);
+  }, 900_000);
 });

@@ -43,6 +43,17 @@ describe('the aifi command', () => {
     expect(write.err).toMatch(/readonly mode/);
   });
 
+  it('prints the schema of a cluster, and runs it only on a server of one', () => {
+    const printed = aifi('migrate', '--cluster', 'national', '--print');
+    expect(printed.code).toBe(0);
+    expect(printed.out).toContain("CREATE TABLE IF NOT EXISTS default.events_local ON CLUSTER 'national'");
+    expect(printed.out).toContain("ENGINE = Distributed('national', 'default', 'events_local', cityHash64(hospital))");
+    const noServer = aifi('migrate', '--cluster', 'national');
+    expect(noServer.code).toBe(2);
+    expect(noServer.err).toContain('set AIFI_CLICKHOUSE_URL');
+    expect(aifi('migrate', '--cluster', "x'; DROP").err).toContain('--cluster takes the name of a cluster');
+  });
+
   it('writes no file from a read-only query, in any variant of INTO OUTFILE', async () => {
     const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
     aifi('migrate');

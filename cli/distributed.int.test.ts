@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,44 +7,12 @@ import { eventToRow, sha256Hex } from '../collector/index.ts';
 import { loadConfig } from '../config/index.ts';
 import type { AifiEvent } from '../events/index.ts';
 import { KafkaSink, syntheticStudy } from '../orchestrator/index.ts';
-import { EmbeddedStore, migrate, type Store } from '../store/index.ts';
-import { kafkaInstalled, needService, sampleStudyEvents, startKafka, tempDir, waitFor, type KafkaBroker } from '../testing/index.ts';
+import { EmbeddedStore, migrate } from '../store/index.ts';
+import { collectorProcess, kafkaInstalled, needService, rowsWritten, sampleStudyEvents, startKafka, storedFigures as figures, tempDir, waitFor, type KafkaBroker } from '../testing/index.ts';
 import { startStack } from './index.ts';
 
 const available = await needService('Kafka (jars from Maven Central, deploy/kafka)', kafkaInstalled);
 const quiet = { warn: () => {} };
-
-/** Runs `aifi collector` as a child process; resolves with its URL once it listens. */
-function collectorProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['bin/aifi.mjs', 'collector', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) resolve({ child, url: m[1]!, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then((code) => reject(new Error(`the collector exited (${code}) before listening:\n${output.slice(-3000)}`)));
-  });
-}
-
-/** The collector's rows written, from its /metrics with the scrape token it made in its data folder. */
-async function rowsWritten(url: string, dataDir: string): Promise<number> {
-  const token = readFileSync(join(dataDir, 'metrics-token'), 'utf8').trim();
-  const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-  return Number(/aifi_collector_rows_written_total\{table="events"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-}
-
-/** What analytics read: counts per type and the whole lifecycle view. */
-async function figures(store: Store) {
-  return {
-    counts: await store.query('SELECT type, count() AS n, uniqExact(event_id) AS ids FROM events FINAL GROUP BY type ORDER BY type'),
-    lifecycle: await store.query('SELECT * FROM study_product_lifecycle ORDER BY hospital, study_key, product'),
-  };
-}
 
 describe.skipIf(!available)('the distributed mode (Kafka between orchestrator and collector)', () => {
   let broker: KafkaBroker;

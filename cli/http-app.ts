@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { readSettingFile } from '../config/index.ts';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import type { ScrapeToken } from './scrape-token.ts';
@@ -17,12 +18,25 @@ export interface ReadinessCheck {
  * whoever presents the scrape token (ops' Prometheus: the figures cover every
  * hospital and every vendor's products).
  */
+/**
+ * The HTTPS settings of a service: its certificate and key, and with a client CA mutual TLS:
+ * a client without a certificate that CA signed is refused in the handshake, before any request.
+ */
+export function tlsOptions(tls: NonNullable<Config['http']['tls']>): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean } {
+  const read = readSettingFile;
+  const cert = read(tls.certFile, 'AIFI_TLS_CERT_FILE');
+  const key = read(tls.keyFile, 'AIFI_TLS_KEY_FILE');
+  if (!tls.clientCaFile) return { cert, key, requestCert: false, rejectUnauthorized: false };
+  return { cert, key, ca: read(tls.clientCaFile, 'AIFI_TLS_CLIENT_CA_FILE'), requestCert: true, rejectUnauthorized: true };
+}
+
 export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrape: ScrapeToken): FastifyInstance {
   if (!defaultMetrics) {
     collectDefaultMetrics();
     defaultMetrics = true;
   }
   const app = Fastify({
+    ...(config.http.tls ? { https: tlsOptions(config.http.tls) } : {}),
     logger: { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
@@ -56,5 +70,5 @@ export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrap
     }
     return reply.type(register.contentType).send(await register.metrics());
   });
-  return app;
+  return app as unknown as FastifyInstance;
 }

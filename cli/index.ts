@@ -52,7 +52,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         eventsCommand(args, io.out);
         return 0;
       case 'migrate':
-        await migrateCommand(withData(), io.out);
+        await migrateCommand(withData(), args, io.out, io.err);
         return 0;
       case 'query':
         await queryCommand(withData(), args, io.out);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Collector, ingestRoutes, KafkaIngest, QueueFullError, SenderTokens } from '../collector/index.ts';
-import type { Config } from '../config/index.ts';
+import { readSettingFile, type Config } from '../config/index.ts';
 import {
   callbackSink,
   createOrchestrator,
@@ -201,7 +201,14 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
 /** Where the orchestrator's events go: Kafka when configured, a remote collector over HTTP, or the collector in this process. */
 function orchestratorSink(config: Config, collector: Collector | null, app: FastifyInstance): EventSink {
   if (config.kafka) return new KafkaSink(config.kafka.brokers, config.kafka.topic, app.log);
-  if (config.orchestrator.collector) return new HttpSink(config.orchestrator.collector.url, config.orchestrator.collector.token);
+  if (config.orchestrator.collector) {
+    const { url, token, tls } = config.orchestrator.collector;
+    return new HttpSink(url, token, undefined, {
+      ca: tls.caFile && readSettingFile(tls.caFile, 'AIFI_COLLECTOR_CA_FILE'),
+      cert: tls.certFile && readSettingFile(tls.certFile, 'AIFI_COLLECTOR_CERT_FILE'),
+      key: tls.keyFile && readSettingFile(tls.keyFile, 'AIFI_COLLECTOR_KEY_FILE'),
+    });
+  }
   if (!collector) {
     throw new Error('the orchestrator alone needs somewhere to send events: set AIFI_KAFKA_BROKERS, or AIFI_COLLECTOR_URL and AIFI_COLLECTOR_TOKEN');
   }

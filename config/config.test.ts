@@ -6,7 +6,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config.store).toEqual({ kind: 'embedded', path: './.aifi/clickhouse' });
     expect(config.kafka).toBeNull();
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [], tls: null });
     expect(config.dicom).toEqual({ host: '127.0.0.1', port: 11112, aeTitle: 'AIFI' });
     expect(config.analytics).toEqual({ implausibleMinutes: 7 * 24 * 60 });
   });

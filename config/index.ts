@@ -21,6 +21,7 @@ export const configSchema = z
     AIFI_CLICKHOUSE_USER: z.string().optional(),
     AIFI_CLICKHOUSE_PASSWORD: z.string().optional(),
     AIFI_CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain ClickHouse identifier' }).optional(),
+    AIFI_CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'must be the name of a cluster in the servers\' remote_servers' }).optional(),
     AIFI_KAFKA_BROKERS: z.string().optional(),
     AIFI_KAFKA_TOPIC: z.string().min(1).default('aifi.events'),
     AIFI_HOST: z.string().min(1).default('127.0.0.1'),
@@ -50,6 +51,12 @@ export const configSchema = z
     AIFI_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a collector' }).optional(),
     AIFI_COLLECTOR_TOKEN: z.string().min(1).optional(),
     AIFI_COLLECTOR_TOKENS_FILE: z.string().min(1).optional(),
+    AIFI_TLS_CERT_FILE: z.string().min(1).optional(),
+    AIFI_TLS_KEY_FILE: z.string().min(1).optional(),
+    AIFI_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+    AIFI_COLLECTOR_CA_FILE: z.string().min(1).optional(),
+    AIFI_COLLECTOR_CERT_FILE: z.string().min(1).optional(),
+    AIFI_COLLECTOR_KEY_FILE: z.string().min(1).optional(),
     AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
@@ -73,10 +80,16 @@ export interface Config {
   dataDir: string;
   store:
     | { kind: 'embedded'; path: string }
-    | { kind: 'server'; url: string; user: string; password: string; database: string };
+    | { kind: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
   kafka: { brokers: string[]; topic: string } | null;
   /** `trustProxy`: the proxies whose X-Forwarded-* headers are believed (none when empty). */
-  http: { host: string; port: number; trustProxy: string[] };
+  http: {
+    host: string;
+    port: number;
+    trustProxy: string[];
+    /** HTTPS with this certificate and key (PEM files); with `clientCaFile`, only clients with a certificate it signed (mutual TLS). */
+    tls: { certFile: string; keyFile: string; clientCaFile: string | undefined } | null;
+  };
   dicom: { host: string; port: number; aeTitle: string };
   /** The HL7 v2 (MLLP) receiver of the RIS's reports. */
   hl7: { host: string; port: number };
@@ -102,7 +115,7 @@ export interface Config {
     inference: { timeoutMs: number; maxAttempts: number };
     delivery: { timeoutMs: number; maxAttempts: number };
     /** A remote collector to send events to (instead of the one in this process or Kafka). */
-    collector: { url: string; token: string } | null;
+    collector: { url: string; token: string; tls: { caFile?: string; certFile?: string; keyFile?: string } } | null;
   };
   /** The built-in dashboard view: who may see which dashboards. */
   viewer: {
@@ -130,11 +143,17 @@ export interface Config {
 function contradictions(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (!env.AIFI_CLICKHOUSE_URL) {
-    for (const key of ['AIFI_CLICKHOUSE_USER', 'AIFI_CLICKHOUSE_PASSWORD', 'AIFI_CLICKHOUSE_DATABASE']) {
+    for (const key of ['AIFI_CLICKHOUSE_USER', 'AIFI_CLICKHOUSE_PASSWORD', 'AIFI_CLICKHOUSE_DATABASE', 'AIFI_CLICKHOUSE_CLUSTER']) {
       if (env[key] !== undefined) problems.push(`${key}: is set but AIFI_CLICKHOUSE_URL is not: set the URL to use a ClickHouse server, or unset this for the embedded store`);
     }
   }
   if (env.AIFI_COLLECTOR_URL && !env.AIFI_COLLECTOR_TOKEN) problems.push('AIFI_COLLECTOR_TOKEN: is required with AIFI_COLLECTOR_URL (the collector authenticates senders)');
+  if (!env.AIFI_TLS_CERT_FILE !== !env.AIFI_TLS_KEY_FILE) problems.push('AIFI_TLS_CERT_FILE and AIFI_TLS_KEY_FILE: HTTPS needs both the certificate and its key');
+  if (env.AIFI_TLS_CLIENT_CA_FILE && !env.AIFI_TLS_CERT_FILE) problems.push('AIFI_TLS_CLIENT_CA_FILE: mutual TLS needs HTTPS: set AIFI_TLS_CERT_FILE and AIFI_TLS_KEY_FILE');
+  if (!env.AIFI_COLLECTOR_CERT_FILE !== !env.AIFI_COLLECTOR_KEY_FILE) problems.push('AIFI_COLLECTOR_CERT_FILE and AIFI_COLLECTOR_KEY_FILE: a client certificate needs its key');
+  for (const key of ['AIFI_COLLECTOR_CA_FILE', 'AIFI_COLLECTOR_CERT_FILE']) {
+    if (env[key] && !env.AIFI_COLLECTOR_URL?.startsWith('https:')) problems.push(`${key}: is set but AIFI_COLLECTOR_URL is not an https URL`);
+  }
   if (env.AIFI_COLLECTOR_URL && env.AIFI_KAFKA_BROKERS) problems.push('AIFI_COLLECTOR_URL: events go either to Kafka (AIFI_KAFKA_BROKERS) or to a collector over HTTP, not both');
   return problems;
 }
@@ -162,12 +181,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           user: e.AIFI_CLICKHOUSE_USER ?? 'default',
           password: e.AIFI_CLICKHOUSE_PASSWORD ?? '',
           database: e.AIFI_CLICKHOUSE_DATABASE ?? 'default',
+          ...(e.AIFI_CLICKHOUSE_CLUSTER ? { cluster: e.AIFI_CLICKHOUSE_CLUSTER } : {}),
         }
       : { kind: 'embedded', path: `${dataDir.replace(/\/+$/, '')}/clickhouse` },
     kafka: e.AIFI_KAFKA_BROKERS
       ? { brokers: e.AIFI_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), topic: e.AIFI_KAFKA_TOPIC }
       : null,
-    http: { host: e.AIFI_HOST, port: e.AIFI_PORT, trustProxy: (e.AIFI_TRUST_PROXY ?? '').split(',').map((a) => a.trim()).filter(Boolean) },
+    http: {
+      host: e.AIFI_HOST,
+      port: e.AIFI_PORT,
+      trustProxy: (e.AIFI_TRUST_PROXY ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+      tls: e.AIFI_TLS_CERT_FILE && e.AIFI_TLS_KEY_FILE ? { certFile: e.AIFI_TLS_CERT_FILE, keyFile: e.AIFI_TLS_KEY_FILE, clientCaFile: e.AIFI_TLS_CLIENT_CA_FILE } : null,
+    },
     dicom: { host: e.AIFI_HOST, port: e.AIFI_DICOM_PORT, aeTitle: e.AIFI_DICOM_AE_TITLE },
     hl7: { host: e.AIFI_HL7_HOST, port: e.AIFI_HL7_PORT },
     collector: {
@@ -192,7 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
       inference: { timeoutMs: e.AIFI_INFERENCE_TIMEOUT_MS, maxAttempts: e.AIFI_INFERENCE_ATTEMPTS },
       delivery: { timeoutMs: e.AIFI_DELIVERY_TIMEOUT_MS, maxAttempts: e.AIFI_DELIVERY_ATTEMPTS },
-      collector: e.AIFI_COLLECTOR_URL ? { url: e.AIFI_COLLECTOR_URL, token: e.AIFI_COLLECTOR_TOKEN ?? '' } : null,
+      collector: e.AIFI_COLLECTOR_URL
+        ? { url: e.AIFI_COLLECTOR_URL, token: e.AIFI_COLLECTOR_TOKEN ?? '', tls: { caFile: e.AIFI_COLLECTOR_CA_FILE, certFile: e.AIFI_COLLECTOR_CERT_FILE, keyFile: e.AIFI_COLLECTOR_KEY_FILE } }
+        : null,
     },
     viewer: {
       tokensFile: e.AIFI_VIEWER_TOKENS_FILE ?? `${dataDir.replace(/\/+$/, '')}/viewers.json`,
@@ -208,4 +235,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireServices: e.AIFI_REQUIRE_SERVICES,
   };
 }
-export { readJsonFile, ConfigError } from './json-file.ts';
+export { readJsonFile, readSettingFile, ConfigError } from './json-file.ts';

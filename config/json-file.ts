@@ -24,3 +24,12 @@ export function readJsonFile<S extends z.ZodType>(path: string, schema: S, what:
   }
   return parsed.data;
 }
+
+/** Reads a file a setting names (a certificate, a key); the error names the setting and the file. */
+export function readSettingFile(path: string, setting: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(`${setting}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}

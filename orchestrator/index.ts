@@ -1,6 +1,7 @@
 export { createOrchestrator, type Orchestrator, type OrchestratorOptions } from './orchestrator.ts';
-export { callbackSink, HttpSink, SinkError, type EventSink } from './event-sink.ts';
+export { callbackSink, HttpSink, SinkError, type EventSink, type CollectorTls } from './event-sink.ts';
 export { KafkaSink, eventKey } from './kafka-sink.ts';
+export { EventEmitter, type EmitterOptions } from './event-emitter.ts';
 export { loadHospitals, contractedProducts, PILOT_HOSPITALS, hospitalsFileSchema, type Hospital, type HospitalsFile } from './hospitals.ts';
 export { NATIONAL_HOSPITALS } from './national-hospitals.ts';
 export { loadSecrets, type HospitalSecrets } from './secrets.ts';

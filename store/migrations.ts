@@ -69,6 +69,8 @@ export async function migrate(
   migrations: Migration[] = loadMigrations(),
   ledger: string = 'schema_migrations',
 ): Promise<MigrationReport> {
+  // A cluster's schema is made ON CLUSTER from all the migrations at once; statements for one engine would make one node differ.
+  if (store.cluster !== undefined) return requireClusterSchema(store, store.cluster, migrations, ledger);
   await store.exec(
     `CREATE TABLE IF NOT EXISTS ${ledger}
      (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
@@ -92,6 +94,21 @@ export async function migrate(
     done.add(migration.version);
   }
   return { applied, current: Math.max(0, ...done) };
+}
+
+async function requireClusterSchema(store: Store, cluster: string, migrations: Migration[], ledger: string): Promise<MigrationReport> {
+  let done: Set<number>;
+  try {
+    done = new Set((await store.query<{ version: number }>(`SELECT version FROM ${ledger} FINAL`)).map((r) => Number(r.version)));
+  } catch (error) {
+    if (!(error instanceof StoreError && error.kind === 'unknown-object')) throw error;
+    done = new Set();
+  }
+  const missing = migrations.filter((m) => !done.has(m.version)).map((m) => m.name);
+  if (missing.length > 0) {
+    throw new StoreError('failed', `the schema of cluster ${cluster} lacks ${missing.join(', ')} (${store.location}): run  aifi migrate --cluster ${cluster}`);
+  }
+  return { applied: [], current: Math.max(0, ...done) };
 }
 
 /** The highest recorded migration version, or 0 on a store never migrated. */

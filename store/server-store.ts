@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { onCluster } from './cluster-schema.ts';
 import { limitSettings, type QueryLimits } from './read-only-query.ts';
 import { checkIdentifier, classifyStoreError, StoreError, TAB_SEPARATED_INSERT_SETTINGS, type Params, type Row, type Store } from './store.ts';
 
@@ -13,19 +14,32 @@ export interface ServerStoreOptions {
   limits?: QueryLimits;
   /** Per-request timeout in ms (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * The cluster whose schema `aifi migrate --cluster` made: reads and inserts go through its
+   * Distributed tables (same names as the embedded ones), a subquery or join over one is computed over
+   * the whole cluster (GLOBAL: some analytics join across hospitals), an insert is acknowledged once on its shard, and a TRUNCATE goes to the
+   * shares on every node.
+   */
+  cluster?: string;
 }
+
+/** The settings under which the analytics' SQL reads a cluster's Distributed tables. */
+export const CLUSTER_SETTINGS = { distributed_product_mode: 'global', distributed_foreground_insert: 1 } as const;
 
 /** A ClickHouse server (or cluster endpoint) over HTTP, through @clickhouse/client. */
 export class ServerStore implements Store {
   readonly kind = 'server' as const;
   readonly location: string;
+  readonly cluster: string | undefined;
   private client: ClickHouseClient | null;
+  private distributed: Promise<Set<string>> | null = null;
 
   constructor(private readonly options: ServerStoreOptions) {
     const url = new URL(options.url);
     url.username = '';
     url.password = '';
     this.location = `${url.origin}/${options.database}`;
+    this.cluster = options.cluster;
     this.client = createClient({
       url: options.url,
       username: options.user,
@@ -35,7 +49,7 @@ export class ServerStore implements Store {
       // Failures are classified and surfaced by this adapter; the driver's own logging would say them twice.
       log: { level: ClickHouseLogLevel.OFF },
       // 64-bit integers as JSON numbers, as the embedded adapter returns them.
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...(options.readonly ? { readonly: '1' as const } : {}), ...(options.limits ? limitSettings(options.limits) : {}) },
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...(options.cluster ? (CLUSTER_SETTINGS as Record<string, unknown>) : {}), ...(options.readonly ? { readonly: '1' as const } : {}), ...(options.limits ? limitSettings(options.limits) : {}) },
     });
   }
 
@@ -62,7 +76,16 @@ export class ServerStore implements Store {
     }
   }
 
+  /** The Distributed tables of the database, read once. */
+  private distributedTables(): Promise<Set<string>> {
+    this.distributed ??= this.query<{ name: string }>("SELECT name FROM system.tables WHERE database = currentDatabase() AND engine = 'Distributed'").then(
+      (rows) => new Set(rows.map((r) => r.name)),
+    );
+    return this.distributed;
+  }
+
   async exec(sql: string, params?: Params): Promise<void> {
+    if (this.options.cluster && /^\s*TRUNCATE/i.test(sql)) sql = onCluster(sql, this.options.cluster, await this.distributedTables());
     try {
       await this.live.command({ query: sql, ...(params && Object.keys(params).length ? { query_params: params } : {}) });
     } catch (error) {

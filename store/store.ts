@@ -12,6 +12,8 @@ export interface Store {
   readonly kind: 'embedded' | 'server';
   /** Where the data lives, for logs and errors (a folder or a URL; never a password). */
   readonly location: string;
+  /** The ClickHouse cluster this store reads through Distributed tables, if any (`aifi migrate --cluster`). */
+  readonly cluster?: string;
   ping(): Promise<void>;
   /** Runs a statement that returns nothing (DDL, INSERT … SELECT, OPTIMIZE). */
   exec(sql: string, params?: Params): Promise<void>;

@@ -3,7 +3,7 @@ export { startClickHouseServer, clickhouseServerInstalled, type ClickHouseServer
 export { sampleStudyEvents, sampleKey } from './sample-events.ts';
 export { startOrthanc, orthancInstalled, type Orthanc, type OrthancOptions } from './orthanc.ts';
 export { outageSwitch } from './flaky-store.ts';
-export { startKafka, kafkaInstalled, type KafkaBroker } from './kafka.ts';
+export { startKafka, startKafkaCluster, kafkaInstalled, type KafkaBroker, type KafkaCluster } from './kafka.ts';
 export { startAlertmanager, alertmanagerInstalled } from './alertmanager.ts';
 export { migratedStore, emptyStore } from './store.ts';
 export { launchChromium, chromiumInstalled } from './browser.ts';
@@ -11,3 +11,4 @@ export { dcmtkInstalled, dciodvfyInstalled, tool, convert, storescuAlone, type S
 export { NAMES, withName } from './dicom-names.ts';
 export { mllpSend, mllpSendInstalled, mllpSendPath } from './hl7.ts';
 export { verdictedCases, firstSignals, type TimedCase } from './drift-cases.ts';
+export { collectorProcess, rowsWritten, storedFigures, consumerGroupLag, type CollectorProcess } from './collector-process.ts';

@@ -2,7 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, startService, tempDir } from './services.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { freePort, startProcess, startService, tempDir, waitFor, type RunningProcess } from './services.ts';
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'kafka');
 
@@ -42,4 +44,78 @@ export async function startKafka(): Promise<KafkaBroker> {
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+export interface KafkaCluster {
+  brokers: string[];
+  /** Node i (0-based) stopped by its pid with `signal`, and waited for. */
+  kill: (node: number, signal?: NodeJS.Signals) => Promise<void>;
+  /** Node i started again on its storage; resolves once the cluster has it back in every partition's in-sync replicas. */
+  restart: (node: number) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `nodes` (1-3) Kafka KRaft nodes on 127.0.0.1 with deploy/kafka/start.sh, each broker and
+ * controller, with one cluster id, their own storage and free ports; resolves once all have joined.
+ */
+export async function startKafkaCluster(nodes: number): Promise<KafkaCluster> {
+  const dir = tempDir('kafka-cluster');
+  const ports = await Promise.all(Array.from({ length: nodes }, async () => [await freePort(), await freePort()] as const));
+  const brokers = ports.map(([p]) => `127.0.0.1:${p}`);
+  const voters = ports.map(([, c], i) => `${i + 1}@127.0.0.1:${c}`).join(',');
+  const clusterId = execFileSync('java', ['-cp', `${join(DEPLOY, 'lib')}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).trim();
+  const running: (RunningProcess | null)[] = [];
+  const start = (i: number) => {
+    const data = join(dir.path, `node-${i + 1}`);
+    mkdirSync(data, { recursive: true });
+    const env = { ...process.env, KAFKA_NODE_ID: String(i + 1), KAFKA_VOTERS: voters, KAFKA_CLUSTER_ID: clusterId, KAFKA_HEAP: '384m' };
+    running[i] = startProcess(join(DEPLOY, 'start.sh'), [data, String(ports[i]![0]), String(ports[i]![1])], { cwd: data, env });
+  };
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const stopAll = async () => {
+    await admin.disconnect().catch(() => {});
+    await Promise.all(running.map((p) => p?.stop()));
+    dir.remove();
+  };
+  const joined = (count: number) =>
+    waitFor(
+      `${count} Kafka node(s) to join the cluster`,
+      async () => {
+        for (const [i, p] of running.entries()) if (p && p.child.exitCode !== null) throw new Error(`Kafka node ${i + 1} exited: ${p.output().slice(-2000)}`);
+        await admin.connect();
+        return (await admin.describeCluster()).brokers.length === count;
+      },
+      150_000,
+      500,
+    );
+  try {
+    for (let i = 0; i < nodes; i++) start(i);
+    await joined(nodes);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return {
+    brokers,
+    kill: async (node, signal = 'SIGKILL') => {
+      await running[node]?.stop(signal);
+      running[node] = null;
+    },
+    restart: async (node) => {
+      start(node);
+      await joined(nodes);
+      await waitFor(
+        `Kafka node ${node + 1} back in every partition's in-sync replicas`,
+        async () => {
+          const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
+          const meta = await admin.fetchTopicMetadata({ topics });
+          return meta.topics.every((t) => t.partitions.every((p) => p.isr.includes(node + 1)));
+        },
+        150_000,
+        500,
+      );
+    },
+    stop: stopAll,
+  };
 }

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
 import { QueueFullError } from './batch-writer.ts';
 import type { Collector, Intake, SenderScope } from './collector.ts';
@@ -41,6 +42,12 @@ function decode(messages: KafkaMessage[]): { good: { message: KafkaMessage; even
   }
   return { good, dead };
 }
+
+/** Retries the set-up of the topics while the cluster is still spreading them (retriable Kafka errors only). */
+const TOPIC_SETUP = retry(
+  handleWhen((error) => (error as { retriable?: boolean }).retriable === true),
+  { maxAttempts: 10, backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 3_000 }) },
+);
 
 /**
  * The collector's Kafka consumer group. Each batch of a partition goes through
@@ -104,9 +111,15 @@ export class KafkaIngest {
 
   async start(): Promise<void> {
     await this.admin.connect();
-    const existing = new Set(await this.admin.listTopics());
-    const missing = [this.options.topic, this.dlqTopic].filter((t) => !existing.has(t));
-    if (missing.length) await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    // On a cluster a topic just made (here or by another collector of the group)
+    // reaches the other brokers a moment later: until then kafkajs says a broker
+    // "does not host this topic-partition", a retriable error.
+    await TOPIC_SETUP.execute(async () => {
+      const existing = new Set(await this.admin.listTopics());
+      const missing = [this.options.topic, this.dlqTopic].filter((t) => !existing.has(t));
+      if (missing.length) await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+      await this.admin.fetchTopicMetadata({ topics: [this.options.topic, this.dlqTopic] });
+    });
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });

@@ -6,7 +6,7 @@ export default defineConfig({
     exclude: ['node_modules/**', '.aifi/**'],
     // chDB allows one data directory per process: isolate test files in forks.
     pool: 'forks',
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
   },
 });

@@ -45,15 +45,21 @@ export function oruMessage(f: OruFields): string {
  */
 export class RisSender {
   private readonly client: Hl7Client;
+  /** The message before: the next one goes only once it is answered (or failed). */
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(host: string, port: number) {
     this.client = new Hl7Client({ host, port, connectTimeout: 10_000 });
   }
 
-  async send(message: string): Promise<{ code: string; text: string }> {
-    const ack = await this.client.sendAndWait(Hl7Message.parse(message), { timeoutMs: 30_000 });
-    const msa = ack.getSegment('MSA');
-    return { code: msa?.getField(1)?.toString() ?? '', text: msa?.getField(3)?.toString() ?? '' };
+  send(message: string): Promise<{ code: string; text: string }> {
+    const sent = this.last.then(async () => {
+      const ack = await this.client.sendAndWait(Hl7Message.parse(message), { timeoutMs: 30_000 });
+      const msa = ack.getSegment('MSA');
+      return { code: msa?.getField(1)?.toString() ?? '', text: msa?.getField(3)?.toString() ?? '' };
+    });
+    this.last = sent.catch(() => undefined);
+    return sent;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
-import { binomialQuantile } from './distributions.ts';
+import { binomialQuantile, normalQuantile } from './distributions.ts';
+import { wilson } from './wilson.ts';
 
 /**
  * One-sided Bernoulli CUSUM for a rise in the rate of failures (misses among
@@ -158,7 +159,14 @@ export function guaranteedThreshold(failures: number, n: number, shift: number, 
   }
   errors.sort((a, b) => a - b);
   const error = errors[Math.min(draws - 1, Math.ceil(confidence * draws) - 1)]!;
-  return { p0, p1, h: plugIn + Math.max(0, error), plugIn };
+  // A small reference with few or no failures makes the bootstrap draw no
+  // failure either, and its correction vanishes just where the estimate is least
+  // sure. The threshold is then at least the one the same chart needs at the
+  // rate's upper confidence bound (one-sided, at the same confidence): the
+  // threshold needed grows with the true rate, so the guarantee holds there too.
+  const upper = wilson(failures, n, normalQuantile(confidence))[1];
+  const bounded = upper > p0 ? thresholdFor(cusumWeights(p0, p1), upper, target) : plugIn;
+  return { p0, p1, h: Math.max(plugIn + Math.max(0, error), bounded), plugIn };
 }
 
 /** A chart as the simulations below run it: its steps and its threshold. */

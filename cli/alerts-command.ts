@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { alertmanagerConfig, OPS_RULES, opsRulesFile } from '../alerts/index.ts';
 import { VENDOR_IDS } from '../events/index.ts';
 import { UsageError } from './cli-error.ts';
-import type { Io } from './index.ts';
+import type { Io } from './io.ts';
 
 export const alertsHelp = `aifi alerts rules [--out DIR] [--runbook-base URL] [--grafana-url URL]
                               write the Prometheus alerting rules for ops (default ./deploy/prometheus)

@@ -3,7 +3,7 @@ import { loadContracts, parseAudience, readReport, runAnalytics, type Report } f
 import type { Config } from '../config/index.ts';
 import { migrate, openStore } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
-import type { Io } from './index.ts';
+import type { Io } from './io.ts';
 import { reportThroughRunning } from './local-access.ts';
 
 export const analyticsHelp = `aifi analytics run [--rebuild] [--rebuild-cases]

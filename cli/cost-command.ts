@@ -4,7 +4,7 @@ import type { Config } from '../config/index.ts';
 import { openStore } from '../store/index.ts';
 import { table } from './analytics-commands.ts';
 import { UsageError } from './cli-error.ts';
-import type { Io } from './index.ts';
+import type { Io } from './io.ts';
 
 export const costHelp = `aifi cost plan [--add N] [--size small|medium|large | --like HOSPITAL] [--from YYYY-MM] [--hospitals-file FILE] [--year YYYY-MM] [--format table|json]
                               what a larger network would cost: the measured volumes of a contract year (the latest

@@ -4,7 +4,7 @@ import { TRACE_URL, TRACE_URL_RULE, type Config } from '../config/index.ts';
 import { writeDashboards } from '../dashboards/index.ts';
 import { contractedProducts, loadHospitals } from '../orchestrator/index.ts';
 import { UsageError } from './cli-error.ts';
-import type { Io } from './index.ts';
+import type { Io } from './io.ts';
 
 export const dashboardsHelp = `aifi dashboards generate [--out DIR] [--clickhouse-host H] [--prometheus-url URL] [--trace-url URL]
                               write the Grafana dashboards and provisioning files (default ./deploy/grafana)

@@ -1,3 +1,4 @@
+import type { Io } from './io.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { StoreError } from '../store/index.ts';
 import { UsageError } from './cli-error.ts';
@@ -28,10 +29,7 @@ Configuration comes from AIFI_* environment variables (see README.md).`;
 
 export { startStack, type Stack, type FullStack, type Role } from './stack.ts';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { Io } from './io.ts';
 
 const defaultIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t) };
 

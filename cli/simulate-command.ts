@@ -6,7 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { AifiEvent } from '../events/index.ts';
 import { Backfill, builtInScenarios, bulkLoad, loadScenario, type Scenario, type Truth } from '../simulator/index.ts';
 import { migrate, openStore } from '../store/index.ts';
-import type { Io } from './index.ts';
+import type { Io } from './io.ts';
 import { UsageError } from './cli-error.ts';
 import { startStack } from './stack.ts';
 

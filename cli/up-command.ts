@@ -5,7 +5,7 @@ import type { Config } from '../config/index.ts';
 import { loadHospitals, loadSecrets } from '../orchestrator/index.ts';
 import { BACKFILL_SOURCE, LiveSimulation, loadScenario, mondayWeeksAgo, networkOf, shiftScenario } from '../simulator/index.ts';
 import { UsageError } from './cli-error.ts';
-import type { Io } from './index.ts';
+import type { Io } from './io.ts';
 import { backfillInto } from './simulate-command.ts';
 import { startStack, type Role } from './stack.ts';
 

@@ -81,8 +81,19 @@ describe('the generated dashboards', () => {
     expect(json.templating.list.find((v) => v.name === 'hospital')!.query).toBe('amphia,mst');
   });
 
-  it('are deterministic', () => {
-    expect(JSON.stringify(dashboards())).toBe(JSON.stringify(dashboards()));
+  it('are the same when another process makes them, in another time zone', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out = mkdtempSync(join(tmpdir(), 'aifi-dashboards-'));
+    try {
+      const run = spawnSync(process.execPath, ['bin/aifi.mjs', 'dashboards', 'generate', '--out', out], { encoding: 'utf8', env: { ...process.env, TZ: 'Pacific/Kiritimati' } });
+      expect(run.status, run.stderr).toBe(0);
+      for (const d of dashboards()) expect(JSON.parse(readFileSync(join(out, 'dashboards', `${d.uid}.json`), 'utf8')), d.uid).toEqual(JSON.parse(JSON.stringify(d.json)));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -100,7 +100,11 @@ describe('dispatch to vendors', () => {
     for (let i = 0; i < 3; i++) send('catharina', wrist);
     await waitFor('three final failures', () => of('inference.failed', 'rbfracture').filter((e) => e.final).length === 3, 10_000);
     expect(of('inference.failed', 'rbfracture').some((e) => e.error_class === 'circuit_open')).toBe(true);
-    expect(vendors.get('rbfracture')!.jobs).toBeLessThan(9);
+    // Without the breaker the vendor would get 3 studies x 3 attempts = 9 calls. It opens at the 4th failure in a row;
+    // the calls of the two other studies already in flight then may still end, and nothing after.
+    const calls = vendors.get('rbfracture')!.jobs;
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(calls).toBeLessThanOrEqual(6);
     expect(orchestrator.dispatcher.circuit('rbfracture')).toBe('open');
   });
 });

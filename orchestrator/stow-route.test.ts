@@ -69,11 +69,19 @@ describe('STOW-RS intake', () => {
       [0xa900, 'missing StudyInstanceUID (0020,000D)'],
       [0xc000, 'part is image/jpeg, not application/dicom'],
     ]);
-    const intakeEvents = () => emitted.slice(before).filter((e) => e.type === 'study.received' || e.type === 'study.routed');
+    const intakeEvents = () => emitted.slice(before).filter((e) => e.type === 'study.received' || e.type === 'study.routed') as (AifiEvent & { study_key: string })[];
     await waitFor('the good study to complete', () => intakeEvents().length >= 4);
     const received = ofType('study.received').slice(-1)[0]!;
     expect(received).toMatchObject({ hospital: 'gelre', instance_count: 2, modality: 'DX', body_part: 'WRIST', age_years: 45, send_mode: 'automatic' });
-    expect(intakeEvents()).toHaveLength(4); // received + one decision per product, nothing for the refused ones
+    // A later study completes after anything the first request could still make: its events come next, and only then.
+    const marker = syntheticStudy({ modality: 'DX', bodyPart: 'WRIST', patientAge: '050Y' });
+    expect((await stow([{ body: marker.files[0]! }])).statusCode).toBe(200);
+    await waitFor('the later study to complete', () => intakeEvents().length >= 8);
+    const keys = intakeEvents().map((e) => e.study_key);
+    // received + one decision per product for the good study, nothing for the refused ones; then the later study's four.
+    expect(keys.slice(0, 4)).toEqual(Array(4).fill(received.study_key));
+    expect(keys.slice(4)).toEqual(Array(4).fill(keys[4]));
+    expect(keys[4]).not.toBe(received.study_key);
   });
 
   it('answers 409 when every instance failed, 401 without a valid token, 413 over the size limit, 400/415 for bad framing', async () => {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkEvent, EVENT_TYPES } from '../events/index.ts';
 import { tempDir } from '../testing/index.ts';
+import { main } from './index.ts';
 
 const dir = tempDir('cli');
 afterAll(() => dir.remove());
@@ -14,14 +15,26 @@ function aifi(...args: string[]) {
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
+/** The same command in this process, where a process of its own would check nothing more: its output, its errors and its exit code. */
+async function aifiHere(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += `${t}\n`) });
+  return { code, out, err };
+}
+
 describe('the aifi command', () => {
-  it('prints a valid example of every event type', () => {
+  it('prints a valid example of every event type', async () => {
     for (const type of EVENT_TYPES) {
-      const { code, out } = aifi('events', 'example', type);
+      const { code, out } = await aifiHere('events', 'example', type);
       expect(code).toBe(0);
       expect(checkEvent(JSON.parse(out)).ok).toBe(true);
     }
-    const bad = aifi('events', 'example', 'study.deleted');
+    // The command as a user runs it, once.
+    const spawned = aifi('events', 'example', EVENT_TYPES[0]);
+    expect(spawned.code).toBe(0);
+    expect(checkEvent(JSON.parse(spawned.out)).ok).toBe(true);
+    const bad = await aifiHere('events', 'example', 'study.deleted');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('one of: study.received');
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   checkEvent,
@@ -5,9 +6,11 @@ import {
   eventsJsonSchema,
   exampleEvent,
   InvalidEventError,
+  isoTime,
   makeEvent,
   makeTrustedEvent,
   parseEvent,
+  uuidv7For,
   type EventType,
 } from './index.ts';
 
@@ -156,6 +159,30 @@ describe('the contract as a whole', () => {
       expect(JSON.stringify(trusted), type).toBe(JSON.stringify(valid));
       expect(JSON.stringify(trusted), type).toBe(JSON.stringify(makeEvent(type, fields as never)));
     }
+  });
+
+  it('formats times exactly as Date#toISOString, on consecutive days, across years and at the edges', () => {
+    const times = [0, 1, 999, 86_399_999, 86_400_000, Date.UTC(2026, 1, 28, 23, 59, 59, 999), Date.UTC(2028, 1, 29, 12), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), -1, -86_400_001, 1.5];
+    let t = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 20_000; i++) times.push((t += 1 + ((i * 7_919_993) % 9_000_000)));
+    for (const ms of times) expect(isoTime(ms), String(ms)).toBe(new Date(ms).toISOString());
+    expect(isoTime(new Date(Date.UTC(2026, 4, 3, 4, 5, 6, 7)))).toBe('2026-05-03T04:05:06.007Z');
+  });
+
+  it('derives the same UUIDv7 from a key and a time as the RFC 9562 construction over the SHA-256 bytes', () => {
+    const reference = (key: string, ms: number) => {
+      const bytes = createHash('sha256').update(key).digest().subarray(0, 16);
+      bytes.writeUIntBE(ms, 0, 6);
+      bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+      bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+      const hex = bytes.toString('hex');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    };
+    for (let i = 0; i < 5_000; i++) {
+      const ms = [i, 1_764_600_000_000 + i * 7_919.37, 2 ** 48 - 1 - i][i % 3]!;
+      expect(uuidv7For(`key|${i}`, ms)).toBe(reference(`key|${i}`, ms));
+    }
+    expect(() => uuidv7For('x', -1)).toThrow(/48 bits/);
   });
 
   it('generates a JSON Schema that names every event type and forbids unknown fields', () => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let sequence = 0;
@@ -29,10 +29,14 @@ export function uuidv7(now: number = Date.now()): string {
  * verdicts), so that the retry is deduplicated like any replay.
  */
 export function uuidv7For(key: string, ms: number): string {
-  const bytes = createHash('sha256').update(key).digest().subarray(0, 16);
-  bytes.writeUIntBE(ms, 0, 6);
-  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // The hex digest edited in place (one-shot `hash`, no Hash object or Buffer): the first 48 bits
+  // are the time, the version nibble 7, the variant bits 10; the rest stay the hash's.
+  if (!(ms >= 0 && ms < 2 ** 48)) throw new RangeError(`uuidv7For: time ${ms} is not a Unix time in ms within 48 bits`);
+  const hex = hash('sha256', key, 'hex');
+  const time = Math.floor(ms).toString(16).padStart(12, '0');
+  const variant = VARIANT[hex.charCodeAt(16)]!;
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** A hex digit's char code → the digit with its top two bits set to the variant 10. */
+const VARIANT: Record<number, string> = Object.fromEntries([...'0123456789abcdef'].map((c) => [c.charCodeAt(0), (0x8 | (parseInt(c, 16) & 0x3)).toString(16)]));

@@ -1,4 +1,4 @@
-import { isBinaryProduct, makeEvent, uuidv7For, type AifiEvent, type EventMaker, type ProductId } from '../events/index.ts';
+import { isBinaryProduct, isoTime, makeEvent, uuidv7For, type AifiEvent, type EventMaker, type ProductId } from '../events/index.ts';
 import { inferenceCompletedEvent, routeContracted, type Hospital } from '../orchestrator/index.ts';
 import { encodeTruth, Random, simulateInference, vendorBehaviour, type VendorBehaviour } from '../vendors/index.ts';
 import { networkOf, studiesOfWeek, type Network } from './network.ts';
@@ -32,7 +32,7 @@ export interface BackfillWeek {
   events: AifiEvent[];
 }
 
-const iso = (ms: number) => new Date(Math.round(ms)).toISOString();
+const iso = (ms: number) => isoTime(Math.round(ms));
 
 /**
  * The fast path for backfills: the pilot's events made directly with the event
@@ -51,6 +51,8 @@ export class Backfill {
   private readonly make: EventMaker;
   private readonly behaviours = new Map<string, VendorBehaviour>();
   readonly endsAt: number;
+  /** `endsAt` as the events' ISO times, which compare as strings in time order. */
+  private readonly endsAtIso: string;
 
   constructor(private readonly options: BackfillOptions) {
     this.timeline = new Timeline(options.scenario);
@@ -60,6 +62,7 @@ export class Backfill {
     this.truth = new TruthBook(options.scenario, options.seed, options.weeks, this.timeline);
     this.startsAt = startMs(options.scenario.start);
     this.endsAt = this.startsAt + options.weeks * WEEK_MS;
+    this.endsAtIso = isoTime(this.endsAt);
     for (const h of this.network.workload) {
       for (const [product, users] of Object.entries(h.users) as [ProductId, number][]) {
         const random = new Random(`${options.seed}|users|${h.id}|${product}`);
@@ -92,8 +95,8 @@ export class Backfill {
    */
   hospitalWeek(week: number, hospital: string, each: (event: AifiEvent) => void): number {
     const plans = this.network.studiesOfHospitalWeek(this.options.scenario, this.timeline, this.options.seed, week, hospital);
-    for (const plan of plans) for (const e of this.studyEvents(plan)) if (Date.parse(e.occurred_at) < this.endsAt) each(e);
-    for (const e of this.heartbeats(week, hospital)) if (Date.parse(e.occurred_at) < this.endsAt) each(e);
+    for (const plan of plans) for (const e of this.studyEvents(plan)) if (e.occurred_at < this.endsAtIso) each(e);
+    for (const e of this.heartbeats(week, hospital)) if (e.occurred_at < this.endsAtIso) each(e);
     return plans.length;
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Random } from '../vendors/index.ts';
 import type { ProductId } from '../events/index.ts';
 import { PILOT, PREVALENCE, TIMING, type PilotHospital, type WorkloadHospital } from './pilot.ts';
@@ -55,7 +55,7 @@ export function dayTime(random: Random, acute: boolean): number {
   return (hour * 3600 + random.int(3600)) * 1000;
 }
 
-export const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+export const digest = (text: string) => hash('sha256', text, 'hex');
 
 /** When the gateway delivers a study acquired at `acquiredAt`: after the transfer, a manual send's wait, and any outage. */
 export function arrival(random: Random, acquiredAt: number, sendMode: 'automatic' | 'manual', outages: [number, number][]): number {

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A seeded pseudo-random generator (mulberry32): the same seed gives the same sequence. */
 export class Random {
   private state: number;
 
   constructor(seed: number | string) {
-    this.state = typeof seed === 'number' ? seed >>> 0 : createHash('sha256').update(seed).digest().readUInt32LE(0);
+    this.state = typeof seed === 'number' ? seed >>> 0 : littleEndianWord(hash('sha256', seed, 'hex'));
   }
 
   /** Uniform in [0, 1). */
@@ -88,4 +88,9 @@ export class Random {
       if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
     }
   }
+}
+
+/** The first four bytes of a hex digest as a little-endian unsigned 32-bit word (Buffer#readUInt32LE(0)). */
+function littleEndianWord(hex: string): number {
+  return parseInt(hex.slice(6, 8) + hex.slice(4, 6) + hex.slice(2, 4) + hex.slice(0, 2), 16);
 }

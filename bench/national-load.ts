@@ -8,7 +8,8 @@
  * `--compare` loads the same events into stores of two schemas in alternating
  * rounds (`--rounds`): the lifecycle as aggregate states made at insert (the
  * migrations up to 0008) and as the study events ordered by study (0009 on),
- * so that the machine's noise falls on both alike.
+ * so that the machine's noise falls on both alike. `--formats` compares the
+ * rows sent as TabSeparated and as RowBinary the same way.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,13 +26,15 @@ const { values } = parseArgs({
     seed: { type: 'string', default: 'bench' },
     compare: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
+    formats: { type: 'boolean', default: false },
   },
 });
 const weeks = Number(values.weeks);
 const say = progress('national-load');
 
-/** The last migration of each schema compared. */
-const SCHEMAS = values.compare ? { 'aggregate states (0008)': 8, 'study events (0009)': Infinity } : { current: Infinity };
+/** The last migration of each schema compared, and the format of the rows (`--formats`: TabSeparated against RowBinary). */
+const SCHEMAS: Record<string, number> = values.compare ? { 'aggregate states (0008)': 8, 'study events (0009)': Infinity } : values.formats ? { TabSeparated: Infinity, RowBinary: Infinity } : { current: Infinity };
+const formatOf = (label: string) => (label.startsWith('TabSeparated') ? 'TabSeparated' : 'RowBinary');
 
 async function load(label: string, upTo: number) {
   const dir = tempDir('bench-national');
@@ -47,6 +50,7 @@ async function load(label: string, upTo: number) {
     weeks,
     volumeFactor: Number(values.volume),
     ...(values.workers ? { workers: Number(values.workers) } : {}),
+    format: formatOf(label),
     onProgress: (p) => say(`${label}: ${p.done}/${p.total} hospital-weeks, ${p.stored} events stored, ${Math.round(p.stored / p.seconds)} events/s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`),
   });
   const used = process.cpuUsage(cpu);
@@ -59,6 +63,7 @@ async function load(label: string, upTo: number) {
   return {
     schema: label,
     workers: result.workers,
+    format: result.format,
     studies: result.studies,
     events: result.events,
     seconds: Number(result.seconds.toFixed(1)),
@@ -73,7 +78,7 @@ async function load(label: string, upTo: number) {
 }
 
 const runs: Awaited<ReturnType<typeof load>>[] = [];
-const rounds = values.compare ? Number(values.rounds) : 1;
+const rounds = values.compare || values.formats ? Number(values.rounds) : 1;
 for (let round = 1; round <= rounds; round++) for (const [label, upTo] of Object.entries(SCHEMAS)) runs.push(await load(rounds > 1 ? `${label}, round ${round}` : label, upTo));
 endProgress();
 
@@ -94,7 +99,7 @@ console.log(
       weeks,
       volume_factor: Number(values.volume),
       runs,
-      ...(values.compare
+      ...(values.compare || values.formats
         ? {
             summary,
             ratio_seconds_after_to_before: Number((summary[1]!.median_seconds / summary[0]!.median_seconds).toFixed(2)),

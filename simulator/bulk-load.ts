@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EVENT_ROW_COLUMNS } from '../collector/index.ts';
-import type { Store } from '../store/index.ts';
+import { rowBinaryWriter, type ColumnType, type Store } from '../store/index.ts';
 import { networkOf } from './network.ts';
 import type { Scenario } from './scenario.ts';
 import { Timeline } from './timeline.ts';
@@ -17,8 +17,13 @@ export interface BulkLoadOptions {
   volumeFactor?: number;
   /** Worker threads that make and serialise the events (default: one per core but one, at least one). */
   workers?: number;
-  /** Bytes of TabSeparated rows per insert (default 160 MB). */
+  /** Bytes of rows per insert (default 160 MB). */
   batchBytes?: number;
+  /**
+   * How the rows go to the store: RowBinary where the store takes it (the
+   * embedded store; the default there), else TabSeparated.
+   */
+  format?: 'RowBinary' | 'TabSeparated';
   /** Called after each insert and at the end. */
   onProgress?: (progress: BulkProgress) => void;
 }
@@ -43,6 +48,7 @@ export interface BulkLoadResult {
   insertSeconds: number;
   inserts: number;
   workers: number;
+  format: 'RowBinary' | 'TabSeparated';
 }
 
 /** @internal what a worker is told and answers. */
@@ -51,6 +57,8 @@ export interface BulkWorkerData {
   seed: string | number;
   weeks: number;
   checkEvery: number;
+  /** The `events` table's columns when the rows go as RowBinary, null for TabSeparated. */
+  types: ColumnType[] | null;
 }
 export interface BulkChunk {
   index: number;
@@ -69,7 +77,8 @@ const WORKER = new URL('./bulk-worker.mjs', import.meta.url);
  * deduplicated), and each is stored as the row the collector makes of it
  * (`eventToRow`); they bypass HTTP and the collector's batcher, not the
  * contract. Worker threads make and serialise hospital-weeks while this
- * thread inserts large TabSeparated batches, one at a time; the workers wait
+ * thread inserts large batches (RowBinary, or TabSeparated where the store
+ * takes no RowBinary), one at a time; the workers wait
  * while two batches are queued, so memory stays bounded.
  */
 export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult> {
@@ -80,7 +89,14 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
   for (let week = 0; week < options.weeks; week++) for (const hospital of hospitals) chunks.push({ index: chunks.length, week, hospital });
   const batchBytes = options.batchBytes ?? 160 * 2 ** 20;
   const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism() - 1, chunks.length));
-  const data: BulkWorkerData = { scenario, seed: options.seed, weeks: options.weeks, checkEvery: 1000 };
+  const store = options.store;
+  const rowBinary = (options.format ?? 'RowBinary') === 'RowBinary' && store.insertRowBinary !== undefined;
+  const types = rowBinary
+    ? await store.query<ColumnType>("SELECT name, type, default_expression FROM system.columns WHERE database = currentDatabase() AND table = 'events' ORDER BY position")
+    : null;
+  // Made here first, so that a column it cannot write fails the load before any worker starts.
+  const structure = types ? rowBinaryWriter(EVENT_ROW_COLUMNS, types).structure : '';
+  const data: BulkWorkerData = { scenario, seed: options.seed, weeks: options.weeks, checkEvery: 1000, types };
 
   const cells: TruthCell[][] = new Array(chunks.length);
   let queued: Uint8Array[] = [];
@@ -155,7 +171,8 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
       queuedEvents = 0;
       while (idle.length > 0) assign(idle.pop()!);
       const t = performance.now();
-      await options.store.insertTabSeparated('events', EVENT_ROW_COLUMNS, payload);
+      if (types) await store.insertRowBinary!('events', EVENT_ROW_COLUMNS, structure, payload);
+      else await store.insertTabSeparated('events', EVENT_ROW_COLUMNS, payload);
       insertMs += performance.now() - t;
       inserts++;
       stored += batchEvents;
@@ -168,5 +185,5 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
 
   const truth = new TruthBook(scenario, options.seed, options.weeks, new Timeline(scenario));
   for (const part of cells) truth.merge(part);
-  return { truth: truth.result(), studies, events, seconds: (performance.now() - started) / 1000, insertSeconds: insertMs / 1000, inserts, workers: workerCount };
+  return { truth: truth.result(), studies, events, seconds: (performance.now() - started) / 1000, insertSeconds: insertMs / 1000, inserts, workers: workerCount, format: types ? 'RowBinary' : 'TabSeparated' };
 }

@@ -1,14 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EVENT_ROW_COLUMNS, eventToRow } from '../collector/index.ts';
 import { checkEvent, describeIssues, makeTrustedEvent } from '../events/index.ts';
-import { tabSeparatedLine } from '../store/index.ts';
+import { RowBinaryBuffer, rowBinaryWriter, tabSeparatedLine } from '../store/index.ts';
 import { Backfill } from './backfill.ts';
 import type { BulkChunk, BulkChunkResult, BulkWorkerData } from './bulk-load.ts';
 
 /**
  * A worker of the bulk load: makes the events of one hospital-week at a time
  * (the backfill's simulation, events made without running the schema), turns
- * each into the collector's row and the row into a TabSeparated line, and
+ * each into the collector's row and the row into RowBinary (or a TabSeparated
+ * line), and
  * hands the payload and its share of the truth to the loader. Every
  * `checkEvery`-th event is still run through the schema.
  */
@@ -36,6 +37,9 @@ class Payload {
     return out;
   }
 }
+/** RowBinary rows typed by the table, when the store takes them. */
+const writer = data.types ? rowBinaryWriter(EVENT_ROW_COLUMNS, data.types) : null;
+const binary = writer ? new RowBinaryBuffer() : null;
 const backfill = new Backfill({ scenario: data.scenario, seed: data.seed, weeks: data.weeks, makeEvent: makeTrustedEvent });
 let made = 0;
 
@@ -45,20 +49,22 @@ parentPort!.on('message', (chunk: BulkChunk | null) => {
     return;
   }
   try {
-    const payload = new Payload();
+    const payload = binary ?? new Payload();
     let events = 0;
     const studies = backfill.hospitalWeek(chunk.week, chunk.hospital, (event) => {
       if (++made % data.checkEvery === 0) {
         const check = checkEvent(event);
         if (!check.ok) throw new Error(`the simulator made an invalid ${event.type} event: ${describeIssues(check.issues)}`);
       }
-      payload.write(tabSeparatedLine(eventToRow(event), EVENT_ROW_COLUMNS));
+      if (binary) writer!.write(binary, eventToRow(event));
+      else (payload as Payload).write(tabSeparatedLine(eventToRow(event), EVENT_ROW_COLUMNS));
       events++;
     });
     const bytes = payload.take();
     const result: BulkChunkResult = { index: chunk.index, studies, events, payload: bytes, cells: backfill.truth.drain() };
     parentPort!.postMessage(result, [bytes.buffer as ArrayBuffer]);
   } catch (error) {
+    binary?.take();
     parentPort!.postMessage({ index: chunk.index, error: (error as Error).stack ?? String(error) });
   }
 });

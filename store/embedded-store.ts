@@ -1,5 +1,5 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Session } from 'chdb';
 import { limitSettings, type QueryLimits } from './read-only-query.ts';
@@ -11,6 +11,9 @@ import { checkIdentifier, classifyStoreError, StoreError, TAB_SEPARATED_INSERT_S
  * ClickHouse, whose native side must not be torn down with a worker thread.
  */
 const chdb = (): typeof import('chdb') => createRequire(import.meta.url)('chdb');
+
+/** Files of RowBinary rows written for the engine to read, numbered within the process. */
+let bulkFiles = 0;
 
 export interface EmbeddedStoreOptions {
   /** Folder for the ClickHouse data; created if missing. */
@@ -85,6 +88,24 @@ export class EmbeddedStore implements Store {
       await this.live.insert({ table: checkIdentifier(table), values: payload, format: 'TabSeparated', columns: columns.map(checkIdentifier), settings: TAB_SEPARATED_INSERT_SETTINGS });
     } catch (error) {
       throw classifyStoreError(error, `insert into ${table} failed`);
+    }
+  }
+
+  async insertRowBinary(table: string, columns: readonly string[], structure: string, payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    // The engine reads the rows from a file of its own folder (the in-process insert takes text formats only).
+    const file = join(this.location, `bulk-${process.pid}-${++bulkFiles}.rowbinary`);
+    const quote = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+    try {
+      writeFileSync(file, payload, { mode: 0o600 });
+      await this.live.queryAsync(
+        `INSERT INTO ${checkIdentifier(table)} (${columns.map(checkIdentifier).join(', ')}) SETTINGS optimize_on_insert = 0 SELECT * FROM file(${quote(file)}, 'RowBinary', ${quote(structure)})`,
+        { format: 'Null' },
+      );
+    } catch (error) {
+      throw classifyStoreError(error, `insert into ${table} failed`);
+    } finally {
+      rmSync(file, { force: true });
     }
   }
 

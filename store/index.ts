@@ -8,6 +8,8 @@ export { ServerStore, type ServerStoreOptions } from './server-store.ts';
 export { migrate, schemaVersion, loadMigrations, splitStatements, MigrationError, type Migration, type MigrationReport } from './migrations.ts';
 export { StoreError, classifyStoreError, toJsonEachRow, tabSeparatedLine, type Store, type StoreErrorKind, type Row, type Params } from './store.ts';
 
+export { rowBinaryWriter, RowBinaryBuffer, type ColumnType, type RowBinaryWriter } from './row-binary.ts';
+
 export { generateClusterSchema, migrateCluster, onCluster, LOCAL_SUFFIX, type ClusterStatement, type ClusterSchemaOptions } from './cluster-schema.ts';
 export { checkReadOnlyStatement, readOnlyQueryText, type QueryLimits } from './read-only-query.ts';
 

@@ -30,6 +30,13 @@ export interface Store {
    * rather than on insert.
    */
   insertTabSeparated(table: string, columns: readonly string[], payload: Buffer): Promise<void>;
+  /**
+   * Inserts rows of `columns` in RowBinary (see `rowBinaryWriter`), `structure`
+   * naming their types: for bulk loads, about three times cheaper for the engine
+   * than TabSeparated. Only where the engine reads the payload in process (the
+   * embedded store); a bulk load falls back to TabSeparated elsewhere.
+   */
+  insertRowBinary?(table: string, columns: readonly string[], structure: string, payload: Buffer): Promise<void>;
   /** Runs a query with bound parameters and returns its rows. */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Streams the rows of a query, for results too large to hold at once. */

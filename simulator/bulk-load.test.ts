@@ -22,12 +22,18 @@ describe('the bulk load', () => {
   }
   const scenario = { ...national, volume_factor: 0.01 };
 
-  it('stores exactly the rows the collector stores for the same events', async () => {
+  it('stores exactly the rows the collector stores for the same events, as RowBinary and as TabSeparated', async () => {
     await emptyStore(store);
     const bulk = await bulkLoad({ store, scenario, seed: 'rows', weeks: 1, workers: 2 });
+    expect(bulk.format).toBe('RowBinary');
     const viaBulk = await storedRows();
     expect(viaBulk.rows).toBe(bulk.events);
     expect(bulk.studies).toBeGreaterThan(1_000);
+
+    // the same rows as TabSeparated, the format of a store that takes no RowBinary
+    await emptyStore(store);
+    expect((await bulkLoad({ store, scenario, seed: 'rows', weeks: 1, format: 'TabSeparated' })).format).toBe('TabSeparated');
+    expect(await storedRows()).toEqual(viaBulk);
 
     await emptyStore(store);
     const collector = new Collector(store, { warn: () => {}, error: () => {} }, { maxQueueRows: 1_000_000, maxBatchRows: 50_000 });
@@ -42,7 +48,7 @@ describe('the bulk load', () => {
     expect(bulk.truth.rates.map((r) => [r.hospital, r.product, r.week, r.eligible, r.positives, r.viewed])).toEqual(
       backfill.truth.result().rates.map((r) => [r.hospital, r.product, r.week, r.eligible, r.positives, r.viewed]),
     );
-  });
+    }, 240_000);
 
   it('is deterministic: two independent runs, with one worker and with two, store the same and give the same truth; a repeat is deduplicated', async () => {
     await emptyStore(store);

@@ -61,9 +61,13 @@ export class RowBinaryBuffer {
     this.length = this.buffer.writeUIntLE(value, this.length, bytes);
   }
 
+  /** A non-negative safe integer as an Int64 (no BigInt per value). */
   int64(value: number): void {
+    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`not a non-negative safe integer: ${value}`);
     this.reserve(8);
-    this.length = this.buffer.writeBigInt64LE(BigInt(value), this.length);
+    this.buffer.writeUInt32LE(value % 2 ** 32, this.length);
+    this.buffer.writeUInt32LE(Math.floor(value / 2 ** 32), this.length + 4);
+    this.length += 8;
   }
 
   float32(value: number): void {
@@ -81,7 +85,11 @@ export class RowBinaryBuffer {
     const hex = value.length === 36 ? value.slice(0, 8) + value.slice(9, 13) + value.slice(14, 18) + value.slice(19, 23) + value.slice(24) : '';
     if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
     this.reserve(16);
-    for (let half = 0; half < 2; half++) for (let i = 7; i >= 0; i--) this.buffer[this.length++] = parseInt(hex.slice(half * 16 + i * 2, half * 16 + i * 2 + 2), 16);
+    const at = this.length;
+    this.buffer.write(hex, at, 16, 'hex');
+    this.buffer.subarray(at, at + 8).reverse();
+    this.buffer.subarray(at + 8, at + 16).reverse();
+    this.length += 16;
   }
 
   /** The bytes written, in a buffer of their own (to be transferred), and the buffer emptied. */
@@ -137,7 +145,7 @@ function encoderOf(type: string): Encode {
   if (/^DateTime64\(3, 'UTC'\)$/.test(base))
     return (out, v, c) => {
       const ms = milliseconds(v);
-      if (!Number.isInteger(ms)) throw fail(c, v, type);
+      if (!Number.isInteger(ms) || ms < 0) throw fail(c, v, type);
       out.int64(ms);
     };
   throw new StoreError('bad-data', `RowBinary: no encoding for the type ${type}`);

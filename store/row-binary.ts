@@ -50,6 +50,27 @@ export class RowBinaryBuffer {
   }
 
   string(value: string): void {
+    const n = value.length;
+    if (n < 128) {
+      // Short ASCII text (most of a row) byte by byte: Buffer#write costs more than the copy.
+      this.reserve(1 + n);
+      const buffer = this.buffer;
+      let at = this.length + 1;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        buffer[at++] = c;
+      }
+      if (ascii) {
+        buffer[this.length] = n;
+        this.length = at;
+        return;
+      }
+    }
     const bytes = Buffer.byteLength(value, 'utf8');
     this.varUInt(bytes);
     this.reserve(bytes);
@@ -58,7 +79,10 @@ export class RowBinaryBuffer {
 
   uint(value: number, bytes: 1 | 2 | 4): void {
     this.reserve(bytes);
-    this.length = this.buffer.writeUIntLE(value, this.length, bytes);
+    for (let i = 0; i < bytes; i++) {
+      this.buffer[this.length++] = value & 0xff;
+      value = Math.floor(value / 256);
+    }
   }
 
   /** A non-negative safe integer as an Int64 (no BigInt per value). */

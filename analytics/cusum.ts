@@ -1,4 +1,4 @@
-import { binomialQuantile, normalQuantile } from './distributions.ts';
+import { binomialQuantiles, normalQuantile } from './distributions.ts';
 import { wilson } from './wilson.ts';
 
 /**
@@ -148,8 +148,8 @@ export function guaranteedThreshold(failures: number, n: number, shift: number, 
   const plugIn = thresholdFor(cusumWeights(p0, p1), p0, target);
   const errors: number[] = [];
   const errorOf = new Map<number, number>();
-  for (let b = 0; b < draws; b++) {
-    const x = binomialQuantile((b + 0.5) / draws, n, p0);
+  const drawn = binomialQuantiles(Array.from({ length: draws }, (_, b) => (b + 0.5) / draws), n, p0);
+  for (const x of drawn) {
     if (!errorOf.has(x)) {
       const q0 = chartRate(x, n);
       const w = cusumWeights(q0, shiftedRate(q0, shift));

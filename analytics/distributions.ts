@@ -57,3 +57,17 @@ export function binomialQuantile(q: number, n: number, p: number): number {
   }
   return low;
 }
+
+/**
+ * binomialQuantile at each of `qs` (ascending): the same values, from one
+ * bisection for the first and a walk up the distribution function after it.
+ */
+export function binomialQuantiles(qs: number[], n: number, p: number): number[] {
+  if (qs.length === 0) return [];
+  let x = binomialQuantile(qs[0]!, n, p);
+  let cdf = binomialCdf(x, n, p);
+  return qs.map((q) => {
+    while (cdf < q && x < n) cdf = binomialCdf(++x, n, p);
+    return x;
+  });
+}

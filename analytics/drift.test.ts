@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { firstSignals, type TimedCase } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
-import { chartsOf } from './drift.ts';
+import { chartsOf, statedFigures } from './drift.ts';
 import { cusumWeights, guaranteedThreshold, runLength, thresholdFor, type Steps } from './cusum.ts';
-import { DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
+import { activeReference, DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
 
 const DAY = 86_400_000;
 
@@ -47,14 +47,15 @@ describe('the run length of a CUSUM at any failure rate (Siegmund)', () => {
     // Short run lengths so that simulation is quick: 0.05 years each at 10 cases a day.
     const settings = { ...DEFAULT_SETTINGS, targetFalseAlarmYears: 0.05 };
     for (const [failures, n] of [[24, 300], [40, 300], [9, 150]] as const) {
-      const ref = chartsOf(failures, n, 10, settings);
+      const ref = { ...chartsOf(failures, n, 10, settings) };
+      const { arl0, delays } = statedFigures(ref);
       const sim = simulated(ref.charts.map((c) => ({ w: { failure: c.wFailure, success: c.wSuccess }, h: c.h })), ref.p0, 1500, `combined|${failures}|${n}`);
-      expect(ref.arl0 / sim, `${failures}/${n}: stated ${ref.arl0.toFixed(0)}, simulated ${sim.toFixed(0)}`).toBeGreaterThan(0.8);
-      expect(ref.arl0 / sim).toBeLessThan(1.2);
+      expect(arl0 / sim, `${failures}/${n}: stated ${arl0.toFixed(0)}, simulated ${sim.toFixed(0)}`).toBeGreaterThan(0.8);
+      expect(arl0 / sim).toBeLessThan(1.2);
       // The stated delay for a fall of 0.20: within 20 % of simulation too.
       const delay = simulated(ref.charts.map((c) => ({ w: { failure: c.wFailure, success: c.wSuccess }, h: c.h })), ref.p0 + 0.2, 1500, `delay|${failures}|${n}`);
-      expect(ref.delays[2]! / delay, `${failures}/${n}: stated delay ${ref.delays[2]!.toFixed(1)}, simulated ${delay.toFixed(1)}`).toBeGreaterThan(0.8);
-      expect(ref.delays[2]! / delay).toBeLessThan(1.2);
+      expect(delays[2]! / delay, `${failures}/${n}: stated delay ${delays[2]!.toFixed(1)}, simulated ${delay.toFixed(1)}`).toBeGreaterThan(0.8);
+      expect(delays[2]! / delay).toBeLessThan(1.2);
     }
   }, 120_000);
 });
@@ -133,8 +134,46 @@ describe('alarm episodes', () => {
   }, 60_000);
 });
 
+describe('the reference (cautious learning)', () => {
+  it('grows while in control, to the longest doubling the data has passed, with its thresholds bootstrapped anew', () => {
+    for (let s = 0; s < 5; s++) {
+      const cases = site(`grows-${s}`, 26, () => 0.92);
+      const { rows, references, states } = monitorCases(cases, DEFAULT_SETTINGS);
+      const row = rows.find((r) => r.metric === 'sensitivity')!;
+      // 26 weeks: the data has passed 4, 8 and 16 weeks, not 32.
+      expect(references[0]!.stages.sensitivity.map((r) => r.weeks)).toEqual([4, 8, 16]);
+      expect(states[0]!.metrics.sensitivity.stage, `seed ${s}`).toBe(2);
+      const used = activeReference(references[0]!, states[0]!, 'sensitivity')!;
+      expect(row.baseline_n).toBe(16 * 7 * 10);
+      expect(used.n).toBe(16 * 7 * 10);
+      expect(used.failures).toBe(cases.filter((c) => c.truth === 1 && c.ai === 0 && c.at < used.from).length);
+      // A longer reference knows its rate better: a lower threshold for the same guarantee.
+      const first = references[0]!.stages.sensitivity[0]!;
+      expect(used.charts[1]!.h).toBeLessThan(first.charts[1]!.h);
+    }
+  });
+
+  it('stops growing once the metric has signalled: a fall in week 6 is watched with the first four weeks to the end', () => {
+    for (let s = 0; s < 5; s++) {
+      const { rows, episodes, states } = monitorCases(site(`stops-growing-${s}`, 26, (d) => (d >= 42 ? 0.72 : 0.92)), DEFAULT_SETTINGS);
+      expect(episodes.filter((e) => e.metric === 'sensitivity'), `seed ${s}`).toHaveLength(1);
+      expect(Date.parse(episodes.find((e) => e.metric === 'sensitivity')!.first_signal)).toBeLessThan(Date.parse('2026-03-02T00:00:00Z'));
+      expect(states[0]!.metrics.sensitivity.stage).toBe(0);
+      expect(rows.find((r) => r.metric === 'sensitivity')!.baseline_n).toBe(4 * 7 * 10);
+      // The specificity monitor did not change, and grew.
+      expect(states[0]!.metrics.specificity.stage).toBe(2);
+    }
+  });
+
+  it('keeps a stable year free of sensitivity and specificity alarms at 95 % of sites or more (40 seeds)', () => {
+    let withAlarm = 0;
+    for (let s = 0; s < 40; s++) if (monitorCases(site(`stable-year-${s}`, 52, () => 0.92), DEFAULT_SETTINGS).episodes.length > 0) withAlarm++;
+    expect(withAlarm, `${withAlarm} of 40 stable sites raised an alarm`).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
+
 describe('the sensitivity monitor against the limit', () => {
-  it('first signals a fall of 0.20 within 2 x the delay of a CUSUM that knows the true rate and fall (median of 20 seeds), with at most one false alarm', () => {
+  it('first signals a fall of 0.20 within 1.75 x the delay of a CUSUM that knows the true rate and fall (median of 20 seeds), with at most one false alarm', () => {
     // The drift scenario's monitor without a ClickHouse load: Gelre's volume of verdicted X-rays
     // (11 fractures and 23 others a day), RBfracture's sensitivity 0.92 falling to 0.72 on day 56.
     const start = Date.parse('2026-01-05T00:00:00Z');
@@ -162,6 +201,6 @@ describe('the sensitivity monitor against the limit', () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     console.log(`fall of 0.20: first signal a median ${median(delays).toFixed(1)} days after the onset, the limit ${median(limits).toFixed(1)} (${(median(delays) / median(limits)).toFixed(2)} x)`);
     expect(falseAlarms).toBeLessThanOrEqual(1);
-    expect(median(delays)).toBeLessThanOrEqual(2 * median(limits));
+    expect(median(delays)).toBeLessThanOrEqual(1.75 * median(limits));
   }, 120_000);
 });

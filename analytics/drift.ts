@@ -108,9 +108,14 @@ const DELAY_RUNS = 300;
 const MAX_DELAY_STEPS = 3_000_000;
 /** In-control run lengths (cases) above this are not simulated. */
 const MAX_SIMULATED_ARL = 1e10;
+/** Renewal cycles of the in-control run length's simulation: about 5 % standard error (2,000 gave about 10 %). */
+const ARL_CYCLES = 5_000;
 
 /** The falls for which the expected delay is stated. */
 const STATED_FALLS = [0.05, 0.1, 0.2] as const;
+
+/** The reference grows while in control: it doubles from `baselineWeeks` up to at most this many weeks. */
+const MAX_REFERENCE_WEEKS = 52;
 
 interface Chart {
   shift: number;
@@ -124,30 +129,46 @@ interface Chart {
   closeH: number;
 }
 
-interface MetricReference {
+/** One reference of a metric: its first `weeks` of verdicted cases, and the CUSUMs tuned on them. */
+export interface MetricReference {
+  /** Cases from here on (ms) may be monitored with these charts: the end of the reference's weeks. */
+  from: number;
+  weeks: number;
   failures: number;
   n: number;
   perDay: number;
   /** The rate the charts are tuned from. */
   p0: number;
   charts: Chart[];
-  /** In-control run length (cases) at p0, and the expected delays (cases) for the stated falls: the charts together, by simulation. */
+}
+
+/** What a reference's charts are stated to do, by simulation of the charts together. */
+export interface StatedFigures {
+  /** In-control run length (cases) at p0, and the expected delays (cases) for the stated falls. */
   arl0: number;
   delays: number[];
 }
 
-/** A monitor's reference: its first weeks of verdicted cases, and the CUSUMs tuned on them. */
+/**
+ * A monitor's references: per metric, one for its first `baselineWeeks` weeks
+ * of verdicted cases and one for each doubling of that span the data has
+ * passed (up to MAX_REFERENCE_WEEKS), each with its own guaranteed thresholds.
+ * The monitor moves to the next while in control (see `step`).
+ */
 export interface MonitorReference {
   /** Monday of the first week with verdicted cases. */
   firstWeek: string;
-  /** Cases from here on are monitored (the weeks before are the reference). */
+  /** Cases from here on are monitored (the weeks before are the first reference). */
   monitorFrom: number;
-  /** Reference cases of each metric's truth (verdict-positive, verdict-negative). */
+  /** Cases of each metric's truth (verdict-positive, verdict-negative) in the first reference. */
   referenceN: Record<RateMetric, number>;
-  metrics: Record<RateMetric, MetricReference | null>;
+  /** The references of each metric in order of growth (only those with at least MIN_BASELINE cases). */
+  stages: Record<RateMetric, MetricReference[]>;
 }
 
 interface CusumState {
+  /** The reference in use (an index into the metric's stages; -1 before the first). */
+  stage: number;
   /** Each chart's statistic, and the time of the first case since it last stood at zero. */
   s: number[];
   start: number[];
@@ -178,8 +199,9 @@ export function mondayOf(ms: number): string {
 }
 
 /**
- * The reference of a monitor from its weekly verdicted counts (in week order):
- * the first `baselineWeeks` calendar weeks from the first verdicted case. One
+ * The references of a monitor from its weekly verdicted counts (in week order):
+ * the first `baselineWeeks` calendar weeks from the first verdicted case, then
+ * the first 2, 4, ... times as many once the data has passed their end. One
  * Bernoulli CUSUM per fall in `shifts`, each tuned from the observed failure
  * rate (misses among verdict-positive cases, false positives among
  * verdict-negative ones) with a threshold that accounts for its estimation
@@ -195,22 +217,30 @@ export function mondayOf(ms: number): string {
 export function referenceOf(weeks: VerdictedWeek[], settings: AnalyticsSettings): MonitorReference {
   const firstWeek = weeks[0]!.week;
   const monitorFrom = mondayMs(firstWeek) + settings.baselineWeeks * WEEK_MS;
-  const inReference = weeks.filter((w) => mondayMs(w.week) < monitorFrom);
-  const sum = (f: (w: VerdictedWeek) => number) => inReference.reduce((s, w) => s + Number(f(w)), 0);
-  const counts: Record<RateMetric, [number, number]> = {
-    sensitivity: [sum((w) => w.fn), sum((w) => w.tp + w.fn)],
-    specificity: [sum((w) => w.fp), sum((w) => w.tn + w.fp)],
-  };
-  const metrics = {} as Record<RateMetric, MetricReference | null>;
-  for (const metric of RATE_METRICS) {
-    const [failures, n] = counts[metric];
-    metrics[metric] = n < MIN_BASELINE ? null : chartsOf(failures, n, n / (settings.baselineWeeks * 7), settings);
+  const lastWeek = mondayMs(weeks[weeks.length - 1]!.week);
+  const stages: Record<RateMetric, MetricReference[]> = { sensitivity: [], specificity: [] };
+  const referenceN = { sensitivity: 0, specificity: 0 };
+  for (let span = settings.baselineWeeks; span <= MAX_REFERENCE_WEEKS; span *= 2) {
+    const from = mondayMs(firstWeek) + span * WEEK_MS;
+    // A longer reference only once the data has passed its end (its weeks are complete).
+    if (span > settings.baselineWeeks && lastWeek < from) break;
+    const inReference = weeks.filter((w) => mondayMs(w.week) < from);
+    const sum = (f: (w: VerdictedWeek) => number) => inReference.reduce((s, w) => s + Number(f(w)), 0);
+    const counts: Record<RateMetric, [number, number]> = {
+      sensitivity: [sum((w) => w.fn), sum((w) => w.tp + w.fn)],
+      specificity: [sum((w) => w.fp), sum((w) => w.tn + w.fp)],
+    };
+    for (const metric of RATE_METRICS) {
+      const [failures, n] = counts[metric];
+      if (span === settings.baselineWeeks) referenceN[metric] = n;
+      if (n >= MIN_BASELINE) stages[metric].push({ from, weeks: span, ...chartsOf(failures, n, n / (span * 7), settings) });
+    }
   }
-  return { firstWeek, monitorFrom, referenceN: { sensitivity: counts.sensitivity[1], specificity: counts.specificity[1] }, metrics };
+  return { firstWeek, monitorFrom, referenceN, stages };
 }
 
 /** The charts of one metric from its reference count of failures among n cases, seen at `perDay` cases a day. */
-export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): MetricReference {
+export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
   const target = Math.max(50, perDay * 365 * monitorYears(settings));
   const charts = settings.shifts.map((shift): Chart => {
     const g = guaranteedThreshold(failures, n, shift, target * settings.shifts.length, settings.guarantee);
@@ -219,20 +249,35 @@ export function chartsOf(failures: number, n: number, perDay: number, settings: 
     const close = cusumWeights(halfway, g.p0);
     return { shift, p1: g.p1, h: g.h, wFailure: w.failure, wSuccess: w.success, closeFailure: close.failure, closeSuccess: close.success, closeH: thresholdFor(close, halfway, Math.max(50, perDay * 365 * CLOSE_YEARS)) };
   });
-  const p0 = chartRate(failures, n);
+  return { failures, n, perDay, p0: chartRate(failures, n), charts };
+}
+
+/** The stated figures of the charts simulated so far in this process (they are a function of the charts alone). */
+const stated = new Map<string, StatedFigures>();
+const STATED_KEPT = 20_000;
+
+/** The in-control run length and expected delays of a reference's charts together. */
+export function statedFigures(ref: Omit<MetricReference, 'from' | 'weeks'>): StatedFigures {
+  const { failures, n, p0, charts } = ref;
+  const key = JSON.stringify([failures, n, p0, charts]);
+  const known = stated.get(key);
+  if (known) return known;
   // The stated figures by simulation of the charts together (seeded by the reference: the same on every run).
   const sim = charts.map((c) => ({ failure: c.wFailure, success: c.wSuccess, h: c.h }));
   const seed = failures * 1_000_003 + n;
   // A run length beyond any horizon (a small reference's thresholds are high) is Siegmund's approximation, not simulated.
   const approximateArl = 1 / sim.reduce((sum, c) => sum + 1 / runLength(c.h, c, p0), 0);
-  const arl0 = approximateArl > MAX_SIMULATED_ARL ? approximateArl : simulatedRunLength(sim, p0, charts.map((c) => c.p1), seed);
+  const arl0 = approximateArl > MAX_SIMULATED_ARL ? approximateArl : simulatedRunLength(sim, p0, charts.map((c) => c.p1), seed, ARL_CYCLES);
   // A delay too long to simulate quickly (a small reference's thresholds are high) is Siegmund's approximation for the fastest chart.
   const delays = STATED_FALLS.map((fall, i) => {
     const p = shiftedRate(p0, fall);
     const approximate = Math.min(...sim.map((c) => runLength(c.h, c, p)));
     return approximate * DELAY_RUNS > MAX_DELAY_STEPS ? approximate : simulatedDelay(sim, p, seed + i + 1, DELAY_RUNS);
   });
-  return { failures, n, perDay, p0, charts, arl0, delays };
+  const figures = { arl0, delays };
+  if (stated.size >= STATED_KEPT) stated.clear();
+  stated.set(key, figures);
+  return figures;
 }
 
 /** The in-control run length (years) each of the two monitors of a hospital x product x model version is set to. */
@@ -240,17 +285,33 @@ export const monitorYears = (settings: AnalyticsSettings) => settings.targetFals
 
 export const fingerprint = (reference: MonitorReference) => JSON.stringify(reference);
 
-function emptyCusum(reference: MetricReference | null): CusumState {
-  const k = reference?.charts.length ?? 0;
-  return { s: new Array<number>(k).fill(0), start: new Array<number>(k).fill(0), r: 0, evidence: 0, n: 0, signals: 0, max: 0, episode: null };
+function emptyCusum(stages: MetricReference[]): CusumState {
+  const k = stages[0]?.charts.length ?? 0;
+  return { stage: -1, s: new Array<number>(k).fill(0), start: new Array<number>(k).fill(0), r: 0, evidence: 0, n: 0, signals: 0, max: 0, episode: null };
 }
 
 export function freshState(reference: MonitorReference): MonitorState {
-  return { reference: fingerprint(reference), lastAt: null, metrics: { sensitivity: emptyCusum(reference.metrics.sensitivity), specificity: emptyCusum(reference.metrics.specificity) } };
+  return { reference: fingerprint(reference), lastAt: null, metrics: { sensitivity: emptyCusum(reference.stages.sensitivity), specificity: emptyCusum(reference.stages.specificity) } };
 }
 
 /**
- * One case through the monitor. Each chart is a one-sided Bernoulli CUSUM.
+ * Cautious learning (after Capizzi & Masarotto 2020, "Guaranteed in-control
+ * control chart performance with cautious parameter learning", J. Qual.
+ * Technol. 52): a metric moves to its next, longer reference (the weeks it has
+ * monitored added, its thresholds bootstrapped anew on them, so that each
+ * reference keeps the guarantee given itself) only while there is no sign of a
+ * change: it has never signalled, and every chart stands below half its
+ * threshold (status `ok`). Until then it waits, and once it has signalled it
+ * keeps the reference it has.
+ */
+function learning(m: CusumState, ref: MetricReference): boolean {
+  return m.signals === 0 && ref.charts.every((c, k) => m.s[k]! < c.h / 2);
+}
+
+/**
+ * One case through the monitor. Each chart is a one-sided Bernoulli CUSUM,
+ * tuned on the metric's reference in use (see `learning`); a chart's statistic
+ * carries over to the next reference.
  * Out of an episode, the first chart to reach its threshold opens one (its
  * first signal; its onset is where that chart last stood at zero). In an
  * episode the charts are held at their thresholds, so that a fall that goes on
@@ -261,12 +322,16 @@ export function freshState(reference: MonitorReference): MonitorState {
  */
 export function step(state: MonitorState, reference: MonitorReference, at: number, ai: number, truth: number, closed?: Episode[]): void {
   state.lastAt = at;
-  if (at < reference.monitorFrom) return;
   const metric: RateMetric = truth === 1 ? 'sensitivity' : 'specificity';
-  const ref = reference.metrics[metric];
-  if (!ref) return;
-  const failure = truth === 1 ? ai === 0 : ai === 1;
+  const stages = reference.stages[metric];
   const m = state.metrics[metric];
+  if (m.stage + 1 < stages.length && stages[m.stage + 1]!.from <= at && (m.stage < 0 || learning(m, stages[m.stage]!))) {
+    while (m.stage + 1 < stages.length && stages[m.stage + 1]!.from <= at) m.stage++;
+    stages[m.stage]!.charts.forEach((c, k) => (m.s[k] = Math.min(m.s[k]!, c.h)));
+  }
+  if (m.stage < 0) return;
+  const ref = stages[m.stage]!;
+  const failure = truth === 1 ? ai === 0 : ai === 1;
   m.n++;
   let signalled = -1;
   let ratio = 0;
@@ -305,18 +370,25 @@ export function step(state: MonitorState, reference: MonitorReference, at: numbe
   }
 }
 
+/** The reference a metric's charts use in this state (before its first: the first, if it has one). */
+export function activeReference(reference: MonitorReference, state: MonitorState, metric: RateMetric): MetricReference | null {
+  const stages = reference.stages[metric];
+  return stages[Math.max(0, state.metrics[metric].stage)] ?? null;
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The sensitivity and specificity rows of a monitor in its current state. */
 export function monitorRows(head: { hospital: string; product: string; model_version: string }, reference: MonitorReference, state: MonitorState, settings: AnalyticsSettings): DriftRow[] {
   return RATE_METRICS.map((metric) => {
-    const ref = reference.metrics[metric];
+    const m = state.metrics[metric];
+    const ref = activeReference(reference, state, metric);
     const base = { ...head, metric, ...NO_CHART };
     if (!ref) {
       const none = { baseline: 1, baseline_low: 0, baseline_high: 1, chart_baseline: 1, statistic: 0, threshold: 0, since: null, expected_delay_days: 0, min_detectable: 1, peak: 0 };
       return { ...base, ...none, baseline_n: reference.referenceN[metric], n: 0, status: 'insufficient-data' };
     }
-    const m = state.metrics[metric];
+    const figures = statedFigures(ref);
     const ratio = Math.max(0, ...ref.charts.map((c, k) => m.s[k]! / c.h));
     const [low, high] = wilson(ref.n - ref.failures, ref.n);
     const days = (cases: number) => cases / ref.perDay;
@@ -335,10 +407,10 @@ export function monitorRows(head: { hospital: string; product: string; model_ver
       since: iso(m.episode?.firstSignal ?? null),
       onset: iso(m.episode?.onset ?? null),
       target_arl_days: monitorYears(settings) * 365,
-      arl_days: days(ref.arl0),
-      delay_005_days: days(ref.delays[0]!),
-      expected_delay_days: days(ref.delays[1]!),
-      delay_020_days: days(ref.delays[2]!),
+      arl_days: days(figures.arl0),
+      delay_005_days: days(figures.delays[0]!),
+      expected_delay_days: days(figures.delays[1]!),
+      delay_020_days: days(figures.delays[2]!),
       // The smallest fall a one-sided test (alpha 0.05, power 0.8) sees in the cases monitored so far.
       min_detectable: m.n ? Math.min(1, 2.486 * Math.sqrt((ref.p0 * (1 - ref.p0)) / m.n)) : 1,
       peak: m.max,
@@ -380,7 +452,7 @@ export function verdictedWeeks(cases: DriftCase[]): VerdictedWeek[] {
  * The sensitivity and specificity monitors over verdicted cases in time order,
  * from a fresh start: the same reference and steps as the analytics runs use.
  */
-export function monitorCases(cases: DriftCase[], settings: AnalyticsSettings): { rows: DriftRow[]; episodes: EpisodeRow[]; references: MonitorReference[] } {
+export function monitorCases(cases: DriftCase[], settings: AnalyticsSettings): { rows: DriftRow[]; episodes: EpisodeRow[]; references: MonitorReference[]; states: MonitorState[] } {
   const groups = new Map<string, DriftCase[]>();
   for (const c of cases) {
     const key = `${c.hospital}|${c.product}|${c.model_version}`;
@@ -389,6 +461,7 @@ export function monitorCases(cases: DriftCase[], settings: AnalyticsSettings): {
   const rows: DriftRow[] = [];
   const episodes: EpisodeRow[] = [];
   const references: MonitorReference[] = [];
+  const states: MonitorState[] = [];
   for (const group of groups.values()) {
     const reference = referenceOf(verdictedWeeks(group), settings);
     const state = freshState(reference);
@@ -398,8 +471,9 @@ export function monitorCases(cases: DriftCase[], settings: AnalyticsSettings): {
     rows.push(...monitorRows(head, reference, state, settings));
     episodes.push(...episodeRows(head, state, closed));
     references.push(reference);
+    states.push(state);
   }
-  return { rows, episodes, references };
+  return { rows, episodes, references, states };
 }
 
 export const driftOfCases = (cases: DriftCase[], settings: AnalyticsSettings): DriftRow[] => monitorCases(cases, settings).rows;

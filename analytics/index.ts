@@ -1,10 +1,10 @@
 export { runAnalytics, type AnalyticsRun, type AnalyticsOptions, type Job } from './run.ts';
 export { readReport, parseAudience, type Audience, type Report } from './report.ts';
 export { DEFAULT_SETTINGS, DEFAULT_NORMS_MIN, WITHIN_NORM_TARGET, type AnalyticsSettings } from './norms.ts';
-export { driftOfCases, monitorCases, monitorYears, referenceOf, freshState, step, type DriftRow, type DriftCase, type Episode, type EpisodeRow, type MonitorReference } from './drift.ts';
+export { activeReference, driftOfCases, monitorCases, monitorYears, referenceOf, freshState, statedFigures, step, type DriftRow, type DriftCase, type Episode, type EpisodeRow, type MonitorReference } from './drift.ts';
 export { binomialAtLeast, binomialAtMost, binomialZ, normalQuantile, chiSquareCritical } from './distributions.ts';
 export { histogramMedianSql, histogramQuantileSql } from './queries.ts';
-export { calibrate, runCusum, cusumWeights, approximateRunLengths, guaranteedThreshold, runLength, thresholdFor } from './cusum.ts';
+export { calibrate, runCusum, cusumWeights, approximateRunLengths, guaranteedThreshold, runLength, simulatedRunLength, thresholdFor } from './cusum.ts';
 export { wilson, wilsonSql } from './wilson.ts';
 export * as queries from './queries.ts';
 export { publishTurnaround } from './metrics.ts';

@@ -44,7 +44,8 @@ const HOUR_MS = 3600_000;
  * product: the monitor itself (all its charts, the reference from its first
  * weeks), and the limit it is compared with — one Bernoulli CUSUM that knows
  * the true reference rate and is tuned to the true fall, its threshold set to
- * the same in-control run length. `live`: as the verdicts come in (the first
+ * the same in-control run length at the site's volume (of the first reference's
+ * weeks), running from the first case. `live`: as the verdicts come in (the first
  * hour by which the verdicts given so far make it signal), else as if every
  * verdict were known at once. Times in ms, null when it never signals.
  */
@@ -56,12 +57,12 @@ export function firstSignals(
 ): { monitor: number | null; limit: number | null; episodesAfter: number; signalsBefore: number; episodes: EpisodeRow[] } {
   const { episodes, references } = monitorCases(cases, settings);
   const ofMetric = episodes.filter((e) => e.metric === drift.metric);
-  const reference = references[0]!;
-  const metricRef = reference.metrics[drift.metric]!;
+  const metricRef = references[0]!.stages[drift.metric][0]!;
   const truth = drift.metric === 'sensitivity' ? 1 : 0;
   const w = cusumWeights(drift.p0, drift.p1);
   const h = thresholdFor(w, drift.p0, Math.max(50, metricRef.perDay * 365 * monitorYears(settings)));
-  const monitored = cases.filter((c) => c.truth === truth && c.at >= reference.monitorFrom);
+  // The limit needs no reference: it runs from the first case (at the onset it stands where an in-control chart stands).
+  const monitored = cases.filter((c) => c.truth === truth);
   const limitOf = (seen: TimedCase[]) => {
     let s = 0;
     for (const c of seen) {

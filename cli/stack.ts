@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { Collector, ingestRoutes, KafkaIngest, QueueFullError, SenderTokens } from '../collector/index.ts';
+import { Collector, InProcessSink, ingestRoutes, KafkaIngest, SenderTokens } from '../collector/index.ts';
 import { readSettingFile, type Config } from '../config/index.ts';
 import {
-  callbackSink,
   createOrchestrator,
   HttpSink,
   KafkaSink,
   loadHospitals,
   loadSecrets,
   contractedProducts,
-  SinkError,
   type EventSink,
   type HospitalsFile,
   type Orchestrator,
@@ -212,19 +210,5 @@ function orchestratorSink(config: Config, collector: Collector | null, app: Fast
   if (!collector) {
     throw new Error('the orchestrator alone needs somewhere to send events: set AIFI_KAFKA_BROKERS, or AIFI_COLLECTOR_URL and AIFI_COLLECTOR_TOKEN');
   }
-  // The writer retries what ClickHouse refuses for a while; its give-up is final here, so that retries never nest.
-  // Only a full queue, which the writer does not retry, is worth another attempt.
-  return callbackSink('in-process', async (events) => {
-    let rejected;
-    try {
-      rejected = await collector.acceptAndStore(events);
-    } catch (error) {
-      if (error instanceof QueueFullError) throw new SinkError(error.message, true, 1_000);
-      throw new SinkError((error as Error).message, false);
-    }
-    if (rejected.length) {
-      app.log.error({ rejected }, 'the collector refused events made in this process');
-      throw new SinkError(`the collector refused ${rejected.length} of the events: ${rejected[0]!.reason}`, false);
-    }
-  });
+  return new InProcessSink(collector, app.log);
 }

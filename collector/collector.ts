@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { checkEvent, describeIssues, type AifiEvent, type EventCheck, type EventType } from '../events/index.ts';
+import { checkEvent, describeIssues, type AifiEvent, type EventType } from '../events/index.ts';
 import type { Store } from '../store/index.ts';
 import { BatchWriter, QueueFullError, type BatchWriterOptions, type EncodedRow } from './batch-writer.ts';
 import { eventLine } from './event-row.ts';
@@ -72,35 +72,47 @@ export class Collector {
   /**
    * Checks each input against the contract, then as `admit` does; throws
    * QueueFullError, taking nothing, when the valid ones do not fit the queue.
+   * The refusals are in input order.
    */
   accept(inputs: readonly unknown[], transport: Transport, scope: SenderScope = {}): Intake {
-    return this.intake(inputs, transport, scope, checkEvent);
+    const checked = this.validate(inputs, transport);
+    const intake = this.admit(checked.events, transport, scope);
+    const admitted = intake.rejected.map((r) => ({ ...r, index: checked.indexes[r.index]! }));
+    return { ...intake, rejected: [...checked.rejected, ...admitted].sort((a, b) => a.index - b.index) };
+  }
+
+  /** The inputs that satisfy the contract (with their index among the inputs), and a refusal naming the field for each other. */
+  validate(inputs: readonly unknown[], transport: Transport): { events: AifiEvent[]; indexes: number[]; rejected: Rejection[] } {
+    const events: AifiEvent[] = [];
+    const indexes: number[] = [];
+    const rejected: Rejection[] = [];
+    inputs.forEach((input, index) => {
+      const check = checkEvent(input);
+      if (check.ok) {
+        events.push(check.event);
+        indexes.push(index);
+        return;
+      }
+      rejected.push({ index, path: check.issues[0]!.path, reason: describeIssues(check.issues) });
+      eventsRejected.inc({ transport, reason: 'invalid' });
+    });
+    return { events, indexes, rejected };
   }
 
   /**
-   * Takes events that are valid already (made by `makeEvent` in this process:
-   * the InProcessSink), without parsing them again: only the checks that
-   * depend on the time of arrival and on what the collector holds (the time
-   * window, the bound on gateway components). Throws QueueFullError as `accept`.
+   * Takes events that satisfy the contract already (made by `makeEvent` in
+   * this process, or passed by `validate`), without parsing them again: the
+   * checks that depend on the sender, the time of arrival and what the
+   * collector holds (scope, time window, the bound on gateway components),
+   * then each is encoded once and queued. Throws QueueFullError as `accept`.
    */
-  admit(events: readonly AifiEvent[], transport: Transport): Intake {
-    return this.intake(events, transport, {}, (event) => ({ ok: true, event }));
-  }
-
-  private intake<T>(inputs: readonly T[], transport: Transport, scope: SenderScope, check: (input: T) => EventCheck): Intake {
+  admit(events: readonly AifiEvent[], transport: Transport, scope: SenderScope = {}): Intake {
     const rows: EncodedRow[] = [];
     const rejected: Rejection[] = [];
     const now = this.now();
     const window = scope.window === undefined ? this.window : scope.window;
     const heartbeats: Extract<AifiEvent, { type: 'gateway.heartbeat' }>[] = [];
-    inputs.forEach((input, index) => {
-      const checked = check(input);
-      if (!checked.ok) {
-        rejected.push({ index, path: checked.issues[0]!.path, reason: describeIssues(checked.issues) });
-        eventsRejected.inc({ transport, reason: 'invalid' });
-        return;
-      }
-      const event = checked.event;
+    events.forEach((event, index) => {
       const refusal = outOfScope(event, scope);
       if (refusal) {
         rejected.push({ index, ...refusal });

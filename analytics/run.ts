@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.ts';
+import type { Params, Store } from '../store/index.ts';
 import { chTime, parseChTime, readStates, settingsDigest, writeStates, type StepState } from './analytics-state.ts';
 import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
 import { DEFAULT_CONTRACTS, type Contracts } from './contracts.ts';
@@ -15,8 +15,8 @@ import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.
  */
 const STUDY_CASES_SHAPE = 'study_cases 2';
 
+/** The analytics jobs, by name. */
 export type Job = 'adoption' | 'turnaround' | 'availability' | 'performance' | 'drift' | 'cost' | 'benefit';
-const ALL_JOBS: Job[] = ['adoption', 'turnaround', 'availability', 'performance', 'drift', 'cost', 'benefit'];
 
 /**
  * An insert stamps its rows' ingest time when it starts and is visible when it
@@ -30,7 +30,12 @@ export interface AnalyticsRun {
   mode: 'rebuild' | 'incremental' | 'mixed';
   /** Studies whose rows were refreshed (every study in a rebuild). */
   studies: number;
-  /** Rows per result table after the run. */
+  /**
+   * Rows stored per result table after the run, every version counted: rows
+   * replaced by this run and their tombstones stay until ClickHouse merges
+   * them away (one plain `count()` per table, which ClickHouse answers from
+   * the parts' metadata; the dashboards read the tables FINAL).
+   */
   rows: Record<string, number>;
   /** Seconds per step, in order. */
   steps: { step: string; mode: 'rebuild' | 'incremental'; seconds: number }[];
@@ -55,15 +60,92 @@ export interface AnalyticsOptions {
 const EVERY_CELL: Scope = { cells: '1', groups: '1', products: '1', final: '' };
 const MARKED: Scope = { cells: MARKED_CELLS, groups: MARKED_GROUPS, products: MARKED_PRODUCTS, final: 'FINAL' };
 
-const RESULT_TABLES: Record<Job, string[]> = {
-  adoption: ['adoption_weekly', 'user_usage_weekly', 'user_usage'],
-  turnaround: ['turnaround_weekly', 'turnaround', 'data_quality_weekly'],
-  availability: ['availability_daily'],
-  performance: ['performance_cells', 'performance'],
-  drift: ['drift_cells', 'drift_checkpoints', 'drift', 'drift_episodes'],
-  cost: ['cost_cells', 'cost_monthly', 'cost_yearly'],
-  benefit: ['benefit', 'report_agreement'],
+/** What a job is given for one run: where it goes on from, the cells it recomputes, and the versions of the rows it writes. */
+export interface JobRun {
+  store: Store;
+  settings: AnalyticsSettings;
+  options: AnalyticsOptions;
+  /** True when the job starts from nothing (its tables were emptied); false when it goes on from its watermark. */
+  rebuild: boolean;
+  /** The job's watermark (the start of time in a rebuild), and the last ingest this run counts. */
+  since: string;
+  until: string;
+  /** The cells to recompute: every cell in a rebuild, those marked since the job's watermark otherwise. */
+  scope: Scope;
+  /** The bound parameters of the jobs' SQL: the watermark, the row versions, the cell-size and norm settings. */
+  params: Params & { since: string; version: string; tombstone: string };
+  /** Where another step of the job got to (by its name), and a new watermark for it once the run is kept. */
+  state: (step: string) => StepState | undefined;
+  keep: (step: string, state: StepState) => void;
+}
+
+/** One analytics job: its name, the result tables it owns (emptied when it rebuilds, counted in the run's figures), and its work. */
+export interface AnalyticsJob {
+  name: Job;
+  tables: readonly string[];
+  /** The job's watermark after a run: the run's row version, or the last ingest it counted (jobs that read events, not cells). */
+  watermark: 'version' | 'ingest';
+  run: (r: JobRun) => Promise<void>;
+}
+
+/** Recomputes a job's cell tables over the run's scope, cells before their roll-ups. */
+const cells = (job: CellJob) => async (r: JobRun) => {
+  for (const step of CELL_JOBS[job]) await recompute(r.store, step, r.scope, r.params, !r.rebuild);
 };
+
+/** The jobs, in the order they run. */
+export const JOBS: readonly AnalyticsJob[] = [
+  { name: 'adoption', tables: ['adoption_weekly', 'user_usage_weekly', 'user_usage'], watermark: 'version', run: cells('adoption') },
+  {
+    name: 'turnaround',
+    tables: ['turnaround_weekly', 'turnaround', 'data_quality_weekly'],
+    watermark: 'version',
+    run: async (r) => {
+      await r.store.exec(TURNAROUND_NORMS, r.params);
+      await cells('turnaround')(r);
+    },
+  },
+  {
+    name: 'availability',
+    tables: ['availability_daily'],
+    watermark: 'ingest',
+    run: async (r) => {
+      const params = { ...r.params, until: r.until, expected_per_day: 86_400_000 / r.settings.heartbeatIntervalMs, target: r.settings.availabilityTarget };
+      await r.store.exec(AVAILABILITY_DAILY.replace('{days}', r.rebuild ? '1' : TOUCHED_DAYS), params);
+    },
+  },
+  { name: 'performance', tables: ['performance_cells', 'performance'], watermark: 'version', run: cells('performance') },
+  {
+    name: 'drift',
+    tables: ['drift_cells', 'drift_checkpoints', 'drift', 'drift_episodes'],
+    watermark: 'version',
+    run: async (r) => {
+      await cells('drift')(r);
+      await runDriftMonitors(r.store, r.settings, r.scope, r.params, !r.rebuild);
+    },
+  },
+  {
+    name: 'cost',
+    tables: ['cost_cells', 'cost_monthly', 'cost_yearly'],
+    watermark: 'version',
+    run: async (r) => {
+      await cells('cost')(r);
+      await priceCosts(r.store, r.options.contracts ?? DEFAULT_CONTRACTS, r.params);
+    },
+  },
+  {
+    name: 'benefit',
+    tables: ['benefit', 'report_agreement'],
+    watermark: 'version',
+    run: async (r) => {
+      // Reports arrive by ingest time (their own watermark); changed studies by the cells marked since the job's.
+      const reportsSince = r.rebuild ? chTime(0) : (r.state('benefit-reports')?.watermark ?? chTime(0));
+      const hospitals = r.rebuild ? 'all' : await benefitHospitals(r.store, { cellsSince: r.since, reportsSince, until: r.until });
+      await recomputeBenefit(r.store, hospitals, { ...r.params, small_cell: r.settings.smallCell });
+      r.keep('benefit-reports', { watermark: r.until, settings: settingsDigest(r.settings) });
+    },
+  },
+];
 
 /**
  * Runs the analytics. Incremental by default: the studies whose events were
@@ -79,7 +161,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
   const settings: AnalyticsSettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const digest = settingsDigest(settings);
   const settle = options.settleMs ?? DEFAULT_SETTLE_MS;
-  const jobs = ALL_JOBS.filter((j) => (options.jobs ?? ALL_JOBS).includes(j));
+  const jobs = JOBS.filter((j) => !options.jobs || options.jobs.includes(j.name));
   const states = await readStates(store);
   const ingested = (await store.query<{ at: string }>(LATEST_INGEST))[0]?.at ?? chTime(0);
   const latest = chTime(Math.min(parseChTime(ingested), Date.now() - settle));
@@ -110,47 +192,34 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
 
   // 2. Each job over the cells that changed since its own watermark.
   for (const job of jobs) {
-    const rebuild = rebuildCases || fresh(job);
-    const mode = rebuild ? 'rebuild' : 'incremental';
-    const since = rebuild ? chTime(0) : states.get(job)!.watermark;
-    const scope = rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : MARKED;
-    const params = { since, ...versions, small_cell: settings.smallCell, implausible_min: settings.implausibleMinutes, ...normParams(settings) };
-    await timed(job, mode, async () => {
-      if (rebuild) for (const table of RESULT_TABLES[job]) await store.exec(`TRUNCATE TABLE ${table}`);
-      if (job === 'availability') {
-        const availability = {
-          ...versions,
-          since: rebuild ? chTime(0) : since,
-          until: latest,
-          expected_per_day: 86_400_000 / settings.heartbeatIntervalMs,
-          target: settings.availabilityTarget,
-        };
-        await store.exec(AVAILABILITY_DAILY.replace('{days}', rebuild ? '1' : TOUCHED_DAYS), availability);
-        return;
-      }
-      if (job === 'benefit') {
-        // Reports arrive by ingest time (their own watermark); changed studies by the cells marked since the job's.
-        const reportsSince = rebuild ? chTime(0) : (states.get('benefit-reports')?.watermark ?? chTime(0));
-        const hospitals = rebuild ? 'all' : await benefitHospitals(store, { cellsSince: since, reportsSince, until: latest });
-        await recomputeBenefit(store, hospitals, { ...versions, small_cell: settings.smallCell });
-        next.set('benefit-reports', { watermark: latest, settings: digest });
-        return;
-      }
-      if (job === 'turnaround') await store.exec(TURNAROUND_NORMS, params);
-      for (const step of CELL_JOBS[job as CellJob]) await recompute(store, step, scope, params, !rebuild);
-      if (job === 'drift') await runDriftMonitors(store, settings, scope, params, !rebuild);
-      if (job === 'cost') await priceCosts(store, options.contracts ?? DEFAULT_CONTRACTS, versions);
+    const rebuild = rebuildCases || fresh(job.name);
+    const since = rebuild ? chTime(0) : states.get(job.name)!.watermark;
+    const run: JobRun = {
+      store,
+      settings,
+      options,
+      rebuild,
+      since,
+      until: latest,
+      scope: rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : MARKED,
+      params: { since, ...versions, small_cell: settings.smallCell, implausible_min: settings.implausibleMinutes, ...normParams(settings) },
+      state: (step) => states.get(step),
+      keep: (step, state) => next.set(step, state),
+    };
+    await timed(job.name, rebuild ? 'rebuild' : 'incremental', async () => {
+      if (rebuild) for (const table of job.tables) await store.exec(`TRUNCATE TABLE ${table}`);
+      await job.run(run);
     });
-    next.set(job, { watermark: job === 'availability' ? latest : versions.version, settings: digest });
+    next.set(job.name, { watermark: job.watermark === 'ingest' ? latest : versions.version, settings: digest });
   }
   // Jobs left out of a run that rebuilt the study rows must rebuild when they next run.
-  if (rebuildCases) for (const job of ALL_JOBS.filter((j) => !jobs.includes(j))) next.set(job, { watermark: chTime(0), settings: 'stale' });
+  if (rebuildCases) for (const job of JOBS.filter((j) => !jobs.includes(j))) next.set(job.name, { watermark: chTime(0), settings: 'stale' });
   await writeStates(store, next);
 
-  const rows: Record<string, number> = {};
-  for (const job of jobs) {
-    for (const table of RESULT_TABLES[job]) rows[table] = Number((await store.query<{ n: number }>(`SELECT count() AS n FROM ${table} FINAL`))[0]!.n);
-  }
+  const tables = jobs.flatMap((j) => j.tables);
+  const counted = tables.length ? await store.query<{ t: string; n: number }>(tables.map((t) => `SELECT '${t}' AS t, count() AS n FROM ${t}`).join(' UNION ALL ')) : [];
+  const stored = new Map(counted.map((c) => [c.t, Number(c.n)]));
+  const rows = Object.fromEntries(tables.map((t) => [t, stored.get(t) ?? 0]));
   const modes = new Set(steps.map((s) => s.mode));
   return { mode: modes.size === 1 ? [...modes][0]! : 'mixed', studies, rows, steps, seconds: (performance.now() - started) / 1000 };
 }

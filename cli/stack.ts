@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { Collector, ingestRoutes, KafkaIngest, QueueFullError, SenderTokens } from '../collector/index.ts';
+import { Collector, InProcessSink, ingestRoutes, KafkaIngest, SenderTokens } from '../collector/index.ts';
 import { readSettingFile, type Config } from '../config/index.ts';
 import {
-  callbackSink,
   createOrchestrator,
   HttpSink,
   KafkaSink,
   loadHospitals,
   loadSecrets,
   contractedProducts,
-  SinkError,
   type EventSink,
   type HospitalsFile,
   type Orchestrator,
@@ -93,31 +91,31 @@ export async function startStack(config: Config, options?: StackOptions & { role
 export async function startStack(config: Config, options: StackOptions): Promise<Stack>;
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
   const role = options.role ?? 'all';
-  const closers: (() => Promise<void>)[] = [];
-  const closeAll = async () => {
-    for (const close of closers.reverse()) await close();
-  };
+  const readiness: ReadinessCheck[] = [];
+  const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
+  const scrape = ScrapeToken.fromFile(config.metrics.tokenFile, config.metrics.generated);
+  const app = createHttpApp(config, readiness, scrape);
+  // Each part's cleanup is an onClose hook, added as the part starts: app.close() stops taking requests, waits for
+  // those in flight, then runs the hooks last added first, so that the orchestrator hands over what it holds before
+  // the collector writes it, and the collector before the store closes.
+  const onClose = (close: () => Promise<void>) => app.addHook('onClose', close);
   try {
-    const readiness: ReadinessCheck[] = [];
     let store: Store | null = null;
     let collector: Collector | null = null;
     let kafka: KafkaIngest | null = null;
     let orchestrator: Orchestrator | null = null;
     const vendors = new Map<ProductId, SimulatedVendor>();
     let viewers: ViewerTokens | null = null;
-    const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
-    const scrape = ScrapeToken.fromFile(config.metrics.tokenFile, config.metrics.generated);
-    const app = createHttpApp(config, readiness, scrape);
 
     if (role !== 'orchestrator') {
       const s = await openStore(config.store);
       store = s;
-      closers.push(() => s.close());
+      onClose(() => s.close());
       await migrate(s);
       // The embedded store is this process's alone: \`aifi query\` and \`aifi report\` ask it while it runs.
       if (s.kind === 'embedded') {
         const local = await startLocalAccess(s, config);
-        closers.push(() => local.close());
+        onClose(() => local.close());
       }
       const c = new Collector(s, app.log, {
         maxBatchRows: config.collector.batchRows,
@@ -126,7 +124,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         window: config.collector.window,
       });
       collector = c;
-      closers.push(() => c.shutdown());
+      onClose(() => c.shutdown());
       readiness.push({
         name: 'clickhouse',
         check: async () => {
@@ -142,7 +140,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       if (config.kafka) {
         const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log, hospitals: known });
         kafka = k;
-        closers.push(() => k.stop());
+        onClose(() => k.stop());
         readiness.push({ name: 'kafka', check: () => k.ping() });
         await k.start();
       }
@@ -165,7 +163,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         }
         const vendor = await startSimulatedVendor(product, { ...DEFAULT_SIMULATED_VENDORS[product], ...options.simulatedVendors?.[product] });
         vendors.set(product, vendor);
-        closers.push(() => vendor.close());
+        onClose(() => vendor.close());
         vendorUrls.set(product, vendor.url);
       }
       const o = await createOrchestrator({
@@ -183,17 +181,15 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         delivery: { ...config.orchestrator.delivery, baseDelayMs: 1_000 },
       });
       orchestrator = o;
-      closers.push(() => o.close());
+      onClose(() => o.close());
       await app.register(o.routes);
     }
 
     const url = await app.listen({ host: config.http.host, port: options.port ?? config.http.port });
-    // Stop taking requests before anything behind them closes.
-    closers.push(() => app.close());
     let closing: Promise<void> | null = null;
-    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, scrapeToken: scrape.token, close: () => (closing ??= closeAll()) };
+    return { app, url, store, collector, kafka, orchestrator, vendors, viewers, scrapeToken: scrape.token, close: () => (closing ??= app.close()) };
   } catch (error) {
-    await closeAll();
+    await app.close().catch((failure: unknown) => app.log.error({ err: failure }, 'a part of the stack did not close after the start failed'));
     throw error;
   }
 }
@@ -212,19 +208,5 @@ function orchestratorSink(config: Config, collector: Collector | null, app: Fast
   if (!collector) {
     throw new Error('the orchestrator alone needs somewhere to send events: set AIFI_KAFKA_BROKERS, or AIFI_COLLECTOR_URL and AIFI_COLLECTOR_TOKEN');
   }
-  // The writer retries what ClickHouse refuses for a while; its give-up is final here, so that retries never nest.
-  // Only a full queue, which the writer does not retry, is worth another attempt.
-  return callbackSink('in-process', async (events) => {
-    let rejected;
-    try {
-      rejected = await collector.acceptAndStore(events);
-    } catch (error) {
-      if (error instanceof QueueFullError) throw new SinkError(error.message, true, 1_000);
-      throw new SinkError((error as Error).message, false);
-    }
-    if (rejected.length) {
-      app.log.error({ rejected }, 'the collector refused events made in this process');
-      throw new SinkError(`the collector refused ${rejected.length} of the events: ${rejected[0]!.reason}`, false);
-    }
-  });
+  return new InProcessSink(collector, app.log);
 }

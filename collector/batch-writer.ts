@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
-import { StoreError, type Row, type Store } from '../store/index.ts';
+import { StoreError, type Store } from '../store/index.ts';
 import { batchRows, flushFailures, flushSeconds, queueCapacity, queueDepth, rowsWritten } from './metrics.ts';
 
 export interface BatchWriterOptions {
@@ -28,14 +28,20 @@ export class QueueFullError extends Error {
   }
 }
 
+/** A row already encoded as one JSONEachRow line (with its newline), and the id that names it in a log line. */
+export interface EncodedRow {
+  id: string;
+  line: string;
+}
+
 interface Pending {
-  rows: Row[];
+  rows: readonly EncodedRow[];
   /** Resolved once these rows are in ClickHouse, rejected when they were given up. */
   settle: { resolve: () => void; reject: (e: Error) => void };
 }
 
 /**
- * Collects rows for one table and writes them in large batches, on size or on
+ * Collects encoded rows for one table and writes them in large batches, on size or on
  * interval. Retryable store errors are retried with backoff and jitter; other
  * errors, and retries exhausted, reject the promises of the rows concerned, so
  * the caller (an HTTP request, a Kafka offset) learns that its rows are not
@@ -126,7 +132,7 @@ export class BatchWriter {
    * Queues rows; the promise settles when they are stored (or given up).
    * Throws QueueFullError at once, taking none of them, when they do not fit.
    */
-  add(rows: Row[]): Promise<void> {
+  add(rows: readonly EncodedRow[]): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('closed', `the writer for ${this.table} is shut down`));
     if (rows.length === 0) return Promise.resolve();
     if (!this.hasRoomFor(rows.length)) throw new QueueFullError(this.table, this.maxQueueRows);
@@ -204,12 +210,15 @@ export class BatchWriter {
   }
 
   /** One insert, retried while the store's errors are retryable (no retry once shutdown began). */
-  private async write(rows: Row[]): Promise<void> {
+  private async write(rows: readonly EncodedRow[]): Promise<void> {
     const started = performance.now();
+    let payload = '';
+    for (const row of rows) payload += row.line;
+    const bytes = Buffer.from(payload, 'utf8');
     try {
       await this.retries.execute(async () => {
         try {
-          await this.store.insert(this.table, rows);
+          await this.store.insertJsonEachRow(this.table, bytes);
         } catch (error) {
           throw error instanceof StoreError ? error : new StoreError('failed', String(error), undefined, { cause: error });
         }
@@ -226,9 +235,9 @@ export class BatchWriter {
     flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
   }
 
-  private giveUp(rows: Row[], e: StoreError): void {
+  private giveUp(rows: readonly EncodedRow[], e: StoreError): void {
     this.log.error(
-      { table: this.table, rows: rows.length, kind: e.kind, err: e, event_ids: rows.slice(0, 50).map((r) => r.event_id) },
+      { table: this.table, rows: rows.length, kind: e.kind, err: e, event_ids: rows.slice(0, 50).map((r) => r.id) },
       'batch not written to ClickHouse; its senders are told',
     );
   }

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { checkEvent, describeIssues, type AifiEvent, type EventType } from '../events/index.ts';
-import type { Row, Store } from '../store/index.ts';
-import { BatchWriter, QueueFullError, type BatchWriterOptions } from './batch-writer.ts';
-import { eventToRow } from './event-row.ts';
+import type { Store } from '../store/index.ts';
+import { BatchWriter, QueueFullError, type BatchWriterOptions, type EncodedRow } from './batch-writer.ts';
+import { eventLine } from './event-row.ts';
 import { GatewayGauges } from './gateway-gauges.ts';
 import { eventsAccepted, eventsRejected } from './metrics.ts';
 import { DEFAULT_TIME_WINDOW, implausibleTime, type TimeWindow } from './time-window.ts';
@@ -69,44 +69,72 @@ export class Collector {
     this.gateways = new GatewayGauges(options.maxComponentsPerHospital ?? 16);
   }
 
-  /** Checks each input; throws QueueFullError, taking nothing, when the valid ones do not fit the queue. */
+  /**
+   * Checks each input against the contract, then as `admit` does; throws
+   * QueueFullError, taking nothing, when the valid ones do not fit the queue.
+   * The refusals are in input order.
+   */
   accept(inputs: readonly unknown[], transport: Transport, scope: SenderScope = {}): Intake {
-    const rows: Row[] = [];
-    const eventIds: string[] = [];
+    const checked = this.validate(inputs, transport);
+    const intake = this.admit(checked.events, transport, scope);
+    const admitted = intake.rejected.map((r) => ({ ...r, index: checked.indexes[r.index]! }));
+    return { ...intake, rejected: [...checked.rejected, ...admitted].sort((a, b) => a.index - b.index) };
+  }
+
+  /** The inputs that satisfy the contract (with their index among the inputs), and a refusal naming the field for each other. */
+  validate(inputs: readonly unknown[], transport: Transport): { events: AifiEvent[]; indexes: number[]; rejected: Rejection[] } {
+    const events: AifiEvent[] = [];
+    const indexes: number[] = [];
+    const rejected: Rejection[] = [];
+    inputs.forEach((input, index) => {
+      const check = checkEvent(input);
+      if (check.ok) {
+        events.push(check.event);
+        indexes.push(index);
+        return;
+      }
+      rejected.push({ index, path: check.issues[0]!.path, reason: describeIssues(check.issues) });
+      eventsRejected.inc({ transport, reason: 'invalid' });
+    });
+    return { events, indexes, rejected };
+  }
+
+  /**
+   * Takes events that satisfy the contract already (made by `makeEvent` in
+   * this process, or passed by `validate`), without parsing them again: the
+   * checks that depend on the sender, the time of arrival and what the
+   * collector holds (scope, time window, the bound on gateway components),
+   * then each is encoded once and queued. Throws QueueFullError as `accept`.
+   */
+  admit(events: readonly AifiEvent[], transport: Transport, scope: SenderScope = {}): Intake {
+    const rows: EncodedRow[] = [];
     const rejected: Rejection[] = [];
     const now = this.now();
     const window = scope.window === undefined ? this.window : scope.window;
     const heartbeats: Extract<AifiEvent, { type: 'gateway.heartbeat' }>[] = [];
-    inputs.forEach((input, index) => {
-      const check = checkEvent(input);
-      if (!check.ok) {
-        rejected.push({ index, path: check.issues[0]!.path, reason: describeIssues(check.issues) });
-        eventsRejected.inc({ transport, reason: 'invalid' });
-        return;
-      }
-      const refusal = outOfScope(check.event, scope);
+    events.forEach((event, index) => {
+      const refusal = outOfScope(event, scope);
       if (refusal) {
         rejected.push({ index, ...refusal });
         eventsRejected.inc({ transport, reason: 'scope' });
         return;
       }
-      const implausible = window && implausibleTime(window, Date.parse(check.event.occurred_at), now);
+      const implausible = window && implausibleTime(window, Date.parse(event.occurred_at), now);
       if (implausible) {
-        rejected.push({ index, path: 'occurred_at', reason: `occurred_at ${check.event.occurred_at} ${implausible}` });
+        rejected.push({ index, path: 'occurred_at', reason: `occurred_at ${event.occurred_at} ${implausible}` });
         eventsRejected.inc({ transport, reason: 'time' });
         return;
       }
-      if (check.event.type === 'gateway.heartbeat') {
-        const unbounded = this.gateways.admit(check.event.hospital, check.event.component);
+      if (event.type === 'gateway.heartbeat') {
+        const unbounded = this.gateways.admit(event.hospital, event.component);
         if (unbounded) {
           rejected.push({ index, path: 'component', reason: unbounded });
           eventsRejected.inc({ transport, reason: 'component' });
           return;
         }
-        heartbeats.push(check.event);
+        heartbeats.push(event);
       }
-      rows.push(eventToRow(check.event));
-      eventIds.push(check.event.event_id);
+      rows.push({ id: event.event_id, line: eventLine(event) });
     });
     if (!this.writer.hasRoomFor(rows.length)) {
       eventsRejected.inc({ transport, reason: 'queue-full' }, rows.length);
@@ -116,18 +144,7 @@ export class Collector {
     const stored = this.writer.add(rows);
     stored.catch(() => {}); // observed by whoever awaits it; a give-up is logged by the writer
     eventsAccepted.inc({ transport }, rows.length);
-    return { accepted: rows.length, rejected, stored, eventIds };
-  }
-
-  /**
-   * Accepts events made in this process (the orchestrator's in-process sink)
-   * and waits until they are stored; resolves with the ones refused (their
-   * index and reason), the others being stored.
-   */
-  async acceptAndStore(events: readonly AifiEvent[]): Promise<Rejection[]> {
-    const intake = this.accept(events, 'in-process');
-    await intake.stored;
-    return intake.rejected;
+    return { accepted: rows.length, rejected, stored, eventIds: rows.map((r) => r.id) };
   }
 
   async shutdown(): Promise<void> {

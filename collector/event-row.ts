@@ -18,6 +18,25 @@ const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
 
 /** Maps a validated event to a row of the `events` table: typed columns plus the whole event as JSON. */
 export function eventToRow(event: AifiEvent): Row {
+  const row = eventColumns(event);
+  row.payload = JSON.stringify(event);
+  return row;
+}
+
+/**
+ * The same row as one JSONEachRow line (with its newline), the event encoded
+ * once: `payload` is the event itself, which ClickHouse reads into the String
+ * column as its JSON text (`input_format_json_read_objects_as_strings`, on by
+ * default), byte for byte what `eventToRow` puts there.
+ */
+export function eventLine(event: AifiEvent): string {
+  const row = eventColumns(event);
+  row.payload = event;
+  return JSON.stringify(row) + '\n';
+}
+
+/** The typed columns of an event's row, without the payload. */
+function eventColumns(event: AifiEvent): Row {
   const row: Row = {
     event_id: event.event_id,
     schema_version: event.schema_version,
@@ -28,7 +47,6 @@ export function eventToRow(event: AifiEvent): Row {
     trace_id: event.trace_id ?? '',
     study_key: 'study_key' in event ? event.study_key : '',
     product: 'product' in event ? event.product : '',
-    payload: JSON.stringify(event),
   };
   switch (event.type) {
     case 'study.received':

@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Batch, type Consumer, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import type { AifiEvent } from '../events/index.ts';
 import { QueueFullError } from './batch-writer.ts';
-import type { Collector, Intake, SenderScope } from './collector.ts';
+import type { Collector, SenderScope } from './collector.ts';
 import { consumerLag, dlqMessages } from './metrics.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -23,24 +24,81 @@ export interface KafkaIngestOptions {
   hospitals?: readonly string[];
 }
 
-interface DeadLetter {
+/** A message that can never be stored, and why. */
+export interface DeadLetter {
   message: KafkaMessage;
   reason: string;
   path: string;
 }
 
-/** Step one of a batch: the messages that are JSON, and the dead letters of those that are not. */
-function decode(messages: KafkaMessage[]): { good: { message: KafkaMessage; event: unknown }[]; dead: DeadLetter[] } {
-  const good: { message: KafkaMessage; event: unknown }[] = [];
+/** What classification makes of a batch: the events that satisfy the contract (with their message), and the dead letters of the others. */
+export interface Classified {
+  valid: { message: KafkaMessage; event: AifiEvent }[];
+  dead: DeadLetter[];
+}
+
+/** Step one of a batch: decodes each message and checks it against the contract (`Collector.validate`), each once. */
+export function classify(messages: readonly KafkaMessage[], collector: Pick<Collector, 'validate'>): Classified {
+  const decoded: { message: KafkaMessage; input: unknown }[] = [];
   const dead: DeadLetter[] = [];
   for (const message of messages) {
     try {
-      good.push({ message, event: JSON.parse(message.value?.toString('utf8') ?? '') });
+      decoded.push({ message, input: JSON.parse(message.value?.toString('utf8') ?? '') });
     } catch (error) {
       dead.push({ message, reason: `not JSON: ${(error as Error).message}`, path: '(root)' });
     }
   }
-  return { good, dead };
+  const checked = collector.validate(decoded.map((d) => d.input), 'kafka');
+  for (const r of checked.rejected) dead.push({ message: decoded[r.index]!.message, reason: r.reason, path: r.path });
+  return { valid: checked.events.map((event, i) => ({ message: decoded[checked.indexes[i]!]!.message, event })), dead };
+}
+
+/**
+ * Step two: queues the valid events for ClickHouse (waiting for room while
+ * the queue is full, which is no outage, and heartbeating meanwhile) and
+ * waits until they are stored. Resolves with the dead letters of the events
+ * the collector refused (a hospital that does not exist, an implausible
+ * time); rejects when storage gave them up.
+ */
+export async function storeValid(valid: Classified['valid'], collector: Collector, scope: SenderScope, heartbeat: () => Promise<void>): Promise<DeadLetter[]> {
+  const beating = setInterval(() => void heartbeat().catch(() => {}), 1_000);
+  const events = valid.map((v) => v.event);
+  try {
+    for (;;) {
+      try {
+        const intake = collector.admit(events, 'kafka', scope);
+        await intake.stored;
+        return intake.rejected.map((r) => ({ message: valid[r.index]!.message, reason: r.reason, path: r.path }));
+      } catch (error) {
+        if (!(error instanceof QueueFullError) || events.length > collector.writer.maxQueueRows) throw error;
+        await collector.writer.whenRoomFor(Math.min(events.length, collector.writer.maxQueueRows));
+      }
+    }
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+/** Step three: the dead-letter topic's messages, each the original key and value with the reason and the origin in headers, in offset order. */
+export function deadLetterMessages(dead: readonly DeadLetter[], topic: string, partition: number): Message[] {
+  return [...dead]
+    .sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1))
+    .map(({ message, reason, path }) => ({
+      key: message.key,
+      value: message.value,
+      headers: {
+        'x-aifi-reason': reason.slice(0, 1000),
+        'x-aifi-path': path,
+        'x-aifi-source-topic': topic,
+        'x-aifi-source-partition': String(partition),
+        'x-aifi-source-offset': message.offset,
+      },
+    }));
+}
+
+/** Step four: the offset to commit once a batch is settled, the one after its last message. */
+export function nextOffset(messages: readonly KafkaMessage[]): string {
+  return (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
 }
 
 /** Retries the set-up of the topics while the cluster is still spreading them (retriable Kafka errors only). */
@@ -130,71 +188,46 @@ export class KafkaIngest {
       partitionsConsumedConcurrently: 3,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const { topic, partition } = batch;
-        const { good, dead } = decode(batch.messages);
-        let intake: Intake;
-        try {
-          intake = await this.store(good.map((g) => g.event), heartbeat);
-        } catch (error) {
-          // Storage refused: rest this partition, then read again from the last commit.
-          const wait = this.options.pauseMs ?? 5_000;
-          this.options.log.warn({ topic, partition, wait_ms: wait, reason: (error as Error).message }, 'storage refused a batch; pausing the partition');
-          this.consumer.pause([{ topic, partitions: [partition] }]);
-          setTimeout(() => {
-            if (!this.running) return;
-            this.consumer.seek({ topic, partition, offset: batch.firstOffset() ?? batch.messages[0]!.offset });
-            this.consumer.resume([{ topic, partitions: [partition] }]);
-          }, wait).unref();
-          return;
-        }
-        for (const r of intake.rejected) dead.push({ message: good[r.index]!.message, reason: r.reason, path: r.path });
-        if (dead.length) await this.deadLetter(topic, partition, dead);
-        const last = batch.messages[batch.messages.length - 1]!.offset;
-        resolveOffset(last);
-        await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-        await heartbeat();
+        await this.settle(batch, heartbeat, resolveOffset);
       },
     });
     this.lagTimer = setInterval(() => void this.measureLag(), this.options.lagIntervalMs ?? 10_000);
     this.lagTimer.unref();
   }
 
-  /** Step two: queues the events for ClickHouse, waiting for room while the queue is full, and waits until they are stored. */
-  private async store(events: unknown[], heartbeat: () => Promise<void>): Promise<Intake> {
-    const beating = setInterval(() => void heartbeat().catch(() => {}), 1_000);
+  /** A batch of one partition through the steps, in order: classify, store, dead-letter, commit; on a storage error, pause. */
+  private async settle(batch: Batch, heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void): Promise<void> {
+    const { topic, partition, messages } = batch;
+    const { valid, dead } = classify(messages, this.options.collector);
+    let refused: DeadLetter[];
     try {
-      for (;;) {
-        try {
-          const intake = this.options.collector.accept(events, 'kafka', this.scope);
-          await intake.stored;
-          return intake;
-        } catch (error) {
-          if (!(error instanceof QueueFullError) || events.length > this.options.collector.writer.maxQueueRows) throw error;
-          await this.options.collector.writer.whenRoomFor(Math.min(events.length, this.options.collector.writer.maxQueueRows));
-        }
-      }
-    } finally {
-      clearInterval(beating);
+      refused = await storeValid(valid, this.options.collector, this.scope, heartbeat);
+    } catch (error) {
+      this.pause(topic, partition, batch.firstOffset() ?? messages[0]!.offset, error as Error);
+      return;
     }
+    await this.deadLetter(topic, partition, [...dead, ...refused]);
+    resolveOffset(messages[messages.length - 1]!.offset);
+    await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset(messages) }]);
+    await heartbeat();
   }
 
-  /** Step three, once the batch is stored: what can never be valid goes to the dead-letter topic with the reason. */
+  /** Storage refused a batch: rests the partition, then reads it again from the batch's first offset (nothing after it was committed). */
+  private pause(topic: string, partition: number, offset: string, error: Error): void {
+    const wait = this.options.pauseMs ?? 5_000;
+    this.options.log.warn({ topic, partition, wait_ms: wait, reason: error.message }, 'storage refused a batch; pausing the partition');
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    setTimeout(() => {
+      if (!this.running) return;
+      this.consumer.seek({ topic, partition, offset });
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    }, wait).unref();
+  }
+
+  /** Once the batch is stored, what can never be stored goes to the dead-letter topic, acknowledged by every replica. */
   private async deadLetter(topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
-    await this.producer.send({
-      topic: this.dlqTopic,
-      acks: -1,
-      messages: dead.map(({ message, reason, path }) => ({
-        key: message.key,
-        value: message.value,
-        headers: {
-          'x-aifi-reason': reason.slice(0, 1000),
-          'x-aifi-path': path,
-          'x-aifi-source-topic': topic,
-          'x-aifi-source-partition': String(partition),
-          'x-aifi-source-offset': message.offset,
-        },
-      })),
-    });
+    if (dead.length === 0) return;
+    await this.producer.send({ topic: this.dlqTopic, acks: -1, messages: deadLetterMessages(dead, topic, partition) });
     for (const d of dead) dlqMessages.inc({ reason: d.reason.startsWith('not JSON') ? 'not-json' : 'invalid' });
   }
 

@@ -19,3 +19,4 @@ export { makeEvent, makeTrustedEvent, isoTime, type EventFields, type EventMaker
 export { exampleEvent } from './examples.ts';
 export { eventsJsonSchema } from './json-schema.ts';
 export { uuidv7, uuidv7For } from './uuid.ts';
+export { SinkError, type EventSink } from './sink.ts';

@@ -17,8 +17,8 @@ import { makeEvent, PRODUCTS, type AifiEvent, type EventMaker, type EventOf, typ
 import type { InferenceResult, JobRequest } from '../vendors/index.ts';
 import type { EventEmitter } from './event-emitter.ts';
 import { DeliveryError, sendToPacs } from './pacs-delivery.ts';
-import { DEFAULT_FORMS } from './hospitals.ts';
-import { resultObjects } from './result-object.ts';
+import { DEFAULT_FORMS, type Hospital, type PacsTarget } from './hospitals.ts';
+import { resultObjects, type ResultObject } from './result-object.ts';
 import type { RoutedStudy } from './study-intake.ts';
 import { InferenceError, type VendorAdapter } from './vendor-adapter.ts';
 import { deliveries, inferenceAttempts, inferenceSeconds, jobsInFlight } from './metrics.ts';
@@ -66,10 +66,10 @@ export function inferenceCompletedEvent(
 }
 
 /** One form of a result and what the PACS acknowledged of it. */
-type FormOutcome = NonNullable<EventOf<'result.delivered'>['forms']>[number];
+export type FormOutcome = NonNullable<EventOf<'result.delivered'>['forms']>[number];
 
 /** What every event of one study's job for one product carries. */
-type Common = { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string };
+export type Common = { hospital: string; source: string; study_key: string; product: ProductId; trace_id?: string };
 
 /** Retries what the error says is retryable, with exponential backoff and jitter. */
 function retries(policy: RetryPolicy, retryable: (e: unknown) => boolean): CockatielRetry {
@@ -136,19 +136,18 @@ export class Dispatcher {
     void this.options.emitter.emit(events);
   }
 
+  /** One product's job for a study: a slot of the product's bulkhead, the inference, then the delivery of its result. */
   private async run(study: RoutedStudy, product: ProductId): Promise<void> {
+    const common = jobCommon(study, product, this.source);
     const adapter = this.options.adapters.get(product);
-    const common = { hospital: study.hospital.id, source: this.source, study_key: study.studyKey, product, ...(study.traceId ? { trace_id: study.traceId } : {}) };
-    const slot = this.slots.get(product)!;
-    const breaker = this.breakers.get(product)!;
     if (!adapter) {
       this.emit([makeEvent('inference.failed', { ...common, error_class: 'rejected', retryable: false, attempt: 1, final: true, total_ms: 0 })]);
       return;
     }
-    const result = await slot.execute(async () => {
+    const result = await this.slots.get(product)!.execute(async () => {
       jobsInFlight.inc({ product });
       try {
-        return await this.infer(study, product, adapter, breaker, common);
+        return await this.infer(study, product, adapter, common);
       } finally {
         jobsInFlight.dec({ product });
       }
@@ -156,104 +155,136 @@ export class Dispatcher {
     if (result) await this.deliver(study, product, result, common);
   }
 
-  /** Attempts the job, each attempt an event, through the product's circuit breaker; null when it was given up. */
-  private async infer(study: RoutedStudy, product: ProductId, adapter: VendorAdapter, breaker: CircuitBreakerPolicy, common: Common): Promise<InferenceResult | null> {
-    const policy = this.options.inference;
-    const routedAt = study.routedAt;
-    const job: JobRequest = {
-      job_id: `${study.studyKey.slice(0, 32)}-${product}`,
-      product,
-      hospital: study.hospital.id,
-      study: {
-        modality: study.header.modality,
-        body_part: study.header.bodyPart,
-        age_years: study.ageYears,
-        sex: study.header.sex,
-        manufacturer: study.header.manufacturer,
-        instance_count: study.instanceCount,
-      },
-      image_content: study.header.imageComments,
-    };
+  /** The job's attempts under the inference retry policy; null when it was given up (each attempt has its events). */
+  private async infer(study: RoutedStudy, product: ProductId, adapter: VendorAdapter, common: Common): Promise<InferenceResult | null> {
+    const job = vendorJob(study, product);
     try {
-      return await this.inferenceRetries.execute(async ({ attempt: retry }) => {
-        const attempt = retry + 1;
-        const started = Date.now();
-        const queuedMs = Math.max(0, started - routedAt);
-        this.emit([makeEvent('inference.requested', { ...common, attempt, queued_ms: queuedMs })]);
-        try {
-          const result = await breaker.execute(() => adapter.submit({ ...job, job_id: `${job.job_id}-${attempt}` }, policy.timeoutMs));
-          const now = Date.now();
-          inferenceAttempts.inc({ product, outcome: 'completed' });
-          inferenceSeconds.observe({ product }, (now - started) / 1000);
-          this.emit([inferenceCompletedEvent(common, result, { attempt, queuedMs, inferenceMs: now - started, totalMs: now - routedAt })]);
-          return result;
-        } catch (error) {
-          const e =
-            error instanceof InferenceError
-              ? error
-              : error instanceof BrokenCircuitError
-                ? new InferenceError('circuit_open', 'the vendor keeps failing; calls paused', true)
-                : new InferenceError('invalid_response', String(error), false);
-          const final = !e.retryable || attempt >= policy.maxAttempts;
-          inferenceAttempts.inc({ product, outcome: e.errorClass });
-          this.emit([makeEvent('inference.failed', { ...common, error_class: e.errorClass, retryable: e.retryable, attempt, final, total_ms: Date.now() - routedAt })]);
-          if (final) this.options.log.warn({ hospital: study.hospital.id, product, attempts: attempt, reason: e.message }, 'inference failed; giving up');
-          throw e;
-        }
-      });
+      return await this.inferenceRetries.execute(({ attempt }) => this.attempt(study, job, attempt + 1, adapter, common));
     } catch {
       return null;
     }
   }
 
+  /** One attempt through the product's circuit breaker: `inference.requested`, then `inference.completed` or `inference.failed`. */
+  private async attempt(study: RoutedStudy, job: JobRequest, attempt: number, adapter: VendorAdapter, common: Common): Promise<InferenceResult> {
+    const { product } = common;
+    const policy = this.options.inference;
+    const started = Date.now();
+    const queuedMs = Math.max(0, started - study.routedAt);
+    this.emit([makeEvent('inference.requested', { ...common, attempt, queued_ms: queuedMs })]);
+    let result: InferenceResult;
+    try {
+      result = await this.breakers.get(product)!.execute(() => adapter.submit({ ...job, job_id: `${job.job_id}-${attempt}` }, policy.timeoutMs));
+    } catch (error) {
+      const e = inferenceFailure(error);
+      const final = !e.retryable || attempt >= policy.maxAttempts;
+      inferenceAttempts.inc({ product, outcome: e.errorClass });
+      this.emit([makeEvent('inference.failed', { ...common, error_class: e.errorClass, retryable: e.retryable, attempt, final, total_ms: Date.now() - study.routedAt })]);
+      if (final) this.options.log.warn({ hospital: study.hospital.id, product, attempts: attempt, reason: e.message }, 'inference failed; giving up');
+      throw e;
+    }
+    const now = Date.now();
+    inferenceAttempts.inc({ product, outcome: 'completed' });
+    inferenceSeconds.observe({ product }, (now - started) / 1000);
+    this.emit([inferenceCompletedEvent(common, result, { attempt, queuedMs, inferenceMs: now - started, totalMs: now - study.routedAt })]);
+    return result;
+  }
+
+  /** Delivers the result's forms into the hospital's PACS, each under the delivery retry policy; one `result.delivered` says what was acknowledged. */
   private async deliver(study: RoutedStudy, product: ProductId, result: InferenceResult, common: Common): Promise<void> {
     const { hospital } = study;
-    const none = (reason: string) => {
+    const off = deliveryOff(hospital, product);
+    if (off) {
       deliveries.inc({ product, outcome: 'off' });
-      this.emit([makeEvent('result.delivered', { ...common, channel: 'none', acknowledged: false, reason, delivery_ms: 0 })]);
-    };
-    const settings = hospital.products[product];
-    if (!settings?.deliver) return none(`delivery of ${PRODUCTS[product].name} results is off at ${hospital.id}`);
-    if (!hospital.pacs) return none(`no PACS is configured for ${hospital.id}`);
-    const pacs = hospital.pacs;
-    const forms = settings.forms ?? DEFAULT_FORMS;
-    const { objects, skipped } = resultObjects(study, product, result, forms);
-    const policy = this.options.delivery;
-    const started = Date.now();
-    const outcomes = new Map<ResultForm, FormOutcome>(skipped.map((s) => [s.form, { form: s.form, acknowledged: false, reason: s.reason }]));
-    for (const object of objects) {
-      let attempts = 0;
-      try {
-        const ack = await this.deliveryRetries.execute(() => {
-          attempts++;
-          return sendToPacs(pacs, object.file, object.dataset, this.options.callingAe, policy.timeoutMs);
-        });
-        outcomes.set(object.form, { form: object.form, acknowledged: true, status: ack.status });
-      } catch (error) {
-        const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
-        this.options.log.warn({ hospital: hospital.id, product, form: object.form, attempts, reason: e.message }, 'result delivery failed; giving up');
-        outcomes.set(object.form, {
-          form: object.form,
-          acknowledged: false,
-          ...(e.status !== undefined ? { status: e.status } : {}),
-          reason: `${e.message} (after ${attempts} attempts)`.slice(0, 200),
-        });
-      }
+      this.emit([makeEvent('result.delivered', { ...common, channel: 'none', acknowledged: false, reason: off, delivery_ms: 0 })]);
+      return;
     }
-    const sent = objects.map((o) => outcomes.get(o.form)!);
-    const acknowledged = sent.every((o) => o.acknowledged);
-    const failure = sent.find((o) => !o.acknowledged);
-    deliveries.inc({ product, outcome: acknowledged ? 'acknowledged' : 'failed' });
-    this.emit([
-      makeEvent('result.delivered', {
-        ...common,
-        channel: forms.includes('sr') ? 'dicom-sr' : 'dicom-sc',
-        acknowledged,
-        ...(failure ? { reason: `${failure.form}: ${failure.reason}`.slice(0, 200) } : {}),
-        delivery_ms: Date.now() - started,
-        pacs_via: pacs.via,
-        forms: forms.map((f) => outcomes.get(f)!),
-      }),
-    ]);
+    const pacs = hospital.pacs!;
+    const forms = hospital.products[product]!.forms ?? DEFAULT_FORMS;
+    const { objects, skipped } = resultObjects(study, product, result, forms);
+    const started = Date.now();
+    const outcomes: FormOutcome[] = skipped.map((s) => ({ form: s.form, acknowledged: false, reason: s.reason }));
+    for (const object of objects) outcomes.push(await this.deliverForm(pacs, object, hospital.id, product));
+    const event = deliveredEvent(common, forms, objects.map((o) => o.form), outcomes, Date.now() - started, pacs);
+    deliveries.inc({ product, outcome: event.acknowledged ? 'acknowledged' : 'failed' });
+    this.emit([event]);
   }
+
+  /** One form sent to the PACS, retried while the failure is retryable; what the PACS acknowledged, or why not. */
+  private async deliverForm(pacs: PacsTarget, object: ResultObject, hospital: string, product: ProductId): Promise<FormOutcome> {
+    let attempts = 0;
+    try {
+      const ack = await this.deliveryRetries.execute(() => {
+        attempts++;
+        return sendToPacs(pacs, object.file, object.dataset, this.options.callingAe, this.options.delivery.timeoutMs);
+      });
+      return { form: object.form, acknowledged: true, status: ack.status };
+    } catch (error) {
+      const e = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
+      this.options.log.warn({ hospital, product, form: object.form, attempts, reason: e.message }, 'result delivery failed; giving up');
+      return {
+        form: object.form,
+        acknowledged: false,
+        ...(e.status !== undefined ? { status: e.status } : {}),
+        reason: `${e.message} (after ${attempts} attempts)`.slice(0, 200),
+      };
+    }
+  }
+}
+
+/** What every event of a study's job for a product carries. */
+export function jobCommon(study: RoutedStudy, product: ProductId, source: string): Common {
+  return { hospital: study.hospital.id, source, study_key: study.studyKey, product, ...(study.traceId ? { trace_id: study.traceId } : {}) };
+}
+
+/** The job a vendor receives: what its model reads of the study, keyed by the study's pseudonym, never an identifier. */
+export function vendorJob(study: RoutedStudy, product: ProductId): JobRequest {
+  return {
+    job_id: `${study.studyKey.slice(0, 32)}-${product}`,
+    product,
+    hospital: study.hospital.id,
+    study: {
+      modality: study.header.modality,
+      body_part: study.header.bodyPart,
+      age_years: study.ageYears,
+      sex: study.header.sex,
+      manufacturer: study.header.manufacturer,
+      instance_count: study.instanceCount,
+    },
+    image_content: study.header.imageComments,
+  };
+}
+
+/** Classifies what an attempt threw: a vendor's InferenceError as it is, an open circuit as retryable, anything else as an invalid response. */
+export function inferenceFailure(error: unknown): InferenceError {
+  if (error instanceof InferenceError) return error;
+  if (error instanceof BrokenCircuitError) return new InferenceError('circuit_open', 'the vendor keeps failing; calls paused', true);
+  return new InferenceError('invalid_response', String(error), false);
+}
+
+/** Why a product's result is not delivered at a hospital (delivery off, no PACS), or null when it is. */
+export function deliveryOff(hospital: Hospital, product: ProductId): string | null {
+  if (!hospital.products[product]?.deliver) return `delivery of ${PRODUCTS[product].name} results is off at ${hospital.id}`;
+  if (!hospital.pacs) return `no PACS is configured for ${hospital.id}`;
+  return null;
+}
+
+/**
+ * The `result.delivered` event of a delivery: acknowledged when every form
+ * sent was; the reason of the first that was not; each configured form's
+ * outcome (skipped ones included) in the configured order.
+ */
+export function deliveredEvent(common: Common, forms: readonly ResultForm[], sent: readonly ResultForm[], outcomes: readonly FormOutcome[], deliveryMs: number, pacs: PacsTarget): EventOf<'result.delivered'> {
+  const byForm = new Map(outcomes.map((o) => [o.form, o]));
+  const sentOutcomes = sent.map((f) => byForm.get(f)!);
+  const failure = sentOutcomes.find((o) => !o.acknowledged);
+  return makeEvent('result.delivered', {
+    ...common,
+    channel: forms.includes('sr') ? 'dicom-sr' : 'dicom-sc',
+    acknowledged: sentOutcomes.every((o) => o.acknowledged),
+    ...(failure ? { reason: `${failure.form}: ${failure.reason}`.slice(0, 200) } : {}),
+    delivery_ms: deliveryMs,
+    pacs_via: pacs.via,
+    forms: forms.map((f) => byForm.get(f)!),
+  });
 }

@@ -1,29 +1,11 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
-import type { AifiEvent } from '../events/index.ts';
+import { SinkError, type AifiEvent, type EventSink } from '../events/index.ts';
 
-/** Where the orchestrator's events go: the collector in process, Kafka, or a remote collector over HTTP. */
-export interface EventSink {
-  readonly name: string;
-  /** Resolves once the events are accepted downstream; rejects with a SinkError otherwise. */
-  send(events: readonly AifiEvent[]): Promise<void>;
-  close(): Promise<void>;
-}
+export { SinkError, type EventSink };
 
-export class SinkError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    /** Milliseconds the receiver asked us to wait, if it said. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'SinkError';
-  }
-}
-
-/** The embedded mode: hand events to a function in the same process (the collector's intake). */
+/** Hands events to a function in the same process (a test's or a benchmark's memory). The collector's own is its InProcessSink. */
 export function callbackSink(name: string, accept: (events: readonly AifiEvent[]) => Promise<void>): EventSink {
   return { name, send: accept, close: async () => {} };
 }

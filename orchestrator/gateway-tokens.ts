@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Hospital } from './hospitals.ts';
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -25,5 +27,36 @@ export class GatewayTokens {
       token = decoded.slice(decoded.indexOf(':') + 1);
     }
     return token ? this.byDigest.get(digest(token)) : undefined;
+  }
+}
+
+/**
+ * The gateways' authentication as a fastify `onRequest` hook: a request
+ * without a gateway's token is answered 401 before a byte of its body is
+ * read; `hospitalOf` gives a handler the hospital the token stands for.
+ */
+export class GatewayAuth {
+  private readonly senders = new WeakMap<FastifyRequest, Hospital>();
+
+  constructor(
+    private readonly tokens: GatewayTokens,
+    private readonly hospital: (id: string) => Hospital | undefined,
+  ) {}
+
+  readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const id = this.tokens.resolve(request.headers.authorization);
+    const hospital = id ? this.hospital(id) : undefined;
+    if (!hospital) {
+      await reply.code(401).header('www-authenticate', 'Bearer realm="aifi"').send({ error: 'a gateway token is required (Authorization: Bearer <token>)' });
+      return;
+    }
+    this.senders.set(request, hospital);
+  };
+
+  /** The hospital of a request that passed the hook. */
+  hospitalOf(request: FastifyRequest): Hospital {
+    const hospital = this.senders.get(request);
+    if (!hospital) throw new Error(`${request.method} ${request.url} is served without the gateway authentication hook`);
+    return hospital;
   }
 }

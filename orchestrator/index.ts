@@ -17,5 +17,5 @@ export { resultObjects, measurementReport, secondaryCapture, keyObjectSelection,
 export { usageRequest, verdictRequest } from './usage-routes.ts';
 export type { PacsTarget } from './hospitals.ts';
 export { inferenceCompletedEvent, type RetryPolicy } from './dispatcher.ts';
-export { splitMultipart, multipartParameters, MultipartError, type Part } from './multipart.ts';
+export { encodeMultipart, splitMultipart, multipartParameters, MultipartError, type Part } from './multipart.ts';
 export { stowResponse } from './stow-route.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MultipartError, MultipartTooLargeError, splitMultipart, streamMultipart } from './multipart.ts';
+import { encodeMultipart, multipartParameters, MultipartError, MultipartTooLargeError, splitMultipart, streamMultipart } from './multipart.ts';
 
 const boundary = 'b0undary';
 const body = Buffer.concat([
@@ -38,5 +38,23 @@ describe('a multipart body read as a stream', () => {
     await expect(collect(chunked(body, () => 100), 1000)).rejects.toBeInstanceOf(MultipartTooLargeError);
     await expect(collect(chunked(body.subarray(0, body.length - 20), () => 100))).rejects.toThrow(/ends without a closing boundary/);
     await expect(collect(chunked(Buffer.from('no parts here'), () => 5))).rejects.toThrow(MultipartError);
+  });
+});
+
+describe('a multipart body written', () => {
+  it('reads back as the parts it was made of, under a boundary of its own each time', async () => {
+    const parts = [
+      { contentType: 'application/dicom', body: Buffer.from('first part, with \r\n--aifi- in it') },
+      { contentType: 'image/jpeg', body: Buffer.alloc(3000, 7) },
+    ];
+    const written = encodeMultipart(parts);
+    const { boundary: own, type } = multipartParameters(written.contentType);
+    expect(type).toBe('application/dicom');
+    expect(own).not.toBe(multipartParameters(encodeMultipart(parts).contentType).boundary);
+    expect(splitMultipart(written.body, own)).toEqual(parts);
+    const streamed = [];
+    for await (const part of streamMultipart(chunked(written.body, () => 13), own, { maxBytes: 1 << 20 })) streamed.push(part);
+    expect(streamed).toEqual(parts);
+    expect(encodeMultipart([], { boundary: 'b', type: 'application/dicom+xml' })).toEqual({ body: Buffer.from('--b--\r\n'), contentType: 'multipart/related; type="application/dicom+xml"; boundary=b' });
   });
 });

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** One part of a multipart/related body. */
 export interface Part {
   contentType: string;
@@ -9,6 +11,19 @@ export class MultipartError extends Error {
     super(message);
     this.name = 'MultipartError';
   }
+}
+
+/**
+ * Encodes parts as a multipart/related body (RFC 2046, 2387) and the content
+ * type that names its root type and boundary: how a DICOM object travels by
+ * STOW-RS. The boundary is random unless given, so that no content holds it.
+ */
+export function encodeMultipart(parts: readonly Part[], options: { type?: string; boundary?: string } = {}): { body: Buffer<ArrayBuffer>; contentType: string } {
+  const boundary = options.boundary ?? `aifi-${randomBytes(16).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const part of parts) chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${part.contentType}\r\n\r\n`), part.body, Buffer.from('\r\n'));
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="${options.type ?? 'application/dicom'}"; boundary=${boundary}` };
 }
 
 /** The boundary and the `type` parameter of a multipart/related content type. */

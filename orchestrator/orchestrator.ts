@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { startDimseScp, type DimseScp } from './dimse-scp.ts';
 import { EventEmitter, type EmitterOptions } from './event-emitter.ts';
 import type { EventSink } from './event-sink.ts';
-import { GatewayTokens } from './gateway-tokens.ts';
+import { GatewayAuth, GatewayTokens } from './gateway-tokens.ts';
 import type { HospitalsFile } from './hospitals.ts';
 import { Pseudonymizer } from './pseudonymizer.ts';
 import type { HospitalSecrets } from './secrets.ts';
@@ -96,8 +96,9 @@ export async function createOrchestrator(options: OrchestratorOptions): Promise<
     reports,
     hl7Port: hl7?.port ?? null,
     routes: async (app) => {
-      await stowRoutes(app, { intake, tokens, maxBodyBytes: options.maxStowBytes, concurrency: options.stowConcurrency });
-      await usageRoutes(app, { intake, tokens, pseudonymizer, emitter });
+      const auth = new GatewayAuth(tokens, (id) => intake.hospital(id));
+      await stowRoutes(app, { intake, auth, maxBodyBytes: options.maxStowBytes, concurrency: options.stowConcurrency });
+      await usageRoutes(app, { intake, auth, pseudonymizer, emitter });
       await fhirReportRoutes(app, { intake: reports, tokens });
     },
     close: async () => {

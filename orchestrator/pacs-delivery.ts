@@ -1,6 +1,7 @@
 import dimse from 'dcmjs-dimse';
 import type { NaturalDataset } from 'dcmjs';
 import type { PacsTarget } from './hospitals.ts';
+import { encodeMultipart } from './multipart.ts';
 
 const { Client, Dataset, requests, constants } = dimse;
 
@@ -37,14 +38,13 @@ function stowReason(body: string, tag: '00081197' | '00081196'): number | undefi
 
 /** Sends one DICOM object to a hospital's PACS by STOW-RS. */
 async function stow(target: Extract<PacsTarget, { via: 'stow' }>, file: Buffer, timeoutMs: number): Promise<Acknowledgement> {
-  const boundary = `aifi-${Date.now().toString(36)}`;
-  const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const { body, contentType } = encodeMultipart([{ contentType: 'application/dicom', body: file }]);
   let response: Response;
   try {
     response = await fetch(`${target.url.replace(/\/$/, '')}/studies`, {
       method: 'POST',
       body,
-      headers: { ...target.headers, 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, accept: 'application/dicom+json' },
+      headers: { ...target.headers, 'content-type': contentType, accept: 'application/dicom+json' },
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AifiEvent, EventOf } from '../events/index.ts';
 import { waitFor } from '../testing/index.ts';
-import { callbackSink, createOrchestrator, PILOT_HOSPITALS, syntheticStudy, type Orchestrator } from './index.ts';
+import { callbackSink, createOrchestrator, encodeMultipart, PILOT_HOSPITALS, syntheticStudy, type Orchestrator } from './index.ts';
 
 const secrets = new Map(PILOT_HOSPITALS.hospitals.map((h, i) => [h.id, { pseudonym_key: String(i + 1).repeat(64), token: `token-of-${h.id}-0123456789abcdef` }]));
 const auth = { authorization: 'Bearer token-of-gelre-0123456789abcdef' };
@@ -10,17 +10,8 @@ const emitted: AifiEvent[] = [];
 let app: FastifyInstance;
 let orchestrator: Orchestrator;
 
-function multipart(parts: { type?: string; body: Buffer }[], boundary = 'b0undary-aifi') {
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${p.type ?? 'application/dicom'}\r\n\r\n`), p.body, Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
-}
-
 async function stow(parts: { type?: string; body: Buffer }[], headers: Record<string, string> = auth) {
-  const { body, contentType } = multipart(parts);
+  const { body, contentType } = encodeMultipart(parts.map((p) => ({ contentType: p.type ?? 'application/dicom', body: p.body })));
   return app.inject({ method: 'POST', url: '/dicomweb/studies', payload: body, headers: { ...headers, 'content-type': contentType } });
 }
 

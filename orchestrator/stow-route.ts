@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DicomInputError, INTAKE_FULL, readInstanceHeader, REFUSAL } from './dicom-header.ts';
-import type { GatewayTokens } from './gateway-tokens.ts';
+import type { GatewayAuth } from './gateway-tokens.ts';
 import type { Hospital } from './hospitals.ts';
 import { multipartParameters, MultipartError, MultipartTooLargeError, streamMultipart, type Part } from './multipart.ts';
 import { IntakeFullError, type SendMode } from './study-assembler.ts';
@@ -20,7 +20,7 @@ interface Failed extends Partial<Referenced> {
 
 export interface StowRouteOptions {
   intake: StudyIntake;
-  tokens: GatewayTokens;
+  auth: GatewayAuth;
   maxBodyBytes: number;
   /** Uploads read at once (default 4): memory holds at most this many parts being read. */
   concurrency?: number;
@@ -52,8 +52,8 @@ export function stowResponse(referenced: Referenced[], failed: Failed[]): Record
 
 /**
  * `POST /dicomweb/studies[/:study]`: DICOMweb STOW-RS intake, one hospital per
- * token. The token and the headers are checked before a byte of the body is
- * read; the body is read as a stream, one part at a time, by a bounded number
+ * token. The token (the gateway hook) and the headers are checked before a
+ * byte of the body is read; the body is read as a stream, one part at a time, by a bounded number
  * of uploads at once (the others wait unread, or are told to come back).
  */
 export async function stowRoutes(app: FastifyInstance, options: StowRouteOptions): Promise<void> {
@@ -62,11 +62,7 @@ export async function stowRoutes(app: FastifyInstance, options: StowRouteOptions
   const senders = new WeakMap<FastifyRequest, { hospital: Hospital; sendMode: SendMode; boundary: string }>();
 
   const admit = async (request: FastifyRequest, reply: FastifyReply) => {
-    const hospitalId = options.tokens.resolve(request.headers.authorization);
-    const hospital = hospitalId ? options.intake.hospital(hospitalId) : undefined;
-    if (!hospital) {
-      return reply.code(401).header('www-authenticate', 'Bearer realm="aifi"').send({ error: 'a gateway token is required (Authorization: Bearer <token>)' });
-    }
+    const hospital = options.auth.hospitalOf(request);
     const sendModeHeader = String(request.headers['x-aifi-send-mode'] ?? 'automatic').toLowerCase();
     if (sendModeHeader !== 'automatic' && sendModeHeader !== 'manual') {
       return reply.code(400).send({ error: `X-AIFI-Send-Mode must be automatic or manual, not ${sendModeHeader}` });
@@ -143,6 +139,6 @@ export async function stowRoutes(app: FastifyInstance, options: StowRouteOptions
     }
   };
 
-  app.post<{ Params: { study?: string } }>('/dicomweb/studies', { onRequest: admit }, handler);
-  app.post<{ Params: { study?: string } }>('/dicomweb/studies/:study', { onRequest: admit }, handler);
+  app.post<{ Params: { study?: string } }>('/dicomweb/studies', { onRequest: [options.auth.onRequest, admit] }, handler);
+  app.post<{ Params: { study?: string } }>('/dicomweb/studies/:study', { onRequest: [options.auth.onRequest, admit] }, handler);
 }

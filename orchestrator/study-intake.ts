@@ -117,72 +117,32 @@ export class StudyIntake {
     }
   }
 
+  /** A study is complete (or has grown by a late instance): its events, and the dispatcher's work when the rules route it. */
   private completed(study: AssembledStudy, amended: boolean): void {
     const started = performance.now();
-    const { hospital, header } = study;
     const span = this.tracer.startSpan(amended ? 'study.amended' : 'study', {
       startTime: study.firstReceivedAt,
-      attributes: { 'aifi.hospital': hospital.id, 'aifi.instances': study.instances.size, 'aifi.modality': header.modality },
+      attributes: { 'aifi.hospital': study.hospital.id, 'aifi.instances': study.instances.size, 'aifi.modality': study.header.modality },
     });
-    const traceId = span.spanContext().traceId;
-    const validTrace = /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) ? traceId : undefined;
-    const p = this.options.pseudonymizer;
-    const studyKey = p.pseudonym(hospital.id, 'study', header.studyInstanceUid);
-    const ageYears = ageInYears(header.patientAge, header.birthDate, header.studyDate);
-    const facts: StudyFacts = { modality: header.modality, bodyPart: header.bodyPart, ageYears, contrast: header.contrastAgent !== '', descriptions: header.descriptions };
-    const common = { hospital: hospital.id, source: this.source, study_key: studyKey, ...(validTrace ? { trace_id: validTrace } : {}) };
-    const receivedAt = new Date(amended ? study.lastReceivedAt : study.firstReceivedAt);
-    const events: AifiEvent[] = [
-      makeEvent('study.received', {
-        ...common,
-        occurred_at: receivedAt,
-        patient_key: p.pseudonym(hospital.id, 'patient', header.patientId || `unknown:${header.studyInstanceUid}`),
-        ...(header.accessionNumber.trim() ? { accession_key: p.pseudonym(hospital.id, 'accession', header.accessionNumber.trim()) } : {}),
-        modality: /^[A-Z]{2,4}$/.test(header.modality) ? header.modality : 'OT',
-        body_part: clean(header.bodyPart, 64),
-        age_years: ageYears,
-        sex: (['M', 'F', 'O'].includes(header.sex) ? header.sex : 'U') as 'M' | 'F' | 'O' | 'U',
-        manufacturer: clean(header.manufacturer, 128),
-        device_model: clean(header.deviceModel, 128),
-        contrast: facts.contrast,
-        urgency: ACUTE_PRIORITIES.has(header.priority) || hospital.acuteServices.includes(header.requestingService) ? 'acute' : 'routine',
-        send_mode: study.sendMode,
-        instance_count: study.instances.size,
-        acquired_at: acquiredAt(header, hospital.timeZone),
-        ...(amended ? { amended: true } : {}),
-      }),
-    ];
-    let decisions: RoutingDecision[] = [];
-    if (amended) {
-      lateInstances.inc({ hospital: hospital.id });
-    } else {
-      decisions = routeContracted(facts, hospital);
-      const routingMs = Math.round(performance.now() - started);
-      for (const d of decisions) {
-        events.push(makeEvent('study.routed', { ...common, occurred_at: new Date(), product: d.product, outcome: d.outcome, rule: d.rule, reason: clean(d.reason, 200), routing_ms: routingMs }));
-        routingDecisions.inc({ hospital: hospital.id, product: d.product, outcome: d.outcome });
-      }
-      studiesReceived.inc({ hospital: hospital.id });
-    }
-    span.setAttribute('aifi.routed', decisions.filter((d) => d.outcome === 'routed').map((d) => d.product).join(','));
-    void this.options.emitter.emit(events);
-    routingSeconds.observe((performance.now() - started) / 1000);
+    const traceId = validTraceId(span.spanContext().traceId);
+    const known = studyFacts(study, this.options.pseudonymizer);
+    const common = { hospital: study.hospital.id, source: this.source, study_key: known.studyKey, ...(traceId ? { trace_id: traceId } : {}) };
+    const received = receivedEvent(study, known, common, amended, this.options.pseudonymizer);
+    const decisions = amended ? [] : routeContracted(known.facts, study.hospital);
+    const routed = routedEvents(decisions, common, Math.round(performance.now() - started));
+    void this.options.emitter.emit([received, ...routed]);
+    this.counted(study.hospital, decisions, amended, started);
+    const products = routedProducts(decisions);
+    span.setAttribute('aifi.routed', products.join(','));
     span.end();
-    const products = decisions.filter((d) => d.outcome === 'routed').map((d) => d.product);
-    if (products.length > 0 && this.options.onRouted) {
-      this.options.onRouted({
-        hospital,
-        studyKey,
-        header,
-        ageYears,
-        instanceCount: study.instances.size,
-        instances: new Map(study.instances),
-        products,
-        traceId: validTrace,
-        receivedAt: study.firstReceivedAt,
-        routedAt: Date.now(),
-      });
-    }
+    if (products.length > 0) this.options.onRouted?.(routedStudy(study, known, products, traceId));
+  }
+
+  private counted(hospital: Hospital, decisions: readonly RoutingDecision[], amended: boolean, started: number): void {
+    if (amended) lateInstances.inc({ hospital: hospital.id });
+    else studiesReceived.inc({ hospital: hospital.id });
+    for (const d of decisions) routingDecisions.inc({ hospital: hospital.id, product: d.product, outcome: d.outcome });
+    routingSeconds.observe((performance.now() - started) / 1000);
   }
 
   /**
@@ -193,28 +153,103 @@ export class StudyIntake {
     const study = this.assembler.find(hospital.id, studyInstanceUid);
     if (!study) throw new UnknownStudyError(`no completed study ${studyInstanceUid} at ${hospital.id} (studies are remembered for a while after they complete)`);
     if (!hospital.products[product]) throw new UnknownStudyError(`${hospital.id} has no contract for ${product}`);
-    const { header } = study;
-    const studyKey = this.options.pseudonymizer.pseudonym(hospital.id, 'study', header.studyInstanceUid);
-    const ageYears = ageInYears(header.patientAge, header.birthDate, header.studyDate);
-    const routed: RoutedStudy = {
-      hospital,
-      studyKey,
-      header,
-      ageYears,
-      instanceCount: study.instances.size,
-      instances: new Map(study.instances),
-      products: [product],
-      traceId: undefined,
-      receivedAt: study.firstReceivedAt,
-      routedAt: Date.now(),
-    };
-    void this.options.emitter.emit([
-      makeEvent('study.routed', { hospital: hospital.id, source: this.source, study_key: studyKey, product, outcome: 'routed', rule: 'manual-request', reason: 'sent by a user from the PACS', routing_ms: 0 }),
-    ]);
+    const found = { ...study, hospital };
+    const known = studyFacts(found, this.options.pseudonymizer);
+    const decision: RoutingDecision = { product, outcome: 'routed', rule: 'manual-request', reason: 'sent by a user from the PACS' };
+    void this.options.emitter.emit(routedEvents([decision], { hospital: hospital.id, source: this.source, study_key: known.studyKey }, 0));
     routingDecisions.inc({ hospital: hospital.id, product, outcome: 'routed' });
+    const routed = routedStudy(found, known, [product], undefined);
     this.options.onRouted?.(routed);
     return routed;
   }
+}
+
+/** What the intake knows of a study once its identifiers are keyed: its pseudonym and what the routing rules read. */
+export interface KnownStudy {
+  studyKey: string;
+  facts: StudyFacts;
+}
+
+/** The fields every event of a study carries. */
+type StudyCommon = { hospital: string; source: string; study_key: string; trace_id?: string };
+
+/** A span's trace id, when it is a real one (not the all-zero id of a disabled tracer). */
+function validTraceId(traceId: string): string | undefined {
+  return /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) ? traceId : undefined;
+}
+
+/** The facts of a study: its keyed study id, and what the routing rules read of its first header. */
+export function studyFacts(study: Pick<AssembledStudy, 'hospital' | 'header'>, pseudonymizer: Pseudonymizer): KnownStudy {
+  const { hospital, header } = study;
+  return {
+    studyKey: pseudonymizer.pseudonym(hospital.id, 'study', header.studyInstanceUid),
+    facts: {
+      modality: header.modality,
+      bodyPart: header.bodyPart,
+      ageYears: ageInYears(header.patientAge, header.birthDate, header.studyDate),
+      contrast: header.contrastAgent !== '',
+      descriptions: header.descriptions,
+    },
+  };
+}
+
+/**
+ * A study's `study.received` event: identifiers keyed, free text cleaned of
+ * control characters and bounded, codes outside their vocabulary replaced
+ * (modality OT, sex U), the urgency rule applied (an acute priority, or a
+ * service the hospital counts as acute). An amended study is received when
+ * its last instance came.
+ */
+export function receivedEvent(study: AssembledStudy, known: KnownStudy, common: StudyCommon, amended: boolean, pseudonymizer: Pseudonymizer): AifiEvent {
+  const { hospital, header } = study;
+  const accession = header.accessionNumber.trim();
+  return makeEvent('study.received', {
+    ...common,
+    occurred_at: new Date(amended ? study.lastReceivedAt : study.firstReceivedAt),
+    patient_key: pseudonymizer.pseudonym(hospital.id, 'patient', header.patientId || `unknown:${header.studyInstanceUid}`),
+    ...(accession ? { accession_key: pseudonymizer.pseudonym(hospital.id, 'accession', accession) } : {}),
+    modality: /^[A-Z]{2,4}$/.test(header.modality) ? header.modality : 'OT',
+    body_part: clean(header.bodyPart, 64),
+    age_years: known.facts.ageYears,
+    sex: (['M', 'F', 'O'].includes(header.sex) ? header.sex : 'U') as 'M' | 'F' | 'O' | 'U',
+    manufacturer: clean(header.manufacturer, 128),
+    device_model: clean(header.deviceModel, 128),
+    contrast: known.facts.contrast,
+    urgency: ACUTE_PRIORITIES.has(header.priority) || hospital.acuteServices.includes(header.requestingService) ? 'acute' : 'routine',
+    send_mode: study.sendMode,
+    instance_count: study.instances.size,
+    acquired_at: acquiredAt(header, hospital.timeZone),
+    ...(amended ? { amended: true } : {}),
+  });
+}
+
+/** One `study.routed` event per routing decision, its reason cleaned and bounded. */
+export function routedEvents(decisions: readonly RoutingDecision[], common: StudyCommon, routingMs: number): AifiEvent[] {
+  const at = new Date();
+  return decisions.map((d) =>
+    makeEvent('study.routed', { ...common, occurred_at: at, product: d.product, outcome: d.outcome, rule: d.rule, reason: clean(d.reason, 200), routing_ms: routingMs }),
+  );
+}
+
+/** The products the decisions send the study to. */
+export function routedProducts(decisions: readonly RoutingDecision[]): ProductId[] {
+  return decisions.filter((d) => d.outcome === 'routed').map((d) => d.product);
+}
+
+/** The dispatcher's work for a routed study. */
+function routedStudy(study: Pick<AssembledStudy, 'hospital' | 'header' | 'instances' | 'firstReceivedAt'>, known: KnownStudy, products: ProductId[], traceId: string | undefined): RoutedStudy {
+  return {
+    hospital: study.hospital,
+    studyKey: known.studyKey,
+    header: study.header,
+    ageYears: known.facts.ageYears,
+    instanceCount: study.instances.size,
+    instances: new Map(study.instances),
+    products,
+    traceId,
+    receivedAt: study.firstReceivedAt,
+    routedAt: Date.now(),
+  };
 }
 
 function acquiredAt(h: InstanceHeader, timeZone: string): string | null {

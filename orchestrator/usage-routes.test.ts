@@ -57,3 +57,18 @@ describe('usage and verdicts', () => {
     }
   });
 });
+
+describe('the gateway token', () => {
+  it('is checked before the body is read: 401 without a known token, whatever the body, on every route', async () => {
+    for (const url of ['/v1/usage', '/v1/verdicts', '/v1/studies/1.2.3.4/send']) {
+      for (const authorization of [undefined, 'Bearer not-a-token', 'Basic ' + Buffer.from('gw:token-of-nowhere').toString('base64')]) {
+        const response = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, payload: '{not json' });
+        expect(response.statusCode, `${url} ${authorization}`).toBe(401);
+        expect(response.headers['www-authenticate']).toBe('Bearer realm="aifi"');
+      }
+    }
+    const basic = 'Basic ' + Buffer.from('gw:token-of-gelre-0123456789abcdef').toString('base64');
+    const known = await app.inject({ method: 'POST', url: '/v1/usage', headers: { 'content-type': 'application/json', authorization: basic }, payload: '{not json' });
+    expect(known.statusCode).toBe(400);
+  });
+});

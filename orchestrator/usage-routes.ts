@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { makeEvent, PRODUCT_IDS, timestamp, uuidv7For, type AifiEvent } from '../events/index.ts';
 import type { EventEmitter } from './event-emitter.ts';
 import { SinkError } from './event-sink.ts';
-import type { GatewayTokens } from './gateway-tokens.ts';
-import type { Hospital } from './hospitals.ts';
+import type { GatewayAuth } from './gateway-tokens.ts';
 import type { Pseudonymizer } from './pseudonymizer.ts';
 import { UnknownStudyError, type StudyIntake } from './study-intake.ts';
 
@@ -37,7 +36,7 @@ export const manualSendRequest = z.strictObject({ product: z.enum(PRODUCT_IDS) }
 
 export interface UsageRouteOptions {
   intake: StudyIntake;
-  tokens: GatewayTokens;
+  auth: GatewayAuth;
   pseudonymizer: Pseudonymizer;
   emitter: EventEmitter;
   source?: string;
@@ -62,23 +61,18 @@ function issues(error: z.ZodError) {
 /**
  * `POST /v1/usage`, `POST /v1/verdicts` and `POST /v1/studies/:uid/send`: what
  * hospitals tell us after a result (views, verdicts) and manual requests for AI.
+ * The gateway's token is checked before the body is read (the gateway hook).
  * Usage and verdicts are idempotent on the client's `id`: a repeat makes the
  * same event, which storage deduplicates. They are acknowledged (202) only once
  * the event is stored or durably queued; else 503 with Retry-After.
  */
 export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptions): Promise<void> {
   const source = options.source ?? 'orchestrator';
-  const authenticate = (request: FastifyRequest, reply: FastifyReply): Hospital | undefined => {
-    const id = options.tokens.resolve(request.headers.authorization);
-    const hospital = id ? options.intake.hospital(id) : undefined;
-    if (!hospital) void reply.code(401).header('www-authenticate', 'Bearer realm="aifi"').send({ error: 'a gateway token is required (Authorization: Bearer <token>)' });
-    return hospital;
-  };
+  const gateway = { onRequest: options.auth.onRequest };
   const p = options.pseudonymizer;
 
-  app.post('/v1/usage', async (request, reply) => {
-    const hospital = authenticate(request, reply);
-    if (!hospital) return reply;
+  app.post('/v1/usage', gateway, async (request, reply) => {
+    const hospital = options.auth.hospitalOf(request);
     const parsed = usageRequest.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: 'invalid usage record', issues: issues(parsed.error) });
     const u = parsed.data;
@@ -95,9 +89,8 @@ export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptio
     return keep(options.emitter, event, reply);
   });
 
-  app.post('/v1/verdicts', async (request, reply) => {
-    const hospital = authenticate(request, reply);
-    if (!hospital) return reply;
+  app.post('/v1/verdicts', gateway, async (request, reply) => {
+    const hospital = options.auth.hospitalOf(request);
     const parsed = verdictRequest.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: 'invalid verdict', issues: issues(parsed.error) });
     const v = parsed.data;
@@ -121,9 +114,8 @@ export async function usageRoutes(app: FastifyInstance, options: UsageRouteOptio
     return keep(options.emitter, event, reply);
   });
 
-  app.post<{ Params: { uid: string } }>('/v1/studies/:uid/send', async (request, reply) => {
-    const hospital = authenticate(request, reply);
-    if (!hospital) return reply;
+  app.post<{ Params: { uid: string } }>('/v1/studies/:uid/send', gateway, async (request, reply) => {
+    const hospital = options.auth.hospitalOf(request);
     const parsed = manualSendRequest.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: 'invalid request', issues: issues(parsed.error) });
     try {

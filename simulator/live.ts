@@ -1,5 +1,5 @@
 import { isBinaryProduct, PRODUCTS, type ProductId } from '../events/index.ts';
-import { syntheticStudy, type HospitalsFile } from '../orchestrator/index.ts';
+import { encodeMultipart, syntheticStudy, type HospitalsFile } from '../orchestrator/index.ts';
 import { encodeTruth, Random, type SimulatedVendor } from '../vendors/index.ts';
 import { PRODUCT_BASELINE, TIMING } from './pilot.ts';
 import { planReport } from './ris-reports.ts';
@@ -153,17 +153,14 @@ export class LiveSimulation {
       columns: 16,
     });
     this.plans.set(`${plan.hospital.id}|${study.studyInstanceUid}`, { plan, uid: study.studyInstanceUid });
-    const boundary = `sim-${plan.id}`;
-    const parts: Buffer[] = [];
-    for (const f of study.files) parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), f, Buffer.from('\r\n'));
-    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    const { body, contentType } = encodeMultipart(study.files.map((f) => ({ contentType: 'application/dicom', body: f })));
     try {
       const response = await fetch(`${target.url}/dicomweb/studies`, {
         method: 'POST',
-        body: Buffer.concat(parts),
+        body,
         headers: {
           authorization: `Bearer ${target.tokens.get(plan.hospital.id)}`,
-          'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+          'content-type': contentType,
           'x-aifi-send-mode': plan.sendMode,
         },
       });

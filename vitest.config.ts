@@ -17,7 +17,9 @@ export default defineConfig({
     // chDB allows one data directory per process: isolate test files in forks.
     pool: 'forks',
     maxWorkers: workers,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Deadlines that catch a hang, not a speed check: with several files sharing the cores a test
+    // takes a few times its time alone.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
   },
 });

@@ -218,5 +218,5 @@ describe('aifi cost', () => {
     } finally {
       data.remove();
     }
-  }, 180_000);
+  });
 });

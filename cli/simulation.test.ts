@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
 import { loadSecrets, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { LiveSimulation, loadScenario, type Truth } from '../simulator/index.ts';
+import { productsOfVendor } from '../events/index.ts';
 import { tempDir, waitFor } from '../testing/index.ts';
 import { startStack } from './index.ts';
 
@@ -67,7 +68,12 @@ describe('aifi simulate', () => {
     expect(line).not.toBeNull();
     const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Truth;
     expect(truth).toMatchObject({ scenario: 'drift', seed: '9', weeks: 2 });
-    expect(truth.rates.length).toBeGreaterThan(10);
+    // A cell for each product each pilot hospital contracts, in each of the two weeks (a study of the last days may complete in the week after).
+    const pairs = PILOT_HOSPITALS.hospitals.flatMap((h) => Object.entries(h.products).filter(([, c]) => c !== undefined).map(([p]) => `${h.id}|${p}`)).sort();
+    expect(pairs.length).toBeGreaterThan(0);
+    expect([...new Set(truth.rates.map((r) => `${r.hospital}|${r.product}`))].sort()).toEqual(pairs);
+    for (const pair of pairs) expect(truth.rates.filter((r) => `${r.hospital}|${r.product}` === pair).map((r) => r.week).slice(0, 2), pair).toEqual(['2026-01-05', '2026-01-12']);
+    expect(truth.rates.every((r) => ['2026-01-05', '2026-01-12', '2026-01-19'].includes(r.week))).toBe(true);
     const eligible = truth.rates.reduce((s, r) => s + r.eligible, 0);
     expect(eligible).toBeLessThan(Number(line![1]));
     const query = spawnSync(process.execPath, ['bin/aifi.mjs', 'query', "SELECT count() FROM events FINAL", '--format', 'TSV'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
@@ -84,7 +90,15 @@ describe('aifi simulate', () => {
     // A vendor's report has data in its own sections only; every other section is there, and empty.
     const withData = Object.entries(json).filter(([k, v]) => k !== 'audience' && Array.isArray(v) && v.length > 0).map(([k]) => k);
     expect(withData.every((k) => ['performance', 'drift', 'episodes'].includes(k)), withData.join(', ')).toBe(true);
-    expect(Object.keys(json).sort()).toEqual(['adoption', 'audience', 'availability', 'benefit', 'cost', 'drift', 'episodes', 'performance', 'report_agreement', 'turnaround', 'users']);
+    // Its rows are the whole report's rows of its products in those sections, none left out and none added.
+    const whole = JSON.parse(spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--format', 'json', '--audience', 'all'], { encoding: 'utf8', env }).stdout) as typeof json;
+    const sections = [...new Set([...Object.keys(whole), ...Object.keys(json)])].filter((k) => k !== 'audience');
+    expect(sections.sort()).toEqual(['adoption', 'availability', 'benefit', 'cost', 'drift', 'episodes', 'performance', 'report_agreement', 'turnaround', 'users']);
+    for (const k of sections) {
+      const own = ['performance', 'drift', 'episodes'].includes(k) ? whole[k]!.filter((r) => productsOfVendor('avicenna').includes(r.product as never)) : [];
+      expect(json[k], k).toEqual(own);
+    }
+    expect(whole.performance!.length).toBeGreaterThan(json.performance!.length);
     expect(json.performance!.length).toBeGreaterThan(0);
     expect(new Set([...json.performance!, ...json.drift!].map((r) => r.product))).toEqual(new Set(['cina-ipe']));
     expect(json.availability).toEqual([]);

@@ -96,6 +96,36 @@ describe('POST /v1/events', () => {
     expect(await stored(good.map((e) => e.event_id))).toBe(3);
   });
 
+  it('takes bodies whose events carry __proto__ and constructor keys without polluting an object, and refuses those events by the key', async () => {
+    // JSON.parse makes "__proto__" an own key; code that merged or copied the parsed events
+    // (Object.assign, a recursive merge, a defaults object) would give them, or every object, a "polluted" property.
+    const clean = exampleEvent('study.routed');
+    const tainted = [exampleEvent('study.received'), exampleEvent('gateway.heartbeat'), exampleEvent('inference.requested')];
+    const taint = [
+      '"__proto__": {"polluted": "yes", "hospital": "nowhere"}',
+      '"constructor": {"prototype": {"polluted": "yes"}}',
+      '"__proto__": {"__proto__": {"polluted": "yes"}}',
+    ];
+    const lines = [JSON.stringify(clean), ...tainted.map((e, i) => JSON.stringify(e).replace(/^\{/, `{${taint[i]}, `))];
+    for (const type of ['application/json', 'application/x-ndjson']) {
+      const payload = type === 'application/json' ? `[${lines.join(', ')}]` : lines.join('\n');
+      const response = await post(payload, { 'content-type': type });
+      expect(response.statusCode, type).toBe(202);
+      const answer = response.json() as { accepted: number; rejected: { index: number; reason: string }[] };
+      expect(answer.accepted, type).toBe(1);
+      expect(answer.rejected.map((r) => r.index), type).toEqual([1, 2, 3]);
+      expect(answer.rejected[0]!.reason, type).toMatch(/__proto__/);
+      expect(answer.rejected[1]!.reason, type).toMatch(/constructor/);
+      expect(answer.rejected[2]!.reason, type).toMatch(/__proto__/);
+    }
+    for (const o of [{}, [], new Map(), Object.assign({}, clean)] as unknown as Record<string, unknown>[]) expect(o.polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    expect(await stored([clean.event_id])).toBe(1);
+    expect(await stored(tainted.map((e) => e.event_id))).toBe(0);
+    const [row] = await store.query<{ n: number }>("SELECT count() AS n FROM events WHERE hospital = 'nowhere' OR position(payload, 'polluted') > 0");
+    expect(row!.n).toBe(0);
+  });
+
   it('binds a token to its hospital', async () => {
     const mine = heartbeat('gelre');
     const theirs = heartbeat('radboudumc');

@@ -313,6 +313,7 @@ export function vendorPanels(vendor: string): PanelSpec[] {
                    round((ifNull(toUnixTimestamp64Milli(drift_episodes.closed), toUnixTimestamp64Milli(now64(3))) - toUnixTimestamp64Milli(drift_episodes.first_signal)) / 86400000, 1) AS days, shift, round(peak, 1) AS peak, cases, failures
             FROM drift_episodes FINAL WHERE ${own} AND hospital IN (\${hospital:singlequote}) ORDER BY first_signal DESC LIMIT 100`,
       columns: ['hospital', 'product', 'model_version', 'metric', 'onset', 'first_signal', 'closed', 'days', 'shift', 'peak', 'cases', 'failures'],
+      mayBeEmpty: { rowsOf: 'drift_episodes' },
     },
     {
       title: 'Subgroups',

@@ -12,3 +12,4 @@ export { NAMES, withName } from './dicom-names.ts';
 export { mllpSend, mllpSendInstalled, mllpSendPath } from './hl7.ts';
 export { verdictedCases, firstSignals, type TimedCase } from './drift-cases.ts';
 export { collectorProcess, rowsWritten, storedFigures, consumerGroupLag, type CollectorProcess } from './collector-process.ts';
+export { rowsOfPanelThatMayBeEmpty } from './panels.ts';

@@ -11,6 +11,19 @@ export function eventKey(event: AifiEvent): string {
 }
 
 /**
+ * Whether sending again may succeed, by kafkajs's own judgement of the cause.
+ * Once kafkajs has spent its own retries it throws KafkaJSNumberOfRetriesExceeded,
+ * which it marks non-retriable whatever the cause; a broker that refused a
+ * connection while it restarted may be back, so the emitter judges by the cause.
+ */
+export function kafkaRetriable(error: unknown): boolean {
+  type KafkaError = { name?: string; retriable?: boolean; cause?: unknown };
+  let e = error as KafkaError | undefined;
+  while (e?.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause !== undefined) e = e.cause as KafkaError;
+  return e?.retriable !== false;
+}
+
+/**
  * Produces events to Kafka with an idempotent producer and acks from all
  * in-sync replicas, keyed by hospital and study. `send` resolves once Kafka has
  * the events.
@@ -55,8 +68,7 @@ export class KafkaSink implements EventSink {
         messages: events.map((e) => ({ key: eventKey(e), value: JSON.stringify(e), headers: { type: e.type } })),
       });
     } catch (error) {
-      const retriable = (error as { retriable?: boolean }).retriable !== false;
-      throw new SinkError(`Kafka did not take the events: ${(error as Error).message}`, retriable);
+      throw new SinkError(`Kafka did not take the events: ${(error as Error).message}`, kafkaRetriable(error));
     }
   }
 

@@ -232,11 +232,15 @@ export const MARKED_HOSPITALS = "SELECT DISTINCT hospital FROM dirty_cells WHERE
 
 const flag = (v: unknown): Flag => (Number(v) === 1 ? 1 : 0);
 
+/** Hospitals recomputed together: each of the job's statements runs once per batch. */
+export const BENEFIT_BATCH = 16;
+
 /**
  * Recomputes `benefit` and `report_agreement` for the hospitals given (every
  * hospital of study_cases in a rebuild): their new rows, then tombstones for
- * the rows they had, so that a row they no longer have disappears. One
- * hospital at a time, so that memory holds one hospital's histograms.
+ * the rows they had, so that a row they no longer have disappears. A batch
+ * of hospitals at a time (BENEFIT_BATCH), so that memory holds one batch's
+ * histograms and a run pays each statement once per batch, not per hospital.
  */
 export async function recomputeBenefit(
   store: Store,
@@ -245,8 +249,9 @@ export async function recomputeBenefit(
 ): Promise<number> {
   const list =
     hospitals === 'all' ? (await store.query<{ hospital: string }>('SELECT DISTINCT hospital FROM study_cases ORDER BY hospital')).map((r) => r.hospital) : [...hospitals].sort();
-  for (const hospital of list) {
-    const p: Params = { hospitals: [hospital], ...params, ...conceptParams() };
+  for (let i = 0; i < list.length; i += BENEFIT_BATCH) {
+    const batch = list.slice(i, i + BENEFIT_BATCH);
+    const p: Params = { hospitals: batch, ...params, ...conceptParams() };
     await store.exec('TRUNCATE TABLE benefit_cases');
     await store.exec(BENEFIT_CASES, p);
     const histograms = await store.query<HistogramRow>(BENEFIT_HISTOGRAMS, p);
@@ -257,8 +262,8 @@ export async function recomputeBenefit(
     if (hospitals !== 'all') {
       for (const [table, key] of [['benefit', 'hospital, product, urgency, comparison'], ['report_agreement', 'hospital, product']] as const) {
         await store.exec(
-          `INSERT INTO ${table} (${key}, computed_at, is_deleted) SELECT ${key}, {tombstone:DateTime64(3, 'UTC')}, 1 FROM ${table} FINAL WHERE hospital = {hospital:String}`,
-          { hospital, tombstone: params.tombstone },
+          `INSERT INTO ${table} (${key}, computed_at, is_deleted) SELECT ${key}, {tombstone:DateTime64(3, 'UTC')}, 1 FROM ${table} FINAL WHERE hospital IN {hospitals:Array(String)}`,
+          { hospitals: batch, tombstone: params.tombstone },
         );
       }
     }

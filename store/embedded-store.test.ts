@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/index.ts';
@@ -109,6 +109,17 @@ describe('the data directory', () => {
     expect(result.stdout).toContain('locked: the embedded ClickHouse data directory');
     expect(result.stdout).toContain('in use by another process');
     expect(result.stdout).toContain(`(pid ${process.pid})`);
+  });
+
+  it('removes the RowBinary files a process that died mid-insert left in it, and nothing else', async () => {
+    await store.close();
+    const leftover = join(store.location, `bulk-999999-7.rowbinary`);
+    const other = join(store.location, 'notes.rowbinary');
+    writeFileSync(leftover, Buffer.alloc(64));
+    writeFileSync(other, 'kept');
+    store = new EmbeddedStore({ path: store.location });
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(other)).toBe(true);
   });
 
   it('opens read-only so that the engine refuses writes', async () => {

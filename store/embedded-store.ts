@@ -1,4 +1,5 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Session } from 'chdb';
@@ -14,6 +15,7 @@ const chdb = (): typeof import('chdb') => createRequire(import.meta.url)('chdb')
 
 /** Files of RowBinary rows written for the engine to read, numbered within the process. */
 let bulkFiles = 0;
+const BULK_FILE = /^bulk-\d+-\d+\.rowbinary$/;
 
 export interface EmbeddedStoreOptions {
   /** Folder for the ClickHouse data; created if missing. */
@@ -47,6 +49,8 @@ export class EmbeddedStore implements Store {
     } catch (error) {
       throw explainOpenFailure(this.location, error);
     }
+    // One process at a time holds the folder: RowBinary files found now were left by one that died mid-insert.
+    if (!options.readonly) for (const name of readdirSync(this.location)) if (BULK_FILE.test(name)) rmSync(join(this.location, name), { force: true });
   }
 
   private get live(): Session {
@@ -97,7 +101,7 @@ export class EmbeddedStore implements Store {
     const file = join(this.location, `bulk-${process.pid}-${++bulkFiles}.rowbinary`);
     const quote = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
     try {
-      writeFileSync(file, payload, { mode: 0o600 });
+      await writeFile(file, payload, { mode: 0o600 });
       await this.live.queryAsync(
         `INSERT INTO ${checkIdentifier(table)} (${columns.map(checkIdentifier).join(', ')}) SETTINGS optimize_on_insert = 0 SELECT * FROM file(${quote(file)}, 'RowBinary', ${quote(structure)})`,
         { format: 'Null' },

@@ -10,7 +10,7 @@
  *     history shows, not of the traffic);
  *   - every dashboard panel's query over the last 90 days and over the year.
  *
- *   npm run bench:national [-- --scales 1,8,national:8 --weeks 52 --store DIR]   (the default; add 32 and national for the whole growth)
+ *   npm run bench:national [-- --scales 1,8,national:8 --weeks 52 --store DIR --workers N]   (the default; add 32 and national for the whole growth)
  *
  * A scale may name its own weeks (`national:8`). The year is loaded by the bulk
  * load (`aifi simulate --bulk`): the rows the collector would store.
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     weeks: { type: 'string', default: '52' },
     store: { type: 'string' },
     seed: { type: 'string', default: 'national-bench' },
+    workers: { type: 'string' },
   },
 });
 const say = progress('national');
@@ -60,6 +61,7 @@ async function loadYear(store: EmbeddedStore, scenario: Scenario, weeks: number)
     scenario,
     seed: values.seed!,
     weeks,
+    ...(values.workers ? { workers: Number(values.workers) } : {}),
     onProgress: (p) => say(`loading ${p.done}/${p.total} hospital-weeks: ${p.studies.toLocaleString('en')} studies, ${p.stored.toLocaleString('en')} events stored (${p.seconds.toFixed(0)} s)`),
   });
   return { studies: loaded.studies, events: loaded.events };

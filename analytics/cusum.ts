@@ -1,4 +1,4 @@
-import { binomialQuantiles, normalQuantile } from './distributions.ts';
+import { binomialAtLeast, binomialQuantiles, normalQuantile } from './distributions.ts';
 import { wilson } from './wilson.ts';
 
 /**
@@ -143,9 +143,15 @@ export interface GuaranteedThreshold {
  * the plug-in one plus the `confidence` quantile of that error.
  */
 export function guaranteedThreshold(failures: number, n: number, shift: number, target: number, confidence: number, draws = 200): GuaranteedThreshold {
+  return guaranteedThresholds(failures, n, shift, target, [confidence], draws)[0]!;
+}
+
+/** The guaranteed thresholds of one chart at several guarantee levels at once (the bootstrap drawn once): one per level, in the order given. */
+export function guaranteedThresholds(failures: number, n: number, shift: number, target: number, levels: number[], draws = 200): GuaranteedThreshold[] {
   const p0 = chartRate(failures, n);
   const p1 = shiftedRate(p0, shift);
-  const plugIn = thresholdFor(cusumWeights(p0, p1), p0, target);
+  const own = cusumWeights(p0, p1);
+  const plugIn = thresholdFor(own, p0, target);
   const errors: number[] = [];
   const errorOf = new Map<number, number>();
   const drawn = binomialQuantiles(Array.from({ length: draws }, (_, b) => (b + 0.5) / draws), n, p0);
@@ -158,15 +164,38 @@ export function guaranteedThreshold(failures: number, n: number, shift: number, 
     errors.push(errorOf.get(x)!);
   }
   errors.sort((a, b) => a - b);
-  const error = errors[Math.min(draws - 1, Math.ceil(confidence * draws) - 1)]!;
-  // A small reference with few or no failures makes the bootstrap draw no
-  // failure either, and its correction vanishes just where the estimate is least
-  // sure. The threshold is then at least the one the same chart needs at the
-  // rate's upper confidence bound (one-sided, at the same confidence): the
-  // threshold needed grows with the true rate, so the guarantee holds there too.
-  const upper = wilson(failures, n, normalQuantile(confidence))[1];
-  const bounded = upper > p0 ? thresholdFor(cusumWeights(p0, p1), upper, target) : plugIn;
-  return { p0, p1, h: Math.max(plugIn + Math.max(0, error), bounded), plugIn };
+  return levels.map((confidence) => {
+    const error = errors[Math.min(draws - 1, Math.max(0, Math.ceil(confidence * draws) - 1))]!;
+    // A small reference with few or no failures makes the bootstrap draw no
+    // failure either, and its correction vanishes just where the estimate is least
+    // sure. The threshold is then at least the one the same chart needs at the
+    // rate's upper confidence bound (one-sided, at the same confidence): the
+    // threshold needed grows with the true rate, so the guarantee holds there too.
+    const upper = wilson(failures, n, normalQuantile(confidence))[1];
+    const bounded = upper > p0 ? thresholdFor(own, upper, target) : plugIn;
+    return { p0, p1, h: Math.max(plugIn + Math.max(0, error), bounded), plugIn };
+  });
+}
+
+/**
+ * A failure rate's posterior given `failures` among n cases, under a uniform
+ * prior (Bayes-Laplace): Beta(failures + 1, n - failures + 1), at `count`
+ * evenly spaced quantiles. Its distribution function is a binomial tail,
+ * P(Beta(x + 1, n - x + 1) <= p) = P(Binomial(n + 1, p) >= x + 1), inverted by
+ * bisection.
+ */
+export function posteriorRates(failures: number, n: number, count = 200): number[] {
+  return Array.from({ length: count }, (_, b) => {
+    const q = (b + 0.5) / count;
+    let low = 0;
+    let high = 1;
+    for (let i = 0; i < 40; i++) {
+      const mid = (low + high) / 2;
+      if (binomialAtLeast(failures + 1, n + 1, mid) < q) low = mid;
+      else high = mid;
+    }
+    return (low + high) / 2;
+  });
 }
 
 /** A chart as the simulations below run it: its steps and its threshold. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { firstSignals, type TimedCase } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
-import { chartsOf, statedFigures } from './drift.ts';
+import { binomialQuantiles } from './distributions.ts';
+import { chartsOf, monitorYears, statedFigures } from './drift.ts';
 import { cusumWeights, guaranteedThreshold, runLength, thresholdFor, type Steps } from './cusum.ts';
 import { activeReference, DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
 
@@ -83,6 +84,32 @@ describe('the guaranteed threshold (Gandy & Kvaløy)', () => {
   }, 60_000);
 });
 
+describe('the guarantee level (predictive calibration to the stable-year target)', () => {
+  it('keeps the share of years with a false alarm, over reference samples at the true rate, within what the target stands for', () => {
+    // Sensitivity at 4 and 8 weeks of Gelre's volume, specificity at 4 weeks, and a small site's 8 weeks.
+    for (const [p, perDay, weeks] of [[0.08, 11, 4], [0.08, 11, 8], [0.12, 23, 4], [0.08, 1, 8]] as const) {
+      const n = perDay * 7 * weeks;
+      const perYear = perDay * 365;
+      const share = 1 - Math.exp(-perYear / Math.max(50, perYear * monitorYears(DEFAULT_SETTINGS)));
+      const draws = binomialQuantiles(Array.from({ length: 100 }, (_, b) => (b + 0.5) / 100), n, p);
+      let falseAlarm = 0;
+      const levels = new Set<number>();
+      for (const x of draws) {
+        const ref = chartsOf(x, n, perDay, DEFAULT_SETTINGS);
+        levels.add(ref.guarantee);
+        // Its own statement: the predictive share at the level chosen is within the target's.
+        expect(ref.yearFalseAlarm).toBeLessThanOrEqual(share);
+        const rate = ref.charts.reduce((sum, c) => sum + 1 / runLength(c.h, { failure: c.wFailure, success: c.wSuccess }, p), 0);
+        falseAlarm += (1 - Math.exp(-perYear * rate)) / draws.length;
+      }
+      console.log(`p ${p}, ${perDay} a day, ${weeks} weeks: a false alarm in ${(100 * falseAlarm).toFixed(2)} % of years (target's share ${(100 * share).toFixed(2)} %), levels ${[...levels].sort().join(', ')}`);
+      expect(falseAlarm, `p ${p}, n ${n}`).toBeLessThanOrEqual(share);
+      // A fixed 0.9 level asks for it twice at Gelre's 8 weeks: the share it leaves unused is what the level gives back.
+      if (n === 616) expect(Math.max(...levels)).toBeLessThan(0.9);
+    }
+  }, 120_000);
+});
+
 /** A site's verdicted cases: 10 fracture and 24 non-fracture cases a day for `weeks`, with the sensitivity of each day given. */
 function site(seed: string, weeks: number, sensitivity: (day: number) => number): DriftCase[] {
   const random = new Random(seed);
@@ -153,9 +180,9 @@ describe('the reference (cautious learning)', () => {
     }
   });
 
-  it('stops growing once the metric has signalled: a fall in week 6 is watched with the first four weeks to the end', () => {
+  it('stops growing once the metric has signalled: a fall in week 5 is watched with the first four weeks to the end', () => {
     for (let s = 0; s < 5; s++) {
-      const { rows, episodes, states } = monitorCases(site(`stops-growing-${s}`, 26, (d) => (d >= 42 ? 0.72 : 0.92)), DEFAULT_SETTINGS);
+      const { rows, episodes, states } = monitorCases(site(`stops-growing-${s}`, 26, (d) => (d >= 35 ? 0.72 : 0.92)), DEFAULT_SETTINGS);
       expect(episodes.filter((e) => e.metric === 'sensitivity'), `seed ${s}`).toHaveLength(1);
       expect(Date.parse(episodes.find((e) => e.metric === 'sensitivity')!.first_signal)).toBeLessThan(Date.parse('2026-03-02T00:00:00Z'));
       expect(states[0]!.metrics.sensitivity.stage).toBe(0);
@@ -173,7 +200,7 @@ describe('the reference (cautious learning)', () => {
 });
 
 describe('the sensitivity monitor against the limit', () => {
-  it('first signals a fall of 0.20 within 1.75 x the delay of a CUSUM that knows the true rate and fall (median of 20 seeds), with at most one false alarm', () => {
+  it('first signals a fall of 0.20 within 1.7 x the delay of a CUSUM that knows the true rate and fall (median of 20 seeds), with at most one false alarm', () => {
     // The drift scenario's monitor without a ClickHouse load: Gelre's volume of verdicted X-rays
     // (11 fractures and 23 others a day), RBfracture's sensitivity 0.92 falling to 0.72 on day 56.
     const start = Date.parse('2026-01-05T00:00:00Z');
@@ -201,6 +228,6 @@ describe('the sensitivity monitor against the limit', () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     console.log(`fall of 0.20: first signal a median ${median(delays).toFixed(1)} days after the onset, the limit ${median(limits).toFixed(1)} (${(median(delays) / median(limits)).toFixed(2)} x)`);
     expect(falseAlarms).toBeLessThanOrEqual(1);
-    expect(median(delays)).toBeLessThanOrEqual(1.75 * median(limits));
+    expect(median(delays)).toBeLessThanOrEqual(1.7 * median(limits));
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { chartRate, cusumWeights, guaranteedThreshold, runLength, shiftedRate, simulatedDelay, simulatedRunLength, thresholdFor } from './cusum.ts';
+import { chartRate, cusumWeights, guaranteedThresholds, posteriorRates, runLength, runLengthRoot, shiftedRate, simulatedDelay, simulatedRunLength, thresholdFor } from './cusum.ts';
 import type { AnalyticsSettings } from './norms.ts';
 import { wilson } from './wilson.ts';
 
@@ -139,6 +139,9 @@ export interface MetricReference {
   perDay: number;
   /** The rate the charts are tuned from. */
   p0: number;
+  /** The guarantee level of the charts' thresholds (see chartsOf), and the predictive probability of a false alarm of the charts together within a year at it. */
+  guarantee: number;
+  yearFalseAlarm: number;
   charts: Chart[];
 }
 
@@ -201,18 +204,8 @@ export function mondayOf(ms: number): string {
 /**
  * The references of a monitor from its weekly verdicted counts (in week order):
  * the first `baselineWeeks` calendar weeks from the first verdicted case, then
- * the first 2, 4, ... times as many once the data has passed their end. One
- * Bernoulli CUSUM per fall in `shifts`, each tuned from the observed failure
- * rate (misses among verdict-positive cases, false positives among
- * verdict-negative ones) with a threshold that accounts for its estimation
- * (guaranteedThreshold): with probability `guarantee`, the in-control run
- * length given the reference is at least `targetFalseAlarmYears` at the site's
- * own volume of such cases, for the sensitivity and specificity monitors
- * together. The charts share the false alarms: each is set to that many years
- * times the number of charts of both metrics, so that their rates add up to at
- * most the target's; in the parametric bootstrap every chart's error is a
- * function of the one drawn rate, monotone the same way, so the per-chart
- * quantiles hold together.
+ * the first 2, 4, ... times as many once the data has passed their end, each
+ * with its charts (chartsOf).
  */
 export function referenceOf(weeks: VerdictedWeek[], settings: AnalyticsSettings): MonitorReference {
   const firstWeek = weeks[0]!.week;
@@ -239,17 +232,64 @@ export function referenceOf(weeks: VerdictedWeek[], settings: AnalyticsSettings)
   return { firstWeek, monitorFrom, referenceN, stages };
 }
 
-/** The charts of one metric from its reference count of failures among n cases, seen at `perDay` cases a day. */
+/** The guarantee levels a reference's thresholds may take (those from `settings.guarantee` up). */
+const LEVELS = [...Array.from({ length: 25 }, (_, i) => Math.round((0.5 + i * 0.02) * 100) / 100), 0.99, 0.995];
+/** Quantiles of the posterior of the reference rate that the predictive false-alarm probability averages over. */
+const POSTERIOR_DRAWS = 200;
+
+/**
+ * The charts of one metric from its reference count of failures among n cases,
+ * seen at `perDay` cases a day. One Bernoulli CUSUM per fall in `shifts`, each
+ * tuned from the observed failure rate (misses among verdict-positive cases,
+ * false positives among verdict-negative ones), with a threshold that accounts
+ * for its estimation (guaranteedThresholds, Gandy & Kvaløy): at guarantee
+ * level g, the in-control run length given the reference is at least the
+ * target (`targetFalseAlarmYears` for the sensitivity and specificity monitors
+ * together, so each metric's charts 2 × that, each chart the number of charts
+ * times more) with probability g. The target stands for a share of stable
+ * years with a false alarm (1 - e^-(year / target)); a fixed g on top of it
+ * would ask for that share twice — once in the target, and again at g of the
+ * references — which at 8 or more weeks of reference leaves half the share
+ * unused (bench/README.md, drift). So g is the lowest level (from
+ * `settings.guarantee` up) at which the predictive probability of a false alarm
+ * of the metric's charts within a year — averaged over the posterior of the
+ * reference rate (uniform prior) — is at most that share: the stable-year target
+ * itself, for the reference at hand (Bayesian predictive calibration of the
+ * guarantee level). Small references, whose posterior is wide, get a higher
+ * level than 0.9; long ones a lower. The charts share the false alarms: in the
+ * parametric bootstrap every chart's error is a function of the one drawn rate,
+ * monotone the same way, so the per-chart quantiles hold together.
+ */
 export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
-  const target = Math.max(50, perDay * 365 * monitorYears(settings));
-  const charts = settings.shifts.map((shift): Chart => {
-    const g = guaranteedThreshold(failures, n, shift, target * settings.shifts.length, settings.guarantee);
-    const w = cusumWeights(g.p0, g.p1);
+  const perYear = perDay * 365;
+  const target = Math.max(50, perYear * monitorYears(settings));
+  const share = 1 - Math.exp(-perYear / target);
+  const levels = LEVELS.filter((g) => g >= settings.guarantee);
+  if (levels.length === 0) levels.push(settings.guarantee);
+  const p0 = chartRate(failures, n);
+  const families = settings.shifts.map((shift) => guaranteedThresholds(failures, n, shift, target * settings.shifts.length, levels));
+  const steps = settings.shifts.map((shift) => cusumWeights(p0, shiftedRate(p0, shift)));
+  const posterior = posteriorRates(failures, n, POSTERIOR_DRAWS);
+  const roots = steps.map((w) => posterior.map((p) => runLengthRoot(w, p)));
+  // The predictive probability of a false alarm of the charts together within a year (their rates add) at a level.
+  const falseAlarm = (level: number) =>
+    posterior.reduce((sum, p, j) => sum + 1 - Math.exp(-perYear * steps.reduce((rate, w, k) => rate + 1 / runLength(families[k]![level]!.h, w, p, roots[k]![j]), 0)), 0) / posterior.length;
+  // The thresholds grow with the level: the lowest level within the share, by bisection (the highest if none is).
+  let low = 0;
+  let high = levels.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (falseAlarm(mid) <= share) high = mid;
+    else low = mid + 1;
+  }
+  const charts = settings.shifts.map((shift, k): Chart => {
+    const g = families[k]![low]!;
+    const w = steps[k]!;
     const halfway = (g.p0 + g.p1) / 2;
     const close = cusumWeights(halfway, g.p0);
     return { shift, p1: g.p1, h: g.h, wFailure: w.failure, wSuccess: w.success, closeFailure: close.failure, closeSuccess: close.success, closeH: thresholdFor(close, halfway, Math.max(50, perDay * 365 * CLOSE_YEARS)) };
   });
-  return { failures, n, perDay, p0: chartRate(failures, n), charts };
+  return { failures, n, perDay, p0, guarantee: levels[low]!, yearFalseAlarm: falseAlarm(low), charts };
 }
 
 /** The stated figures of the charts simulated so far in this process (they are a function of the charts alone). */

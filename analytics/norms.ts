@@ -41,9 +41,9 @@ export interface AnalyticsSettings {
   heartbeatIntervalMs: number;
   /** Weeks at the start of a product x hospital x model version that form its reference. */
   baselineWeeks: number;
-  /** In-control average run length in years of a hospital x product x model version's sensitivity and specificity monitors together, at the site's own volume, guaranteed with probability `guarantee` given the estimated reference (20: a stable year passes without a false alarm of either at about 95 % of sites). */
+  /** In-control average run length in years of a hospital x product x model version's sensitivity and specificity monitors together, at the site's own volume (20: a stable year passes without a false alarm of either at about 95 % of sites). The thresholds meet the share of stable years with a false alarm that it stands for in predictive probability given the reference (drift.ts, chartsOf). */
   targetFalseAlarmYears: number;
-  /** The probability with which the in-control run length given the estimated reference meets its target (Gandy & Kvaløy's guaranteed conditional performance). */
+  /** The least guarantee level of the thresholds: the probability with which the in-control run length given the estimated reference meets its target (Gandy & Kvaløy's guaranteed conditional performance). Each reference takes the lowest level from here up whose predictive false-alarm share meets the target's (drift.ts, chartsOf). */
   guarantee: number;
   /** The falls in sensitivity or specificity (absolute) each monitor's CUSUMs are tuned to, one chart each: a fall of unknown size is found by the chart nearest to it. */
   shifts: number[];
@@ -59,7 +59,7 @@ export const DEFAULT_SETTINGS: AnalyticsSettings = {
   heartbeatIntervalMs: 10 * 60_000,
   baselineWeeks: 4,
   targetFalseAlarmYears: 20,
-  guarantee: 0.9,
+  guarantee: 0.5,
   shifts: [0.1, 0.2],
   smallCell: 10,
   implausibleMinutes: 7 * 24 * 60,

@@ -38,24 +38,28 @@ export interface BenefitScope {
   groups: string;
   /** The accessions of the cells' studies, read from their own weeks on. */
   accessions: string;
+  /** Their reports: a rebuild reads every report of the batch (the join keeps those with a study). */
+  reports: string;
   final: string;
 }
 
 const fillBenefit = (sql: string, scope: BenefitScope) =>
-  sql.replaceAll('{cells}', scope.cells).replaceAll('{groups}', scope.groups).replaceAll('{accessions}', scope.accessions).replaceAll('{final}', scope.final);
+  sql.replaceAll('{cells}', scope.cells).replaceAll('{groups}', scope.groups).replaceAll('{reports}', scope.reports).replaceAll('{accessions}', scope.accessions).replaceAll('{final}', scope.final);
 
 const BATCH = 'hospital IN {hospitals:Array(String)}';
 const SCOPED_CELLS = `${BATCH} AND (hospital, product, week) IN (SELECT hospital, product, week FROM benefit_scope)`;
 const SCOPED_GROUPS = `${BATCH} AND (hospital, product) IN (SELECT hospital, product FROM benefit_scope)`;
 
 /** A rebuild's batch of hospitals: every cell of them. */
-export const EVERY_BENEFIT_CELL: BenefitScope = { cells: BATCH, groups: BATCH, accessions: BATCH, final: '' };
+export const EVERY_BENEFIT_CELL: BenefitScope = { cells: BATCH, groups: BATCH, accessions: BATCH, reports: BATCH, final: '' };
 /** An incremental run's batch: the cells in `benefit_scope`, and the accessions of their studies from the earliest of their weeks on. */
+const SCOPED_ACCESSIONS = `${BATCH} AND week >= (SELECT min(week) FROM benefit_scope WHERE ${BATCH})
+    AND (hospital, study_key) IN (SELECT hospital, study_key FROM study_cases FINAL WHERE ${SCOPED_CELLS})`;
 export const SCOPED_BENEFIT_CELLS: BenefitScope = {
   cells: SCOPED_CELLS,
   groups: SCOPED_GROUPS,
-  accessions: `${BATCH} AND week >= (SELECT min(week) FROM benefit_scope WHERE ${BATCH})
-    AND (hospital, study_key) IN (SELECT hospital, study_key FROM study_cases FINAL WHERE ${SCOPED_CELLS})`,
+  accessions: SCOPED_ACCESSIONS,
+  reports: `${BATCH} AND (hospital, accession_key) IN (SELECT hospital, accession_key FROM study_accession_weeks WHERE ${SCOPED_ACCESSIONS})`,
   final: 'FINAL',
 };
 
@@ -93,7 +97,7 @@ FROM (SELECT DISTINCT hospital, accession_key, study_key FROM study_accession_we
 INNER JOIN (
     SELECT hospital, accession_key, min(final_at) AS final_at, argMaxMerge(coded_finding) AS coded
     FROM reports
-    WHERE ${BATCH} AND (hospital, accession_key) IN (SELECT hospital, accession_key FROM study_accession_weeks WHERE {accessions})
+    WHERE {reports}
     GROUP BY hospital, accession_key
 ) AS r ON a.hospital = r.hospital AND a.accession_key = r.accession_key
 GROUP BY a.hospital, a.study_key`;
@@ -391,7 +395,8 @@ export async function refreshBenefit(store: Store, window: { since: string; repo
   await store.exec(fillBenefit(LIVE_MOVED, SCOPED_BENEFIT_CELLS), p);
   await store.exec(fillBenefit(BENEFIT_LIVE, SCOPED_BENEFIT_CELLS), p);
   await store.exec(fillBenefit(tombstones('benefit_live', ['hospital', 'product'], '{groups}'), SCOPED_BENEFIT_CELLS), p);
-  for (const batch of batches(hospitals)) await benefitBatch(store, batch, SCOPED_BENEFIT_CELLS, params, true);
+  // One batch: the scope is the few cells five minutes of traffic touch (a rebuild goes by batches of hospitals).
+  await benefitBatch(store, hospitals, SCOPED_BENEFIT_CELLS, params, true);
   const [{ n }] = (await store.query<{ n: number }>('SELECT uniqExact(hospital, product, week) AS n FROM benefit_scope')) as [{ n: number }];
   await store.exec('TRUNCATE TABLE benefit_scope');
   return Number(n);

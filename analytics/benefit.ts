@@ -15,6 +15,12 @@ import { wilsonSql } from './wilson.ts';
  * the cells' histograms, never the cases. The arms' case mix is shown side by
  * side and a caution names what differs. And the agreement of the report's
  * coded finding with the AI's.
+ *
+ * Like the other jobs it keeps cells (hospital x product x week, migration
+ * 0015): each cell's histograms, case mix and agreement counts, summed over
+ * the weeks for the groups whose cells changed. An incremental run recomputes
+ * the cells whose studies changed in what benefit reads (the per-study rows'
+ * `benefit_hash`: a late verdict changes none) or whose reports arrived.
  */
 
 /** A report more than this long after the acquisition is left out (and counted): a backlog, not reading time. */

@@ -394,8 +394,8 @@ WHERE marked_at > {since:DateTime64(3, 'UTC')} GROUP BY hospital, product`;
 /**
  * The verdicted binary cases of some hospitals' products, each hospital x
  * product from its own week on (`{keys}` are 'hospital|product'), in time order,
- * as compact arrays (a case is 2 ai + truth). A rebuild reads one hospital at a
- * time, so that memory holds one hospital's cases, never every case; an
+ * as compact arrays (a case is 2 ai + truth). A rebuild reads a few hospitals at
+ * a time, so that memory holds their cases, never every case; an
  * incremental run reads the changed weeks of all at once.
  */
 export const DRIFT_CASES = `

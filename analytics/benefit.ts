@@ -1,5 +1,6 @@
 import { FINDING_CONCEPTS, FINDING_CONCEPT_IDS } from '../events/index.ts';
 import type { Params, Row, Store } from '../store/index.ts';
+import { tombstones } from './cell-jobs.ts';
 import { hodgesLehmann, mergeHistograms, type Histogram } from './hodges-lehmann.ts';
 import { wilsonSql } from './wilson.ts';
 
@@ -14,6 +15,12 @@ import { wilsonSql } from './wilson.ts';
  * the cells' histograms, never the cases. The arms' case mix is shown side by
  * side and a caution names what differs. And the agreement of the report's
  * coded finding with the AI's.
+ *
+ * Like the other jobs it keeps cells (hospital x product x week, migration
+ * 0015): each cell's histograms, case mix and agreement counts, summed over
+ * the weeks for the groups whose cells changed. An incremental run recomputes
+ * the cells whose studies changed in what benefit reads (the per-study rows'
+ * `benefit_hash`: a late verdict changes none) or whose reports arrived.
  */
 
 /** A report more than this long after the acquisition is left out (and counted): a backlog, not reading time. */
@@ -23,67 +30,153 @@ const SMALL_ARM = 10;
 /** A factor whose distribution differs between the arms by this much (total variation distance) is named in the caution. */
 export const CASE_MIX_CAUTION_DISTANCE = 0.1;
 
-/** The report of each study of `{hospitals}`, through its accession. */
+/** The earliest of two nullable times, 2106-01-01 when both are missing (the group never went live). */
+const NEVER = "toDateTime64('2106-01-01 00:00:00', 3, 'UTC')";
+
+/**
+ * The cells a benefit statement reads: `{cells}` and `{groups}` are the
+ * hospital x product x week cells and their hospital x product groups (every
+ * one of the batch's hospitals in a rebuild, those in `benefit_scope`
+ * incrementally); `{final}` is FINAL where the tables may hold replaced rows.
+ */
+export interface BenefitScope {
+  cells: string;
+  groups: string;
+  /** The accessions of the cells' studies, read from their own weeks on. */
+  accessions: string;
+  /** Their reports: a rebuild reads every report of the batch (the join keeps those with a study). */
+  reports: string;
+  final: string;
+}
+
+const fillBenefit = (sql: string, scope: BenefitScope) =>
+  sql.replaceAll('{cells}', scope.cells).replaceAll('{groups}', scope.groups).replaceAll('{reports}', scope.reports).replaceAll('{accessions}', scope.accessions).replaceAll('{final}', scope.final);
+
+const BATCH = 'hospital IN {hospitals:Array(String)}';
+const SCOPED_CELLS = `${BATCH} AND (hospital, product, week) IN (SELECT hospital, product, week FROM benefit_scope)`;
+const SCOPED_GROUPS = `${BATCH} AND (hospital, product) IN (SELECT hospital, product FROM benefit_scope)`;
+
+/** A rebuild's batch of hospitals: every cell of them. */
+export const EVERY_BENEFIT_CELL: BenefitScope = { cells: BATCH, groups: BATCH, accessions: BATCH, reports: BATCH, final: '' };
+/** An incremental run's batch: the cells in `benefit_scope`, and the accessions of their studies from the earliest of their weeks on. */
+const SCOPED_ACCESSIONS = `${BATCH} AND week >= (SELECT min(week) FROM benefit_scope WHERE ${BATCH})
+    AND (hospital, study_key) IN (SELECT hospital, study_key FROM study_cases FINAL WHERE ${SCOPED_CELLS})`;
+export const SCOPED_BENEFIT_CELLS: BenefitScope = {
+  cells: SCOPED_CELLS,
+  groups: SCOPED_GROUPS,
+  accessions: SCOPED_ACCESSIONS,
+  reports: `${BATCH} AND (hospital, accession_key) IN (SELECT hospital, accession_key FROM study_accession_weeks WHERE ${SCOPED_ACCESSIONS})`,
+  final: 'FINAL',
+};
+
+/** Per cell, the first time one of its studies' results reached a reader (delivered to the PACS, or viewed). */
+export const BENEFIT_WEEKS = `
+INSERT INTO benefit_weeks (hospital, product, week, live_at, computed_at)
+SELECT hospital, product, week, least(ifNull(min(delivered_at), ${NEVER}), ifNull(min(first_viewed_at), ${NEVER})), {version:DateTime64(3, 'UTC')}
+FROM study_cases {final}
+WHERE {cells}
+GROUP BY hospital, product, week`;
+
+/** Each group's go-live: the earliest of its cells'. */
+const GROUP_LIVE = `SELECT hospital, product, min(live_at) AS live_at FROM benefit_weeks FINAL WHERE {groups} GROUP BY hospital, product`;
+
+export const BENEFIT_LIVE = `
+INSERT INTO benefit_live (hospital, product, live_at, computed_at)
+SELECT hospital, product, live_at, {version:DateTime64(3, 'UTC')} FROM (${GROUP_LIVE})`;
+
+/** Every cell of the groups whose go-live moved (or is new): their after/before split must be counted again. */
+export const LIVE_MOVED = `
+INSERT INTO benefit_scope
+SELECT hospital, product, week FROM benefit_weeks FINAL
+WHERE (hospital, product) IN (
+    SELECT n.hospital, n.product
+    FROM (${GROUP_LIVE}) AS n
+    LEFT JOIN (SELECT hospital, product, live_at, 1 AS found FROM benefit_live FINAL WHERE {groups}) AS o
+    ON n.hospital = o.hospital AND n.product = o.product
+    WHERE o.found = 0 OR o.live_at != n.live_at
+)`;
+
+/** The report of each study of the cells, through its accession. */
 const REPORTS_BY_STUDY = `
 SELECT a.hospital AS hospital, a.study_key AS study_key, min(r.final_at) AS final_at, any(r.coded) AS coded
-FROM (SELECT DISTINCT hospital, accession_key, study_key FROM study_accessions WHERE hospital IN {hospitals:Array(String)}) AS a
+FROM (SELECT DISTINCT hospital, accession_key, study_key FROM study_accession_weeks WHERE {accessions}) AS a
 INNER JOIN (
     SELECT hospital, accession_key, min(final_at) AS final_at, argMaxMerge(coded_finding) AS coded
-    FROM reports WHERE hospital IN {hospitals:Array(String)} GROUP BY hospital, accession_key
+    FROM reports
+    WHERE {reports}
+    GROUP BY hospital, accession_key
 ) AS r ON a.hospital = r.hospital AND a.accession_key = r.accession_key
 GROUP BY a.hospital, a.study_key`;
 
 /**
- * Every routed study x product of `{hospitals}` with its report time, whether
- * its result was seen before signing, whether the product was live, and the
- * AI's and the report's findings, into the run's scratch table: one join of
- * the study rows with the reports per hospital, read by the three queries below.
+ * Every routed study x product of the cells with its report time, whether its
+ * result was seen before signing, whether the product was live, and the AI's
+ * and the report's findings, counted per cell x urgency x arm flags x case mix:
+ * the whole-minute histogram of the reported studies, the states, and the
+ * agreement's four counts.
  */
-export const BENEFIT_CASES = `
-INSERT INTO benefit_cases
-SELECT c.hospital AS hospital, c.product AS product, c.urgency AS urgency, c.modality AS modality, c.age_band AS age_band,
-       ifNull(c.first_viewed_at < r.final_at, 0) AS viewed_before,
-       ifNull(coalesce(c.acquired_at, c.received_at) >= g.live_at, 0) AS after_live,
-       multiIf(r.final_at IS NULL, 'unreported',
-               r.final_at < coalesce(c.acquired_at, c.received_at)
-                 OR dateDiff('millisecond', coalesce(c.acquired_at, c.received_at), r.final_at) > ${MAX_REPORT_MINUTES} * 60000, 'excluded', 'ok') AS state,
-       if(state = 'ok', toInt32(floor(dateDiff('millisecond', coalesce(c.acquired_at, c.received_at), r.final_at) / 60000)), -1) AS minute,
-       c.finding AS ai,
-       transform(toString(c.product), {concept_products:Array(String)}, {concept_names:Array(String)}, '') AS concept,
-       tupleElement(r.coded, 1) AS rep_concept, tupleElement(r.coded, 2) AS rep
-FROM (SELECT * FROM study_cases FINAL WHERE hospital IN {hospitals:Array(String)}) AS c
-LEFT JOIN (${REPORTS_BY_STUDY}) AS r ON c.hospital = r.hospital AND c.study_key = r.study_key
-LEFT JOIN (
-    SELECT hospital, product, least(ifNull(min(delivered_at), toDateTime64('2106-01-01 00:00:00', 3, 'UTC')),
-                                    ifNull(min(first_viewed_at), toDateTime64('2106-01-01 00:00:00', 3, 'UTC'))) AS live_at
-    FROM study_cases FINAL WHERE hospital IN {hospitals:Array(String)} GROUP BY hospital, product
-) AS g ON c.hospital = g.hospital AND c.product = g.product`;
+export const BENEFIT_CELLS = `
+INSERT INTO benefit_cells (hospital, product, week, urgency, viewed_before, after_live, modality, age_band, ok, unreported, excluded, minutes,
+    coded, both_positive, ai_only, report_only, both_negative, computed_at)
+WITH concept != '' AND rep_concept = concept AND rep IN ('positive', 'negative') AND ai IN ('positive', 'negative') AS agreeable
+SELECT hospital, product, week, urgency, viewed_before, after_live, modality, age_band,
+       toUInt32(countIf(state = 'ok')), toUInt32(countIf(state = 'unreported')), toUInt32(countIf(state = 'excluded')),
+       sumMapIf(map(minute, toUInt32(1)), state = 'ok'),
+       toUInt32(countIf(agreeable)), toUInt32(countIf(agreeable AND ai = 'positive' AND rep = 'positive')),
+       toUInt32(countIf(agreeable AND ai = 'positive' AND rep = 'negative')), toUInt32(countIf(agreeable AND ai = 'negative' AND rep = 'positive')),
+       toUInt32(countIf(agreeable AND ai = 'negative' AND rep = 'negative')),
+       {version:DateTime64(3, 'UTC')}
+FROM (
+    SELECT c.hospital AS hospital, c.product AS product, c.week AS week, c.urgency AS urgency, c.modality AS modality, c.age_band AS age_band,
+           toUInt8(ifNull(c.first_viewed_at < r.final_at, 0)) AS viewed_before,
+           toUInt8(ifNull(coalesce(c.acquired_at, c.received_at) >= g.live_at, 0)) AS after_live,
+           multiIf(r.final_at IS NULL, 'unreported',
+                   r.final_at < coalesce(c.acquired_at, c.received_at)
+                     OR dateDiff('millisecond', coalesce(c.acquired_at, c.received_at), r.final_at) > ${MAX_REPORT_MINUTES} * 60000, 'excluded', 'ok') AS state,
+           toInt32(ifNull(if(state = 'ok', floor(dateDiff('millisecond', coalesce(c.acquired_at, c.received_at), r.final_at) / 60000), -1), -1)) AS minute,
+           c.finding AS ai,
+           transform(toString(c.product), {concept_products:Array(String)}, {concept_names:Array(String)}, '') AS concept,
+           tupleElement(r.coded, 1) AS rep_concept, tupleElement(r.coded, 2) AS rep
+    FROM (SELECT hospital, product, week, study_key, urgency, modality, age_band, first_viewed_at, acquired_at, received_at, finding
+          FROM study_cases {final} WHERE {cells}) AS c
+    LEFT JOIN (${REPORTS_BY_STUDY}) AS r ON c.hospital = r.hospital AND c.study_key = r.study_key
+    LEFT JOIN (${GROUP_LIVE}) AS g ON c.hospital = g.hospital AND c.product = g.product
+)
+GROUP BY hospital, product, week, urgency, viewed_before, after_live, modality, age_band`;
 
+/** The groups' histograms of acquisition to final report per urgency and arm, rolled up from their cells. */
 export const BENEFIT_HISTOGRAMS = `
-SELECT hospital, product, urgency, viewed_before, after_live, minute, count() AS n
-FROM benefit_cases WHERE hospital IN {hospitals:Array(String)} AND state = 'ok'
+SELECT hospital, product, urgency, viewed_before, after_live, minute, sum(studies) AS n
+FROM benefit_cells {final}
+ARRAY JOIN mapKeys(minutes) AS minute, mapValues(minutes) AS studies
+WHERE {groups}
 GROUP BY hospital, product, urgency, viewed_before, after_live, minute
 ORDER BY hospital, product, urgency, viewed_before, after_live, minute`;
 
+/** The groups' case mix per urgency and arm, rolled up from their cells. */
 export const BENEFIT_MIX = `
 SELECT hospital, product, urgency, viewed_before, after_live, modality, age_band,
-       countIf(state = 'ok') AS ok, countIf(state = 'unreported') AS unreported, countIf(state = 'excluded') AS excluded
-FROM benefit_cases WHERE hospital IN {hospitals:Array(String)}
-GROUP BY hospital, product, urgency, viewed_before, after_live, modality, age_band`;
+       sum(ok) AS ok, sum(unreported) AS unreported, sum(excluded) AS excluded
+FROM benefit_cells {final}
+WHERE {groups}
+GROUP BY hospital, product, urgency, viewed_before, after_live, modality, age_band
+ORDER BY hospital, product, urgency, viewed_before, after_live, modality, age_band`;
 
-const agreementCi = wilsonSql('(both_positive + both_negative)', 'coded');
+const agreementCi = wilsonSql('(bp + bn)', 'n');
 
-/** The report's coded finding against the AI's, for the products whose finding a report can code. */
+/** The report's coded finding against the AI's, for the products whose finding a report can code, rolled up from their cells. */
 export const REPORT_AGREEMENT = `
 INSERT INTO report_agreement
-SELECT hospital, product, concept, count() AS coded,
-       countIf(ai = 'positive' AND rep = 'positive') AS both_positive, countIf(ai = 'positive' AND rep = 'negative') AS ai_only,
-       countIf(ai = 'negative' AND rep = 'positive') AS report_only, countIf(ai = 'negative' AND rep = 'negative') AS both_negative,
-       (both_positive + both_negative) / coded AS agreement, ${agreementCi.low} AS ci_low, ${agreementCi.high} AS ci_high,
-       coded < {small_cell:UInt32} AS small_cell, {version:DateTime64(3, 'UTC')}, 0
-FROM benefit_cases
-WHERE hospital IN {hospitals:Array(String)} AND concept != '' AND rep_concept = concept AND rep IN ('positive', 'negative') AND ai IN ('positive', 'negative')
-GROUP BY hospital, product, concept`;
+SELECT hospital, product, transform(toString(product), {concept_products:Array(String)}, {concept_names:Array(String)}, '') AS concept,
+       n, bp, ao, ro, bn, (bp + bn) / n AS agreement, ${agreementCi.low} AS ci_low, ${agreementCi.high} AS ci_high,
+       n < {small_cell:UInt32} AS small_cell, {version:DateTime64(3, 'UTC')}, 0
+FROM (
+    SELECT hospital, product, sum(coded) AS n, sum(both_positive) AS bp, sum(ai_only) AS ao, sum(report_only) AS ro, sum(both_negative) AS bn
+    FROM benefit_cells {final}
+    WHERE {groups}
+    GROUP BY hospital, product
+    HAVING n > 0
+)`;
 
 /** The product -> concept arrays the agreement SQL binds. */
 function conceptParams(): { concept_products: string[]; concept_names: string[] } {
@@ -222,59 +315,95 @@ export function benefitRows(histograms: HistogramRow[], mixes: MixRow[], version
   return rows;
 }
 
-/** The hospitals whose reports (or accessions) were ingested in (since, until]. */
-export const REPORT_HOSPITALS = `
-SELECT DISTINCT hospital FROM reports_touched
-WHERE ingested_at > {since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')}`;
+/** The cells whose studies changed in what benefit reads, since the job's watermark (marked by the refresh of the per-study rows). */
+export const MARKED_BENEFIT_CELLS = `
+INSERT INTO benefit_scope
+SELECT DISTINCT hospital, product, week FROM benefit_dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')}`;
 
-/** The hospitals with cells marked since the job's last run (their studies changed). */
-export const MARKED_HOSPITALS = "SELECT DISTINCT hospital FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')}";
+/** The cells of the studies whose accessions got a report (or a study) ingested in (reports_since, until]. */
+export const REPORTED_CELLS = `
+INSERT INTO benefit_scope
+SELECT DISTINCT hospital, product, week FROM study_index FINAL
+WHERE (hospital, study_key) IN (
+    SELECT hospital, study_key FROM study_accessions
+    WHERE (hospital, accession_key) IN (
+        SELECT hospital, accession_key FROM report_accessions_touched
+        WHERE ingested_at > {reports_since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')}))`;
 
 const flag = (v: unknown): Flag => (Number(v) === 1 ? 1 : 0);
 
 /** Hospitals recomputed together: each of the job's statements runs once per batch. */
 export const BENEFIT_BATCH = 16;
 
+export type BenefitParams = {
+  version: string;
+  tombstone: string;
+  small_cell: number;
+};
+
+const CELL_KEY = ['hospital', 'product', 'week', 'urgency', 'viewed_before', 'after_live', 'modality', 'age_band'];
+
 /**
- * Recomputes `benefit` and `report_agreement` for the hospitals given (every
- * hospital of study_cases in a rebuild): their new rows, then tombstones for
- * the rows they had, so that a row they no longer have disappears. A batch
- * of hospitals at a time (BENEFIT_BATCH), so that memory holds one batch's
- * histograms and a run pays each statement once per batch, not per hospital.
+ * Recomputes the benefit cells of a batch of hospitals and rolls them up into
+ * `benefit` and `report_agreement` for their groups: the new rows, then (in
+ * an incremental run) tombstones for the rows the scope had, so that a row it
+ * no longer has disappears.
  */
-export async function recomputeBenefit(
-  store: Store,
-  hospitals: string[] | 'all',
-  params: { version: string; tombstone: string; small_cell: number },
-): Promise<number> {
-  const list =
-    hospitals === 'all' ? (await store.query<{ hospital: string }>('SELECT DISTINCT hospital FROM study_cases ORDER BY hospital')).map((r) => r.hospital) : [...hospitals].sort();
-  for (let i = 0; i < list.length; i += BENEFIT_BATCH) {
-    const batch = list.slice(i, i + BENEFIT_BATCH);
-    const p: Params = { hospitals: batch, ...params, ...conceptParams() };
-    await store.exec('TRUNCATE TABLE benefit_cases');
-    await store.exec(BENEFIT_CASES, p);
-    const histograms = await store.query<HistogramRow>(BENEFIT_HISTOGRAMS, p);
-    const mixes = (await store.query<MixRow>(BENEFIT_MIX, p)).map((r) => ({ ...r, viewed_before: flag(r.viewed_before), after_live: flag(r.after_live) }));
-    const rows = benefitRows(histograms.map((r) => ({ ...r, viewed_before: flag(r.viewed_before), after_live: flag(r.after_live) })), mixes, params.version);
-    if (rows.length > 0) await store.insert('benefit', rows);
-    await store.exec(REPORT_AGREEMENT, p);
-    if (hospitals !== 'all') {
-      for (const [table, key] of [['benefit', 'hospital, product, urgency, comparison'], ['report_agreement', 'hospital, product']] as const) {
-        await store.exec(
-          `INSERT INTO ${table} (${key}, computed_at, is_deleted) SELECT ${key}, {tombstone:DateTime64(3, 'UTC')}, 1 FROM ${table} FINAL WHERE hospital IN {hospitals:Array(String)}`,
-          { hospitals: batch, tombstone: params.tombstone },
-        );
-      }
-    }
+async function benefitBatch(store: Store, batch: string[], scope: BenefitScope, params: BenefitParams, incremental: boolean): Promise<void> {
+  const p: Params = { hospitals: batch, ...params, ...conceptParams() };
+  await store.exec(fillBenefit(BENEFIT_CELLS, scope), p);
+  if (incremental) await store.exec(fillBenefit(tombstones('benefit_cells', CELL_KEY, '{cells}'), scope), p);
+  const rolled = { ...scope, final: incremental ? 'FINAL' : '' };
+  const histograms = await store.query<HistogramRow>(fillBenefit(BENEFIT_HISTOGRAMS, rolled), p);
+  const mixes = (await store.query<MixRow>(fillBenefit(BENEFIT_MIX, rolled), p)).map((r) => ({ ...r, viewed_before: flag(r.viewed_before), after_live: flag(r.after_live) }));
+  const rows = benefitRows(histograms.map((r) => ({ ...r, viewed_before: flag(r.viewed_before), after_live: flag(r.after_live) })), mixes, params.version);
+  if (rows.length > 0) await store.insert('benefit', rows);
+  await store.exec(fillBenefit(REPORT_AGREEMENT, rolled), p);
+  if (incremental) {
+    await store.exec(fillBenefit(tombstones('benefit', ['hospital', 'product', 'urgency', 'comparison'], '{groups}'), scope), p);
+    await store.exec(fillBenefit(tombstones('report_agreement', ['hospital', 'product'], '{groups}'), scope), p);
   }
-  await store.exec('TRUNCATE TABLE benefit_cases');
-  return list.length;
 }
 
-/** The hospitals an incremental run recomputes: reports or accessions ingested since the reports' watermark, or cells marked since the job's. */
-export async function benefitHospitals(store: Store, window: { cellsSince: string; reportsSince: string; until: string }): Promise<string[]> {
-  const reported = await store.query<{ hospital: string }>(REPORT_HOSPITALS, { since: window.reportsSince, until: window.until });
-  const marked = await store.query<{ hospital: string }>(MARKED_HOSPITALS, { since: window.cellsSince });
-  return [...new Set([...reported, ...marked].map((r) => r.hospital))];
+const batches = (list: string[]) => Array.from({ length: Math.ceil(list.length / BENEFIT_BATCH) }, (_, i) => list.slice(i * BENEFIT_BATCH, (i + 1) * BENEFIT_BATCH));
+
+/**
+ * Rebuilds the benefit from the per-study rows (its tables were emptied): the
+ * cells' go-lives, the groups', then the cells and their roll-ups a batch of
+ * hospitals at a time (BENEFIT_BATCH), so that memory holds one batch's
+ * join of studies and reports. Returns the hospitals.
+ */
+export async function rebuildBenefit(store: Store, params: BenefitParams, final: '' | 'FINAL'): Promise<number> {
+  const hospitals = (await store.query<{ hospital: string }>(`SELECT DISTINCT hospital FROM study_cases ${final} ORDER BY hospital`)).map((r) => r.hospital);
+  const every = { ...EVERY_BENEFIT_CELL, final };
+  await store.exec(fillBenefit(BENEFIT_WEEKS, { ...every, cells: '1' }), params);
+  await store.exec(fillBenefit(BENEFIT_LIVE, { ...every, groups: '1' }), params);
+  for (const batch of batches(hospitals)) await benefitBatch(store, batch, every, params, false);
+  return hospitals.length;
+}
+
+/**
+ * Recomputes the benefit of the cells whose studies changed in what it reads
+ * since `since`, and of the studies whose reports arrived since
+ * `reportsSince`: their go-lives, the groups' (every cell of a group whose
+ * go-live moved is counted again), the cells and their groups' roll-ups.
+ * Returns the cells recomputed.
+ */
+export async function refreshBenefit(store: Store, window: { since: string; reportsSince: string; until: string }, params: BenefitParams): Promise<number> {
+  await store.exec('TRUNCATE TABLE benefit_scope');
+  await store.exec(MARKED_BENEFIT_CELLS, { since: window.since });
+  await store.exec(REPORTED_CELLS, { reports_since: window.reportsSince, until: window.until });
+  const hospitals = (await store.query<{ hospital: string }>('SELECT DISTINCT hospital FROM benefit_scope ORDER BY hospital')).map((r) => r.hospital);
+  if (hospitals.length === 0) return 0;
+  const p = { hospitals, ...params };
+  await store.exec(fillBenefit(BENEFIT_WEEKS, SCOPED_BENEFIT_CELLS), p);
+  await store.exec(fillBenefit(tombstones('benefit_weeks', ['hospital', 'product', 'week'], '{cells}'), SCOPED_BENEFIT_CELLS), p);
+  await store.exec(fillBenefit(LIVE_MOVED, SCOPED_BENEFIT_CELLS), p);
+  await store.exec(fillBenefit(BENEFIT_LIVE, SCOPED_BENEFIT_CELLS), p);
+  await store.exec(fillBenefit(tombstones('benefit_live', ['hospital', 'product'], '{groups}'), SCOPED_BENEFIT_CELLS), p);
+  // One batch: the scope is the few cells five minutes of traffic touch (a rebuild goes by batches of hospitals).
+  await benefitBatch(store, hospitals, SCOPED_BENEFIT_CELLS, params, true);
+  const [{ n }] = (await store.query<{ n: number }>('SELECT uniqExact(hospital, product, week) AS n FROM benefit_scope')) as [{ n: number }];
+  await store.exec('TRUNCATE TABLE benefit_scope');
+  return Number(n);
 }

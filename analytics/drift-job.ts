@@ -6,6 +6,13 @@ import { labelFreeRows, type LabelFreeDay } from './label-free.ts';
 import type { AnalyticsSettings } from './norms.ts';
 import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_DAYS, fill, VERDICTED_WEEKS, type Scope } from './queries.ts';
 
+/**
+ * Hospitals whose verdicted cases a rebuild reads in one statement: memory holds
+ * their compact cases (a national year's largest hospitals, some 100,000 each),
+ * and a rebuild pays the statement once per batch, not per hospital.
+ */
+const DRIFT_BATCH = 8;
+
 /** The Monday of the first week any data can have: a replay from here is a replay from the start. */
 const FROM_START = '1970-01-05';
 
@@ -39,8 +46,8 @@ export interface DriftJobResult {
  * The drift monitors of every hospital x product whose cells changed. The
  * sensitivity and specificity CUSUMs resume from the checkpoint at the end of
  * the week before the earliest changed week, when one exists for the same
- * reference, and otherwise replay from their start; the cases are read one
- * hospital at a time as compact arrays. The label-free monitors read the weekly
+ * reference, and otherwise replay from their start; the cases are read a few
+ * hospitals at a time as compact arrays. The label-free monitors read the weekly
  * counts per day. The group's drift rows, and its checkpoints and episodes
  * from the replayed weeks on, replace what was there.
  */
@@ -65,8 +72,9 @@ export async function runDriftMonitors(
   const replayedFrom: { hospital: string; product: string; week: string }[] = [];
 
   const hospitals = [...new Set(groups.map((g) => g.split('|')[0]!))];
-  // A rebuild reads one hospital at a time; an incremental run reads the changed weeks of every hospital at once.
-  for (const batch of incremental ? [hospitals] : hospitals.map((h) => [h])) {
+  // A rebuild reads DRIFT_BATCH hospitals at a time; an incremental run reads the changed weeks of every hospital at once.
+  const batches = incremental ? [hospitals] : Array.from({ length: Math.ceil(hospitals.length / DRIFT_BATCH) }, (_, i) => hospitals.slice(i * DRIFT_BATCH, (i + 1) * DRIFT_BATCH));
+  for (const batch of batches) {
     const keys = groups.filter((g) => batch.includes(g.split('|')[0]!) && verdicted.has(g));
     if (keys.length === 0) continue;
     const references = new Map<string, Map<string, MonitorReference>>();

@@ -129,9 +129,27 @@ export const MARK_NEW_CELLS = `
 INSERT INTO dirty_cells
 SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_cases_refresh`;
 
+/**
+ * A study row's fingerprint in what the benefit job reads (not its verdict):
+ * where it changes, the benefit cells of the study's old and new rows are
+ * marked (`benefit_dirty_cells`); a late verdict alone marks nothing.
+ */
+export const BENEFIT_HASH = 'cityHash64(tuple(received_at, acquired_at, urgency, modality, age_band, delivered_at, first_viewed_at, finding))';
+
 export const INDEX_STUDIES = `
-INSERT INTO study_index
-SELECT hospital, study_key, product, week, computed_at FROM study_cases_refresh`;
+INSERT INTO study_index (hospital, study_key, product, week, benefit_hash, computed_at)
+SELECT hospital, study_key, product, week, ${BENEFIT_HASH}, computed_at FROM {source}`;
+
+/** The cells of the refreshed studies whose row moved, appeared, disappeared or changed in what benefit reads (read before INDEX_STUDIES). */
+export const MARK_BENEFIT_CELLS = `
+INSERT INTO benefit_dirty_cells
+SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM (
+    SELECT hospital, study_key, product, week, benefit_hash FROM study_index FINAL WHERE {studies}
+    UNION ALL
+    SELECT hospital, study_key, product, week, ${BENEFIT_HASH} FROM study_cases_refresh
+)
+GROUP BY hospital, study_key, product, week, benefit_hash
+HAVING count() = 1`;
 
 const adoptionCi = wilsonSql('viewed', 'eligible');
 
@@ -376,8 +394,8 @@ WHERE marked_at > {since:DateTime64(3, 'UTC')} GROUP BY hospital, product`;
 /**
  * The verdicted binary cases of some hospitals' products, each hospital x
  * product from its own week on (`{keys}` are 'hospital|product'), in time order,
- * as compact arrays (a case is 2 ai + truth). A rebuild reads one hospital at a
- * time, so that memory holds one hospital's cases, never every case; an
+ * as compact arrays (a case is 2 ai + truth). A rebuild reads a few hospitals at
+ * a time, so that memory holds their cases, never every case; an
  * incremental run reads the changed weeks of all at once.
  */
 export const DRIFT_CASES = `

@@ -3,7 +3,7 @@ import { chTime, parseChTime, readStates, settingsDigest, writeStates, type Step
 import { CELL_JOBS, recompute, type CellJob } from './cell-jobs.ts';
 import { DEFAULT_CONTRACTS, type Contracts } from './contracts.ts';
 import { priceCosts } from './cost-job.ts';
-import { benefitHospitals, recomputeBenefit } from './benefit.ts';
+import { rebuildBenefit, refreshBenefit } from './benefit.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
 import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
@@ -135,13 +135,13 @@ export const JOBS: readonly AnalyticsJob[] = [
   },
   {
     name: 'benefit',
-    tables: ['benefit', 'report_agreement'],
+    tables: ['benefit_weeks', 'benefit_live', 'benefit_cells', 'benefit', 'report_agreement'],
     watermark: 'version',
     run: async (r) => {
       // Reports arrive by ingest time (their own watermark); changed studies by the cells marked since the job's.
-      const reportsSince = r.rebuild ? chTime(0) : (r.state('benefit-reports')?.watermark ?? chTime(0));
-      const hospitals = r.rebuild ? 'all' : await benefitHospitals(r.store, { cellsSince: r.since, reportsSince, until: r.until });
-      await recomputeBenefit(r.store, hospitals, { ...r.params, small_cell: r.settings.smallCell });
+      const params = { version: r.params.version, tombstone: r.params.tombstone, small_cell: r.settings.smallCell };
+      if (r.rebuild) await rebuildBenefit(r.store, params, r.scope.final === 'FINAL' ? 'FINAL' : '');
+      else await refreshBenefit(r.store, { since: r.since, reportsSince: r.state('benefit-reports')?.watermark ?? chTime(0), until: r.until }, params);
       r.keep('benefit-reports', { watermark: r.until, settings: settingsDigest(r.settings) });
     },
   },

@@ -4,6 +4,7 @@ import {
   DIRTY_STUDIES,
   HOSPITAL_STUDIES,
   INDEX_STUDIES,
+  MARK_BENEFIT_CELLS,
   MARK_DIRTY_STUDIES,
   MARK_NEW_CELLS,
   MARK_OLD_CELLS,
@@ -27,13 +28,13 @@ const withStudies = (sql: string, studies: string, target = 'study_cases') => sq
  * holds one hospital's studies), and indexes every row by its study.
  */
 export async function rebuildStudyCases(store: Store, version: string, progress?: (done: number, total: number) => void): Promise<number> {
-  for (const table of ['study_cases', 'study_index', 'dirty_studies', 'dirty_cells']) await store.exec(`TRUNCATE TABLE ${table}`);
+  for (const table of ['study_cases', 'study_index', 'dirty_studies', 'dirty_cells', 'benefit_dirty_cells']) await store.exec(`TRUNCATE TABLE ${table}`);
   const hospitals = (await store.query<{ hospital: string }>("SELECT DISTINCT hospital FROM lifecycle WHERE product = '' ORDER BY hospital")).map((r) => r.hospital);
   for (const [i, hospital] of hospitals.entries()) {
     await store.exec(withStudies(STUDY_CASES, HOSPITAL_STUDIES), { hospital, version });
     progress?.(i + 1, hospitals.length);
   }
-  await store.exec('INSERT INTO study_index SELECT hospital, study_key, product, week, computed_at FROM study_cases');
+  await store.exec(INDEX_STUDIES.replace('{source}', 'study_cases'));
   return Number((await store.query<{ n: number }>('SELECT count() AS n FROM study_cases'))[0]!.n);
 }
 
@@ -57,6 +58,7 @@ export async function refreshStudyCases(
   await store.exec(withStudies(MARK_OLD_CELLS, DIRTY_STUDIES), { marked: versions.version });
   await store.exec(withStudies(STUDY_TOMBSTONES, DIRTY_STUDIES), { version: versions.tombstone });
   await store.exec(MARK_NEW_CELLS, { marked: versions.version });
-  await store.exec(INDEX_STUDIES);
+  await store.exec(withStudies(MARK_BENEFIT_CELLS, DIRTY_STUDIES), { marked: versions.version });
+  await store.exec(INDEX_STUDIES.replace('{source}', 'study_cases_refresh'));
   return Number(n);
 }

@@ -81,7 +81,7 @@ describe('aifi simulate', () => {
     const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
     const analytics = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(analytics.status, analytics.stderr).toBe(0);
-    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, drift_episodes \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit \d+, report_agreement \d+$/m);
+    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, drift_episodes \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit_weeks \d+, benefit_live \d+, benefit_cells \d+, benefit \d+, report_agreement \d+$/m);
     // Run again with nothing new: an incremental run (it looks a minute back past its watermark, so it may count recent studies again).
     const again = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
     expect(again.stdout).toMatch(/^analytics \(incremental, \d+ studies refreshed\)/m);

@@ -164,7 +164,7 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      const payload = Buffer.concat(queued);
+      const payload = queued;
       const batchEvents = queuedEvents;
       queued = [];
       queuedBytes = 0;
@@ -172,7 +172,7 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
       while (idle.length > 0) assign(idle.pop()!);
       const t = performance.now();
       if (types) await store.insertRowBinary!('events', EVENT_ROW_COLUMNS, structure, payload);
-      else await store.insertTabSeparated('events', EVENT_ROW_COLUMNS, payload);
+      else await store.insertTabSeparated('events', EVENT_ROW_COLUMNS, Buffer.concat(payload));
       insertMs += performance.now() - t;
       inserts++;
       stored += batchEvents;

@@ -2,8 +2,9 @@
  * The bulk load of the national scenario (`aifi simulate --scenario national
  * --bulk`): N weeks at a volume factor into a fresh embedded store, with the
  * rate, the time spent in the store's inserts, the CPU time of the whole
- * process (worker threads and chDB's threads included) and the peak RSS. The
- * 52-week figure is extrapolated from the rate.
+ * process (worker threads and chDB's threads included), the share of it spent
+ * in the kernel, the share of the wall time the loader waited on inserts, and
+ * the peak RSS. The 52-week figure is extrapolated from the rate.
  *
  * `--compare` loads the same events into stores of two schemas in alternating
  * rounds (`--rounds`): the lifecycle as aggregate states made at insert (the
@@ -72,6 +73,8 @@ async function load(label: string, upTo: number) {
     inserts: result.inserts,
     cpu_seconds: Number(((used.user + used.system) / 1e6).toFixed(1)),
     cpu_us_per_event: Number(((used.user + used.system) / result.events).toFixed(1)),
+    system_cpu_share: Number((used.system / (used.user + used.system)).toFixed(2)),
+    insert_share: Number((result.insertSeconds / result.seconds).toFixed(2)),
     peak_rss_mb: Math.round(peakRss / 2 ** 20),
     year_seconds_extrapolated: Math.round((result.seconds * 52) / weeks),
   };

@@ -15,7 +15,7 @@ export interface BulkLoadOptions {
   weeks: number;
   /** Studies per week are the network's volumes times this (default: the scenario's). */
   volumeFactor?: number;
-  /** Worker threads that make and serialise the events (default: one per core but one, at least one). */
+  /** Worker threads that make and serialise the events (default: one per core; bench/README.md, national-load). */
   workers?: number;
   /** Bytes of rows per insert (default 160 MB). */
   batchBytes?: number;
@@ -88,7 +88,7 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
   const chunks: BulkChunk[] = [];
   for (let week = 0; week < options.weeks; week++) for (const hospital of hospitals) chunks.push({ index: chunks.length, week, hospital });
   const batchBytes = options.batchBytes ?? 160 * 2 ** 20;
-  const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism() - 1, chunks.length));
+  const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), chunks.length));
   const store = options.store;
   const rowBinary = (options.format ?? 'RowBinary') === 'RowBinary' && store.insertRowBinary !== undefined;
   const types = rowBinary
@@ -164,7 +164,7 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      const payload = Buffer.concat(queued);
+      const payload = queued;
       const batchEvents = queuedEvents;
       queued = [];
       queuedBytes = 0;
@@ -172,7 +172,7 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
       while (idle.length > 0) assign(idle.pop()!);
       const t = performance.now();
       if (types) await store.insertRowBinary!('events', EVENT_ROW_COLUMNS, structure, payload);
-      else await store.insertTabSeparated('events', EVENT_ROW_COLUMNS, payload);
+      else await store.insertTabSeparated('events', EVENT_ROW_COLUMNS, Buffer.concat(payload));
       insertMs += performance.now() - t;
       inserts++;
       stored += batchEvents;

@@ -1,5 +1,5 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Session } from 'chdb';
@@ -95,13 +95,21 @@ export class EmbeddedStore implements Store {
     }
   }
 
-  async insertRowBinary(table: string, columns: readonly string[], structure: string, payload: Buffer): Promise<void> {
-    if (payload.length === 0) return;
+  async insertRowBinary(table: string, columns: readonly string[], structure: string, payload: Buffer | readonly Uint8Array[]): Promise<void> {
+    // Several buffers are written one after the other into the file, never copied into one first.
+    const parts = Array.isArray(payload) ? (payload as readonly Uint8Array[]) : [payload as Buffer];
+    if (parts.every((p) => p.byteLength === 0)) return;
     // The engine reads the rows from a file of its own folder (the in-process insert takes text formats only).
     const file = join(this.location, `bulk-${process.pid}-${++bulkFiles}.rowbinary`);
     const quote = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
     try {
-      await writeFile(file, payload, { mode: 0o600 });
+      const handle = await open(file, 'wx', 0o600);
+      try {
+        // writev takes at most IOV_MAX (1024) buffers a call
+        for (let i = 0; i < parts.length; i += 1024) await handle.writev(parts.slice(i, i + 1024));
+      } finally {
+        await handle.close();
+      }
       await this.live.queryAsync(
         `INSERT INTO ${checkIdentifier(table)} (${columns.map(checkIdentifier).join(', ')}) SETTINGS optimize_on_insert = 0 SELECT * FROM file(${quote(file)}, 'RowBinary', ${quote(structure)})`,
         { format: 'Null' },

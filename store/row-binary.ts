@@ -104,15 +104,21 @@ export class RowBinaryBuffer {
     this.length = this.buffer.writeDoubleLE(value, this.length);
   }
 
-  /** A UUID as ClickHouse writes it: each 64-bit half little-endian. */
+  /** A UUID as ClickHouse writes it: each 64-bit half little-endian (hex digits decoded in place, no slices). */
   uuid(value: string): void {
-    const hex = value.length === 36 ? value.slice(0, 8) + value.slice(9, 13) + value.slice(14, 18) + value.slice(19, 23) + value.slice(24) : '';
-    if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
+    if (value.length !== 36 || value.charCodeAt(8) !== DASH || value.charCodeAt(13) !== DASH || value.charCodeAt(18) !== DASH || value.charCodeAt(23) !== DASH)
+      throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
     this.reserve(16);
+    const buffer = this.buffer;
     const at = this.length;
-    this.buffer.write(hex, at, 16, 'hex');
-    this.buffer.subarray(at, at + 8).reverse();
-    this.buffer.subarray(at + 8, at + 16).reverse();
+    for (let i = 0; i < 16; i++) {
+      const c = UUID_DIGITS[i]!;
+      const hi = HEX[value.charCodeAt(c)] ?? 16;
+      const lo = HEX[value.charCodeAt(c + 1)] ?? 16;
+      if (hi > 15 || lo > 15) throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
+      // byte i of the text goes to the mirror place within its half
+      buffer[at + (i < 8 ? 7 - i : 23 - i)] = (hi << 4) | lo;
+    }
     this.length += 16;
   }
 
@@ -125,6 +131,15 @@ export class RowBinaryBuffer {
   }
 }
 
+const DASH = 0x2d;
+/** Where each byte's two hex digits start in a UUID's text. */
+const UUID_DIGITS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/** A char code → its hex digit's value (16 for anything else; undefined past 'f'). */
+const HEX = Uint8Array.from({ length: 128 }, (_, c) => {
+  const d = '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase());
+  return d < 0 || c >= 0x80 ? 16 : d;
+});
+
 const UINT: Record<string, 1 | 2 | 4> = { UInt8: 1, UInt16: 2, UInt32: 4 };
 const ZERO_DEFAULTS = new Set(['', "''", '0']);
 
@@ -134,9 +149,34 @@ const fail = (column: string, value: unknown, type: string) =>
 /** DateTime64(3, 'UTC') from the `YYYY-MM-DD hh:mm:ss.sss` text the rows carry (or ms since the epoch). */
 function milliseconds(value: unknown): number {
   if (typeof value === 'number') return value;
-  if (typeof value !== 'string' || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})?$/.test(value)) return NaN;
+  if (typeof value !== 'string') return NaN;
+  // The rows' own form (`clickhouseTime`), read digit by digit with the day kept from the last call;
+  // anything else (fewer decimals, a day Date.parse refuses) by the regular expression and Date.parse.
+  if (value.length === 23 && value.charCodeAt(10) === 0x20 && value.charCodeAt(13) === 0x3a && value.charCodeAt(16) === 0x3a && value.charCodeAt(19) === 0x2e) {
+    const hour = twoDigits(value, 11);
+    const minute = twoDigits(value, 14);
+    const second = twoDigits(value, 17);
+    const milli = twoDigits(value, 20) * 10 + digit(value, 22);
+    if (hour < 24 && minute < 60 && second < 60 && milli < 1000) {
+      const day = value.slice(0, 10);
+      if (day !== lastDay) {
+        lastDayMs = /^\d{4}-\d\d-\d\d$/.test(day) ? Date.parse(`${day}T00:00:00.000Z`) : NaN;
+        lastDay = day;
+      }
+      return lastDayMs + ((hour * 60 + minute) * 60 + second) * 1000 + milli;
+    }
+  }
+  if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})?$/.test(value)) return NaN;
   return Date.parse(`${value.replace(' ', 'T')}Z`);
 }
+let lastDay = '';
+let lastDayMs = NaN;
+/** A decimal digit's value at `at`, or 1000 (out of every range above) for anything else. */
+function digit(text: string, at: number): number {
+  const d = text.charCodeAt(at) - 0x30;
+  return d >= 0 && d <= 9 ? d : 1000;
+}
+const twoDigits = (text: string, at: number) => digit(text, at) * 10 + digit(text, at + 1);
 
 function encoderOf(type: string): Encode {
   const base = type.replace(/^LowCardinality\((.*)\)$/, '$1');
@@ -222,8 +262,23 @@ export function rowBinaryWriter(columns: readonly string[], types: readonly Colu
     columns,
     structure: columns.map((name) => `${name} ${byName.get(name)!.type}`).join(', '),
     write(out, row) {
-      for (const key in row) if (row[key] !== undefined && !known.has(key)) throw new StoreError('bad-data', `RowBinary: ${key} is not a column of the insert`);
-      for (let i = 0; i < columns.length; i++) encoders[i]!(out, row[columns[i]!]);
+      // Every key with a value must be a column: when the row has no more keys than columns with a
+      // value, that holds without looking at each key (the rows of a bulk load, millions of them).
+      // A row refused leaves nothing of itself in `out`.
+      let given = 0;
+      const start = out.length;
+      try {
+        for (let i = 0; i < columns.length; i++) {
+          const value = row[columns[i]!];
+          if (value !== undefined) given++;
+          encoders[i]!(out, value);
+        }
+        if (Object.keys(row).length !== given)
+          for (const key in row) if (row[key] !== undefined && !known.has(key)) throw new StoreError('bad-data', `RowBinary: ${key} is not a column of the insert`);
+      } catch (error) {
+        out.length = start;
+        throw error;
+      }
     },
   };
 }

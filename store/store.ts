@@ -34,9 +34,10 @@ export interface Store {
    * Inserts rows of `columns` in RowBinary (see `rowBinaryWriter`), `structure`
    * naming their types: for bulk loads, about three times cheaper for the engine
    * than TabSeparated. Only where the engine reads the payload in process (the
-   * embedded store); a bulk load falls back to TabSeparated elsewhere.
+   * embedded store); a bulk load falls back to TabSeparated elsewhere. The
+   * payload is one buffer or several, whose bytes follow one another.
    */
-  insertRowBinary?(table: string, columns: readonly string[], structure: string, payload: Buffer): Promise<void>;
+  insertRowBinary?(table: string, columns: readonly string[], structure: string, payload: Buffer | readonly Uint8Array[]): Promise<void>;
   /** Runs a query with bound parameters and returns its rows. */
   query<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Streams the rows of a query, for results too large to hold at once. */

@@ -1,4 +1,4 @@
-import { binomialAtLeast, binomialQuantiles, normalQuantile } from './distributions.ts';
+import { betaQuantile, binomialQuantiles, normalQuantile } from './distributions.ts';
 import { wilson } from './wilson.ts';
 
 /**
@@ -143,11 +143,11 @@ export interface GuaranteedThreshold {
  * the plug-in one plus the `confidence` quantile of that error.
  */
 export function guaranteedThreshold(failures: number, n: number, shift: number, target: number, confidence: number, draws = 200): GuaranteedThreshold {
-  return guaranteedThresholds(failures, n, shift, target, [confidence], draws)[0]!;
+  return guaranteedThresholds(failures, n, shift, target, draws)(confidence);
 }
 
-/** The guaranteed thresholds of one chart at several guarantee levels at once (the bootstrap drawn once): one per level, in the order given. */
-export function guaranteedThresholds(failures: number, n: number, shift: number, target: number, levels: number[], draws = 200): GuaranteedThreshold[] {
+/** The guaranteed thresholds of one chart at any guarantee level, the bootstrap drawn once: each level's threshold made when first asked for, then kept. */
+export function guaranteedThresholds(failures: number, n: number, shift: number, target: number, draws = 200): (confidence: number) => GuaranteedThreshold {
   const p0 = chartRate(failures, n);
   const p1 = shiftedRate(p0, shift);
   const own = cusumWeights(p0, p1);
@@ -164,7 +164,10 @@ export function guaranteedThresholds(failures: number, n: number, shift: number,
     errors.push(errorOf.get(x)!);
   }
   errors.sort((a, b) => a - b);
-  return levels.map((confidence) => {
+  const made = new Map<number, GuaranteedThreshold>();
+  return (confidence) => {
+    const kept = made.get(confidence);
+    if (kept) return kept;
     const error = errors[Math.min(draws - 1, Math.max(0, Math.ceil(confidence * draws) - 1))]!;
     // A small reference with few or no failures makes the bootstrap draw no
     // failure either, and its correction vanishes just where the estimate is least
@@ -173,29 +176,19 @@ export function guaranteedThresholds(failures: number, n: number, shift: number,
     // threshold needed grows with the true rate, so the guarantee holds there too.
     const upper = wilson(failures, n, normalQuantile(confidence))[1];
     const bounded = upper > p0 ? thresholdFor(own, upper, target) : plugIn;
-    return { p0, p1, h: Math.max(plugIn + Math.max(0, error), bounded), plugIn };
-  });
+    const threshold = { p0, p1, h: Math.max(plugIn + Math.max(0, error), bounded), plugIn };
+    made.set(confidence, threshold);
+    return threshold;
+  };
 }
 
 /**
  * A failure rate's posterior given `failures` among n cases, under a uniform
  * prior (Bayes-Laplace): Beta(failures + 1, n - failures + 1), at `count`
- * evenly spaced quantiles. Its distribution function is a binomial tail,
- * P(Beta(x + 1, n - x + 1) <= p) = P(Binomial(n + 1, p) >= x + 1), inverted by
- * bisection.
+ * evenly spaced quantiles.
  */
 export function posteriorRates(failures: number, n: number, count = 200): number[] {
-  return Array.from({ length: count }, (_, b) => {
-    const q = (b + 0.5) / count;
-    let low = 0;
-    let high = 1;
-    for (let i = 0; i < 40; i++) {
-      const mid = (low + high) / 2;
-      if (binomialAtLeast(failures + 1, n + 1, mid) < q) low = mid;
-      else high = mid;
-    }
-    return (low + high) / 2;
-  });
+  return Array.from({ length: count }, (_, b) => betaQuantile((b + 0.5) / count, failures + 1, n - failures + 1));
 }
 
 /** A chart as the simulations below run it: its steps and its threshold. */

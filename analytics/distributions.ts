@@ -1,3 +1,4 @@
+import betaQuantileOf from '@stdlib/stats-base-dists-beta-quantile';
 import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import chiSquareQuantileOf from '@stdlib/stats-base-dists-chisquare-quantile';
 import erfcinv from '@stdlib/math-base-special-erfcinv';
@@ -7,6 +8,11 @@ import erfcinv from '@stdlib/math-base-special-erfcinv';
  * Each tail is computed as a lower tail (the symmetry of the binomial), so that
  * a tail far smaller than 1e-16 keeps its precision instead of becoming 1 - 1.
  */
+
+/** The q quantile of Beta(a, b). */
+export function betaQuantile(q: number, a: number, b: number): number {
+  return betaQuantileOf(q, a, b);
+}
 
 /** P(X >= x) for X ~ Binomial(n, p). */
 export function binomialAtLeast(x: number, n: number, p: number): number {

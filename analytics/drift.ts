@@ -261,19 +261,32 @@ const POSTERIOR_DRAWS = 200;
  * monotone the same way, so the per-chart quantiles hold together.
  */
 export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
+  const key = JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts]);
+  const known = chartsMade.get(key);
+  if (known) return known;
+  const made = makeCharts(failures, n, perDay, settings);
+  if (chartsMade.size >= STATED_KEPT) chartsMade.clear();
+  chartsMade.set(key, made);
+  return made;
+}
+
+/** The charts of the references met so far in this process (a function of the reference's counts and the settings alone): a run after the first reuses them. */
+const chartsMade = new Map<string, Omit<MetricReference, 'from' | 'weeks'>>();
+
+function makeCharts(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
   const perYear = perDay * 365;
   const target = Math.max(50, perYear * monitorYears(settings));
   const share = 1 - Math.exp(-perYear / target);
   const levels = LEVELS.filter((g) => g >= settings.guarantee);
   if (levels.length === 0) levels.push(settings.guarantee);
   const p0 = chartRate(failures, n);
-  const families = settings.shifts.map((shift) => guaranteedThresholds(failures, n, shift, target * settings.shifts.length, levels));
+  const families = settings.shifts.map((shift) => guaranteedThresholds(failures, n, shift, target * settings.shifts.length));
   const steps = settings.shifts.map((shift) => cusumWeights(p0, shiftedRate(p0, shift)));
   const posterior = posteriorRates(failures, n, POSTERIOR_DRAWS);
   const roots = steps.map((w) => posterior.map((p) => runLengthRoot(w, p)));
   // The predictive probability of a false alarm of the charts together within a year (their rates add) at a level.
   const falseAlarm = (level: number) =>
-    posterior.reduce((sum, p, j) => sum + 1 - Math.exp(-perYear * steps.reduce((rate, w, k) => rate + 1 / runLength(families[k]![level]!.h, w, p, roots[k]![j]), 0)), 0) / posterior.length;
+    posterior.reduce((sum, p, j) => sum + 1 - Math.exp(-perYear * steps.reduce((rate, w, k) => rate + 1 / runLength(families[k]!(levels[level]!).h, w, p, roots[k]![j]), 0)), 0) / posterior.length;
   // The thresholds grow with the level: the lowest level within the share, by bisection (the highest if none is).
   let low = 0;
   let high = levels.length - 1;
@@ -283,7 +296,7 @@ export function chartsOf(failures: number, n: number, perDay: number, settings: 
     else low = mid + 1;
   }
   const charts = settings.shifts.map((shift, k): Chart => {
-    const g = families[k]![low]!;
+    const g = families[k]!(levels[low]!);
     const w = steps[k]!;
     const halfway = (g.p0 + g.p1) / 2;
     const close = cusumWeights(halfway, g.p0);

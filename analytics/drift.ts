@@ -262,16 +262,21 @@ const POSTERIOR_DRAWS = 200;
  */
 export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
   const key = JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts]);
-  const known = chartsMade.get(key);
-  if (known) return known;
-  const made = makeCharts(failures, n, perDay, settings);
-  if (chartsMade.size >= STATED_KEPT) chartsMade.clear();
-  chartsMade.set(key, made);
-  return made;
+  return kept(chartsMade, key, () => makeCharts(failures, n, perDay, settings));
 }
 
 /** The charts of the references met so far in this process (a function of the reference's counts and the settings alone): a run after the first reuses them. */
 const chartsMade = new Map<string, Omit<MetricReference, 'from' | 'weeks'>>();
+
+/** What `make` gives for a key, made once per key in this process (at most KEPT keys kept). */
+function kept<T>(made: Map<string, T>, key: string, make: () => T): T {
+  const known = made.get(key);
+  if (known !== undefined) return known;
+  const value = make();
+  if (made.size >= KEPT) made.clear();
+  made.set(key, value);
+  return value;
+}
 
 function makeCharts(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
   const perYear = perDay * 365;
@@ -307,15 +312,16 @@ function makeCharts(failures: number, n: number, perDay: number, settings: Analy
 
 /** The stated figures of the charts simulated so far in this process (they are a function of the charts alone). */
 const stated = new Map<string, StatedFigures>();
-const STATED_KEPT = 20_000;
+const KEPT = 20_000;
 
 /** The in-control run length and expected delays of a reference's charts together. */
 export function statedFigures(ref: Omit<MetricReference, 'from' | 'weeks'>): StatedFigures {
   const { failures, n, p0, charts } = ref;
-  const key = JSON.stringify([failures, n, p0, charts]);
-  const known = stated.get(key);
-  if (known) return known;
-  // The stated figures by simulation of the charts together (seeded by the reference: the same on every run).
+  return kept(stated, JSON.stringify([failures, n, p0, charts]), () => simulatedFigures(ref));
+}
+
+/** The stated figures by simulation of the charts together (seeded by the reference: the same on every run). */
+function simulatedFigures({ failures, n, p0, charts }: Omit<MetricReference, 'from' | 'weeks'>): StatedFigures {
   const sim = charts.map((c) => ({ failure: c.wFailure, success: c.wSuccess, h: c.h }));
   const seed = failures * 1_000_003 + n;
   // A run length beyond any horizon (a small reference's thresholds are high) is Siegmund's approximation, not simulated.
@@ -327,10 +333,7 @@ export function statedFigures(ref: Omit<MetricReference, 'from' | 'weeks'>): Sta
     const approximate = Math.min(...sim.map((c) => runLength(c.h, c, p)));
     return approximate * DELAY_RUNS > MAX_DELAY_STEPS ? approximate : simulatedDelay(sim, p, seed + i + 1, DELAY_RUNS);
   });
-  const figures = { arl0, delays };
-  if (stated.size >= STATED_KEPT) stated.clear();
-  stated.set(key, figures);
-  return figures;
+  return { arl0, delays };
 }
 
 /** The in-control run length (years) each of the two monitors of a hospital x product x model version is set to. */

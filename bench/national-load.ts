@@ -10,11 +10,13 @@
  * rounds (`--rounds`): the lifecycle as aggregate states made at insert (the
  * migrations up to 0008) and as the study events ordered by study (0009 on),
  * so that the machine's noise falls on both alike. `--formats` compares the
- * rows sent as TabSeparated and as RowBinary the same way.
+ * rows sent as TabSeparated and as RowBinary the same way, and `--gc` the
+ * workers' young generation at V8's default and at the bulk load's
+ * (BULK_WORKER_YOUNG_GENERATION_MB).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bulkLoad, loadScenario } from '../simulator/index.ts';
+import { BULK_WORKER_YOUNG_GENERATION_MB, bulkLoad, loadScenario } from '../simulator/index.ts';
 import { EmbeddedStore, loadMigrations, migrate } from '../store/index.ts';
 import { tempDir } from '../testing/index.ts';
 import { endProgress, machine, median, progress } from './bench-kit.ts';
@@ -28,13 +30,21 @@ const { values } = parseArgs({
     compare: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
     formats: { type: 'boolean', default: false },
+    gc: { type: 'boolean', default: false },
   },
 });
 const weeks = Number(values.weeks);
 const say = progress('national-load');
 
 /** The last migration of each schema compared, and the format of the rows (`--formats`: TabSeparated against RowBinary). */
-const SCHEMAS: Record<string, number> = values.compare ? { 'aggregate states (0008)': 8, 'study events (0009)': Infinity } : values.formats ? { TabSeparated: Infinity, RowBinary: Infinity } : { current: Infinity };
+const SCHEMAS: Record<string, number> = values.compare
+  ? { 'aggregate states (0008)': 8, 'study events (0009)': Infinity }
+  : values.formats
+    ? { TabSeparated: Infinity, RowBinary: Infinity }
+    : values.gc
+      ? { 'young generation V8 default': Infinity, [`young generation ${BULK_WORKER_YOUNG_GENERATION_MB} MB`]: Infinity }
+      : { current: Infinity };
+const comparing = values.compare || values.formats || values.gc;
 const formatOf = (label: string) => (label.startsWith('TabSeparated') ? 'TabSeparated' : 'RowBinary');
 
 async function load(label: string, upTo: number) {
@@ -52,11 +62,13 @@ async function load(label: string, upTo: number) {
     volumeFactor: Number(values.volume),
     ...(values.workers ? { workers: Number(values.workers) } : {}),
     format: formatOf(label),
+    ...(label.startsWith('young generation V8 default') ? { workerYoungGenerationMb: null } : {}),
     onProgress: (p) => say(`${label}: ${p.done}/${p.total} hospital-weeks, ${p.stored} events stored, ${Math.round(p.stored / p.seconds)} events/s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`),
   });
   const used = process.cpuUsage(cpu);
   clearInterval(sample);
-  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  // The process's own peak (maxRSS) counts only for its first load: after that it is an earlier load's.
+  if (runs.length === 0) peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
   const [check] = await store.query<{ n: number }>('SELECT count() AS n FROM events');
   if (check?.n !== result.events) throw new Error(`expected ${result.events} events in the store, found ${check?.n}`);
   await store.close();
@@ -81,7 +93,7 @@ async function load(label: string, upTo: number) {
 }
 
 const runs: Awaited<ReturnType<typeof load>>[] = [];
-const rounds = values.compare || values.formats ? Number(values.rounds) : 1;
+const rounds = comparing ? Number(values.rounds) : 1;
 for (let round = 1; round <= rounds; round++) for (const [label, upTo] of Object.entries(SCHEMAS)) runs.push(await load(rounds > 1 ? `${label}, round ${round}` : label, upTo));
 endProgress();
 
@@ -102,7 +114,7 @@ console.log(
       weeks,
       volume_factor: Number(values.volume),
       runs,
-      ...(values.compare || values.formats
+      ...(comparing
         ? {
             summary,
             ratio_seconds_after_to_before: Number((summary[1]!.median_seconds / summary[0]!.median_seconds).toFixed(2)),

@@ -1,5 +1,5 @@
 export { Backfill, BACKFILL_SOURCE, type BackfillOptions, type BackfillWeek } from './backfill.ts';
-export { bulkLoad, type BulkLoadOptions, type BulkLoadResult, type BulkProgress } from './bulk-load.ts';
+export { BULK_WORKER_YOUNG_GENERATION_MB, bulkLoad, type BulkLoadOptions, type BulkLoadResult, type BulkProgress } from './bulk-load.ts';
 export { loadScenario, builtInScenarios, scenarioSchema, shiftScenario, mondayWeeksAgo, type Scenario, type Change } from './scenario.ts';
 export { PILOT, PRODUCT_BASELINE, PREVALENCE, TIMING, type PilotHospital, type StudyKind, type WorkloadHospital } from './pilot.ts';
 export { NATIONAL, NATIONAL_STUDIES_PER_YEAR, type NationalHospital } from './national.ts';

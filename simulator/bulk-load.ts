@@ -76,9 +76,9 @@ const WORKER = new URL('./bulk-worker.mjs', import.meta.url);
  * The young generation of each worker's heap, in MB (V8's default is 48 at
  * most: semi-spaces of 16 MB). A worker allocates some 20 short-lived objects
  * and strings an event, and with the default its scavenges took a quarter of
- * its time; semi-spaces of 64 MB take about a third fewer CPU-seconds in
- * scavenges and 0.93-0.97 of the worker's CPU an event (bench/README.md,
- * national-load). The events are the same: this is the garbage collector's
+ * its time; with semi-spaces of 64 MB the scavenges took about a quarter less
+ * time and the load 0.97 of the CPU an event with two workers, 0.86 with one
+ * (bench/README.md, national-load). The events are the same: this is the garbage collector's
  * budget only.
  */
 export const BULK_WORKER_YOUNG_GENERATION_MB = 192;

@@ -377,6 +377,22 @@ FROM drift_cells FINAL
 WHERE {groups}
 ORDER BY hospital, product, model_version, day`;
 
+/** The first day of each label-free monitor (hospital x product x model version) of the groups whose cells changed: where its reference starts. */
+export const LABEL_FREE_STARTS = `
+SELECT hospital, product, model_version, toString(min(day)) AS first FROM drift_cells FINAL
+WHERE {groups} GROUP BY hospital, product, model_version`;
+
+/** The days a label-free monitor resumed from a checkpoint needs: its reference's, and those from the checkpoint's week on (keys 'hospital|product|model_version'). */
+export const LABEL_FREE_NEEDED = `(drift_cells.day < transform(concat(hospital, '|', product, '|', model_version), {monitors:Array(String)}, {reference_ends:Array(Date)}, toDate('2149-01-01'))
+  OR week >= transform(concat(hospital, '|', product, '|', model_version), {monitors:Array(String)}, {resume_weeks:Array(Date)}, toDate('1970-01-01')))`;
+
+/** The latest checkpoint of each label-free monitor before the week its group's replay starts. */
+export const LABEL_FREE_CHECKPOINTS = `
+SELECT hospital, product, model_version, toString(week) AS checkpoint_week, state FROM drift_label_free_checkpoints FINAL
+WHERE {groups}
+  AND week < transform(concat(hospital, '|', product), {keys:Array(String)}, {from_weeks:Array(Date)}, toDate('1970-01-01'))
+ORDER BY hospital, product, model_version, week DESC LIMIT 1 BY hospital, product, model_version`;
+
 /** The verdicted binary cases per week of the groups whose cells changed: the reference of each monitor. */
 export const VERDICTED_WEEKS = `
 SELECT hospital, product, model_version, toString(week) AS week, sum(tp) AS tp, sum(fn) AS fn, sum(tn) AS tn, sum(fp) AS fp

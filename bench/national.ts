@@ -11,7 +11,7 @@
  *   - every dashboard panel's query over the last 90 days and over the year.
  *
  *   npm run bench:national [-- --scales 1,8,national:8 --weeks 52 --store DIR --workers N]   (the default; add 32 and national for the whole growth)
- *   npm run bench:national -- --scales national:52 --store DIR --only incremental [--runs N --panels --traffic-seed S]
+ *   npm run bench:national -- --scales national:52 --store DIR --only incremental [--runs N --panels --statements --traffic-seed S]
  *
  * `--only incremental` skips the two rebuilds on a loaded store: only the traffic
  * and the incremental run (`--runs N` of them, each after its own traffic; the
@@ -49,6 +49,8 @@ const { values } = parseArgs({
     'traffic-seed': { type: 'string' },
     // Incremental runs one after the other, each after its own five minutes of traffic (the first in a fresh process makes its drift charts; `aifi up` keeps them).
     runs: { type: 'string', default: '1' },
+    // Time every statement of the last incremental run and print the slowest on stderr.
+    statements: { type: 'boolean', default: false },
   },
 });
 const onlyIncremental = values.only === 'incremental';
@@ -131,6 +133,30 @@ async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, 
   return rows;
 }
 
+/** Times every statement the store runs until stopped; stop gives the slowest 25, by their first 160 characters. */
+function timeStatements(store: EmbeddedStore): { stop: () => { ms: number; sql: string }[] } {
+  const timings: { ms: number; sql: string }[] = [];
+  const methods = ['exec', 'query', 'insert'] as const;
+  const originals = methods.map((m) => store[m]);
+  methods.forEach((m, i) => {
+    const original = originals[i]! as (...args: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[m] = async (...args: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await original.apply(store, args);
+      } finally {
+        timings.push({ ms: performance.now() - t0, sql: `${m}: ${String(args[0]).replace(/\s+/g, ' ').trim().slice(0, 160)}` });
+      }
+    };
+  });
+  return {
+    stop: () => {
+      methods.forEach((m, i) => ((store as unknown as Record<string, unknown>)[m] = originals[i]));
+      return timings.sort((a, b) => b.ms - a.ms).slice(0, 25);
+    },
+  };
+}
+
 /** Every dashboard panel's query over a range ending at the end of the loaded year. */
 async function panels(store: EmbeddedStore, hospitals: string[], products: string[], to: Date, days: number) {
   const from = new Date(to.getTime() - days * 86_400_000);
@@ -177,7 +203,9 @@ for (const spec of values.scales!.split(',')) {
     const rows = await traffic(store, scenario, weeks, studies / weeks, k === 0 ? trafficSeed : `${trafficSeed}|${k}`);
     await store.insert('events', rows);
     say(`scale ${scale}: incremental run (${k + 1}/${values.runs})`);
+    const timing = values.statements && k === Number(values.runs) - 1 ? timeStatements(store) : null;
     const measured = await peak(() => runAnalytics(store, { settleMs: 0 }));
+    if (timing) for (const t of timing.stop()) say(`${t.ms.toFixed(0).padStart(7)} ms  ${t.sql}`);
     runs.push({ rows, run: measured.value, seconds: measured.seconds, cpuSeconds: measured.cpuSeconds, peakRssMib: measured.peakRssMib, load: loadavg().map((l) => Number(l.toFixed(1))) });
     const r = runs[runs.length - 1]!;
     say(`scale ${scale}: incremental run ${k + 1}: ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s), ${r.run.studies} studies, ${r.run.steps.map((s) => `${s.step} ${s.seconds.toFixed(2)}`).join(', ')}`);

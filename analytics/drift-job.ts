@@ -216,7 +216,7 @@ export async function runDriftMonitors(
     const replayed = "week >= transform(concat(hospital, '|', product), {replay_keys:Array(String)}, {replay_weeks:Array(Date)}, toDate('2149-01-01'))";
     const replay = { ...params, replay_keys: replayedFrom.map((r) => `${r.hospital}|${r.product}`), replay_weeks: replayedFrom.map((r) => r.week) };
     await store.exec(tombstones('drift_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayed}`), replay);
-    // Episodes that first signalled in the replayed weeks are made anew (one still open at the checkpoint is written again with its key).
+    // The label-free checkpoints from the week each monitor was replayed from (all of them for a monitor of the group that has no days any more).
     const monitors = [...labelFree.replayed];
     const replayedMonitors = "week >= transform(concat(hospital, '|', product, '|', model_version), {replay_monitors:Array(String)}, {replay_weeks:Array(Date)}, toDate('1970-01-01'))";
     await store.exec(tombstones('drift_label_free_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayedMonitors}`), {
@@ -224,6 +224,7 @@ export async function runDriftMonitors(
       replay_monitors: monitors.map((m) => m[0]),
       replay_weeks: monitors.map((m) => m[1]),
     });
+    // Episodes that first signalled in the replayed weeks are made anew (one still open at the checkpoint is written again with its key).
     await store.exec(tombstones('drift_episodes', ['hospital', 'product', 'model_version', 'metric', 'first_signal'], `${scope.groups} AND ${replayed.replace('week >=', 'toMonday(first_signal) >=')}`), replay);
   }
   return result;

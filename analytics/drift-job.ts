@@ -2,9 +2,9 @@ import type { Store } from '../store/index.ts';
 import { chTime } from './analytics-state.ts';
 import { tombstones } from './cell-jobs.ts';
 import { episodeRows, fingerprint, freshState, mondayOf, monitorRows, referenceOf, step, type DriftRow, type Episode, type EpisodeRow, type MonitorReference, type MonitorState, type RateMetric, type VerdictedWeek } from './drift.ts';
-import { labelFreeRows, type LabelFreeDay } from './label-free.ts';
+import { labelFreeMonitors, type LabelFreeDay, type LabelFreeState } from './label-free.ts';
 import type { AnalyticsSettings } from './norms.ts';
-import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_DAYS, fill, VERDICTED_WEEKS, type Scope } from './queries.ts';
+import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_DAYS, fill, LABEL_FREE_CHECKPOINTS, LABEL_FREE_NEEDED, LABEL_FREE_STARTS, VERDICTED_WEEKS, type Scope } from './queries.ts';
 
 /**
  * Hospitals whose verdicted cases a rebuild reads in one statement: memory holds
@@ -32,6 +32,77 @@ function byVersion<T extends { model_version: string }>(rows: T[]): Map<string, 
   const versions = new Map<string, T[]>();
   for (const r of rows) (versions.get(r.model_version) ?? versions.set(r.model_version, []).get(r.model_version)!).push(r);
   return versions;
+}
+
+type Checkpoint = { hospital: string; product: string; model_version: string; week: string; state: string; computed_at: string };
+
+const monitorKey = (r: { hospital: string; product: string; model_version: string }) => `${r.hospital}|${r.product}|${r.model_version}`;
+const addDays = (day: string, days: number) => new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The label-free monitors of the groups in scope. A rebuild tests every window
+ * of every monitor; an incremental run resumes each monitor from its latest
+ * checkpoint before its group's earliest changed week (when one exists for the
+ * same reference), reading only the reference's days and those from the
+ * checkpoint on. Returns the rows, the new checkpoints, and the week from
+ * which each monitor's checkpoints were made anew.
+ */
+async function labelFreeOf(
+  store: Store,
+  settings: AnalyticsSettings,
+  scope: Scope,
+  params: { since?: string; version: string },
+  incremental: boolean,
+  changed: Map<string, string>,
+): Promise<{ rows: DriftRow[]; checkpoints: Checkpoint[]; replayed: Map<string, string> }> {
+  const daysOf = async (where: string, extra: Record<string, unknown> = {}) =>
+    byMonitor(await store.query<LabelFreeDay>(fill(DRIFT_DAYS, { ...scope, groups: where }), { ...params, ...extra }));
+  const saved = new Map<string, { week: string; state: LabelFreeState }>();
+  let monitors: Map<string, LabelFreeDay[]>;
+  if (!incremental) monitors = await daysOf(scope.groups);
+  else {
+    const starts = await store.query<{ hospital: string; product: string; model_version: string; first: string }>(fill(LABEL_FREE_STARTS, scope), params);
+    if (starts.length === 0) return { rows: [], checkpoints: [], replayed: new Map() };
+    const groups = [...new Set(starts.map((s) => `${s.hospital}|${s.product}`))];
+    const from = { keys: groups, from_weeks: groups.map((g) => changed.get(g) ?? FROM_START) };
+    for (const c of await store.query<Keyed<{ checkpoint_week: string; state: string }>>(fill(LABEL_FREE_CHECKPOINTS, scope), { ...params, ...from })) {
+      saved.set(monitorKey(c), { week: c.checkpoint_week, state: JSON.parse(c.state) as LabelFreeState });
+    }
+    const needed = {
+      monitors: starts.map(monitorKey),
+      reference_ends: starts.map((s) => addDays(mondayOf(Date.parse(`${s.first}T00:00:00.000Z`)), settings.baselineWeeks * 7)),
+      resume_weeks: starts.map((s) => saved.get(monitorKey(s))?.week ?? '1970-01-01'),
+    };
+    monitors = await daysOf(`${scope.groups} AND ${LABEL_FREE_NEEDED}`, needed);
+  }
+  const rows: DriftRow[] = [];
+  const checkpoints: Checkpoint[] = [];
+  const replayed = new Map<string, string>();
+  const run = (key: string, days: LabelFreeDay[], resume?: { week: string; state: LabelFreeState }) => {
+    const result = labelFreeMonitors(days, settings, resume?.state);
+    if (!result) return false;
+    const head = { hospital: days[0]!.hospital, product: days[0]!.product, model_version: days[0]!.model_version };
+    rows.push(...result.rows);
+    for (const c of result.checkpoints) checkpoints.push({ ...head, week: c.week, state: JSON.stringify(c.state), computed_at: params.version });
+    replayed.set(key, resume ? addDays(resume.week, 7) : '1970-01-01');
+    return true;
+  };
+  // A checkpoint of another reference: the monitor is replayed from its start, over all its days.
+  const again = [...monitors].filter(([key, days]) => !run(key, days, saved.get(key))).map(([key]) => key);
+  if (again.length) {
+    const all = await daysOf(`${scope.groups} AND concat(hospital, '|', product, '|', model_version) IN {again:Array(String)}`, { again });
+    for (const [key, days] of all) run(key, days);
+  }
+  return { rows, checkpoints, replayed };
+}
+
+function byMonitor(days: LabelFreeDay[]): Map<string, LabelFreeDay[]> {
+  const monitors = new Map<string, LabelFreeDay[]>();
+  for (const d of days) {
+    const key = monitorKey(d);
+    (monitors.get(key) ?? monitors.set(key, []).get(key)!).push(d);
+  }
+  return monitors;
 }
 
 export interface DriftJobResult {
@@ -63,8 +134,9 @@ export async function runDriftMonitors(
     for (const r of await store.query<{ hospital: string; product: string; week: string }>(CHANGED_FROM, params)) changed.set(`${r.hospital}|${r.product}`, r.week);
   }
   const verdicted = byGroup(await store.query<Keyed<VerdictedWeek>>(fill(VERDICTED_WEEKS, scope), params));
-  const labelFree = byGroup(await store.query<LabelFreeDay>(fill(DRIFT_DAYS, scope), params));
-  const groups = [...new Set([...verdicted.keys(), ...labelFree.keys()])].sort();
+  const labelFree = await labelFreeOf(store, settings, scope, params, incremental, changed);
+  const labelFreeGroups = [...labelFree.replayed.keys()].map((k) => k.split('|').slice(0, 2).join('|'));
+  const groups = [...new Set([...verdicted.keys(), ...labelFreeGroups])].sort();
   const result: DriftJobResult = { groups: groups.length, resumed: 0, replayed: 0, cases: 0 };
   const rows: DriftRow[] = [];
   const episodes: EpisodeRow[] = [];
@@ -130,18 +202,28 @@ export async function runDriftMonitors(
       }
     });
   }
-  for (const group of groups) for (const weeks of byVersion(labelFree.get(group) ?? []).values()) rows.push(...labelFreeRows(weeks, settings));
+  rows.push(...labelFree.rows);
 
   const computedAt = params.version;
   const time = (t: string | null) => (t === null ? null : chTime(Date.parse(t)));
   await store.insert('drift', rows.map((d) => ({ ...d, since: time(d.since), onset: time(d.onset), computed_at: computedAt })));
   await store.insert('drift_checkpoints', checkpoints);
+  if (!incremental) await store.exec('TRUNCATE TABLE drift_label_free_checkpoints');
+  await store.insert('drift_label_free_checkpoints', labelFree.checkpoints);
   await store.insert('drift_episodes', episodes.map((e) => ({ ...e, onset: time(e.onset), first_signal: time(e.first_signal), closed: time(e.closed), computed_at: computedAt })));
   if (incremental) {
     await store.exec(tombstones('drift', ['hospital', 'product', 'model_version', 'metric'], scope.groups), params);
     const replayed = "week >= transform(concat(hospital, '|', product), {replay_keys:Array(String)}, {replay_weeks:Array(Date)}, toDate('2149-01-01'))";
     const replay = { ...params, replay_keys: replayedFrom.map((r) => `${r.hospital}|${r.product}`), replay_weeks: replayedFrom.map((r) => r.week) };
     await store.exec(tombstones('drift_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayed}`), replay);
+    // The label-free checkpoints from the week each monitor was replayed from (all of them for a monitor of the group that has no days any more).
+    const monitors = [...labelFree.replayed];
+    const replayedMonitors = "week >= transform(concat(hospital, '|', product, '|', model_version), {replay_monitors:Array(String)}, {replay_weeks:Array(Date)}, toDate('1970-01-01'))";
+    await store.exec(tombstones('drift_label_free_checkpoints', ['hospital', 'product', 'model_version', 'week'], `${scope.groups} AND ${replayedMonitors}`), {
+      ...params,
+      replay_monitors: monitors.map((m) => m[0]),
+      replay_weeks: monitors.map((m) => m[1]),
+    });
     // Episodes that first signalled in the replayed weeks are made anew (one still open at the checkpoint is written again with its key).
     await store.exec(tombstones('drift_episodes', ['hospital', 'product', 'model_version', 'metric', 'first_signal'], `${scope.groups} AND ${replayed.replace('week >=', 'toMonday(first_signal) >=')}`), replay);
   }

@@ -117,22 +117,10 @@ FROM (SELECT arrayJoin(arrayZip({norm_keys:Array(String)}, {norm_values:Array(Fl
 /** The norm of a study's product and urgency, as the run's settings give it. */
 const NORM = "transform(concat(product, '|', urgency), {norm_keys:Array(String)}, {norm_values:Array(Float64)}, 60.0)";
 
-/** Where the refreshed studies were: their old rows are left as tombstones, and their cells recomputed. */export const STUDY_TOMBSTONES = `
-INSERT INTO study_cases (hospital, product, week, study_key, computed_at, is_deleted)
-SELECT hospital, product, week, study_key, {version:DateTime64(3, 'UTC')}, 1 FROM study_index FINAL WHERE {studies}`;
-
-export const MARK_OLD_CELLS = `
-INSERT INTO dirty_cells
-SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_index FINAL WHERE {studies}`;
-
-export const MARK_NEW_CELLS = `
-INSERT INTO dirty_cells
-SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM study_cases_refresh`;
-
 /**
  * A study row's fingerprint in what the benefit job reads (not its verdict):
  * where it changes, the benefit cells of the study's old and new rows are
- * marked (`benefit_dirty_cells`); a late verdict alone marks nothing.
+ * marked (`benefit_dirty_cells`, by refreshStudyCases); a late verdict alone marks nothing.
  */
 export const BENEFIT_HASH = 'cityHash64(tuple(received_at, acquired_at, urgency, modality, age_band, delivered_at, first_viewed_at, finding))';
 
@@ -140,16 +128,11 @@ export const INDEX_STUDIES = `
 INSERT INTO study_index (hospital, study_key, product, week, benefit_hash, computed_at)
 SELECT hospital, study_key, product, week, ${BENEFIT_HASH}, computed_at FROM {source}`;
 
-/** The cells of the refreshed studies whose row moved, appeared, disappeared or changed in what benefit reads (read before INDEX_STUDIES). */
-export const MARK_BENEFIT_CELLS = `
-INSERT INTO benefit_dirty_cells
-SELECT DISTINCT {marked:DateTime64(3, 'UTC')}, hospital, product, week FROM (
-    SELECT hospital, study_key, product, week, benefit_hash FROM study_index FINAL WHERE {studies}
-    UNION ALL
-    SELECT hospital, study_key, product, week, ${BENEFIT_HASH} FROM study_cases_refresh
-)
-GROUP BY hospital, study_key, product, week, benefit_hash
-HAVING count() = 1`;
+/** The index rows of the refreshed studies as they were (read before INDEX_STUDIES), and as they are now: where tombstones go, and which cells are marked. */
+export const OLD_INDEX_ROWS = `
+SELECT hospital, study_key, product, toString(week) AS week, toString(benefit_hash) AS hash FROM study_index FINAL WHERE {studies}`;
+export const REFRESHED_INDEX_ROWS = `
+SELECT hospital, study_key, product, toString(week) AS week, toString(${BENEFIT_HASH}) AS hash FROM study_cases_refresh`;
 
 const adoptionCi = wilsonSql('viewed', 'eligible');
 
@@ -376,6 +359,22 @@ SELECT hospital, product, model_version, toString(day) AS day, n, positives, map
 FROM drift_cells FINAL
 WHERE {groups}
 ORDER BY hospital, product, model_version, day`;
+
+/** The first day of each label-free monitor (hospital x product x model version) of the groups whose cells changed: where its reference starts. */
+export const LABEL_FREE_STARTS = `
+SELECT hospital, product, model_version, toString(min(day)) AS first FROM drift_cells FINAL
+WHERE {groups} GROUP BY hospital, product, model_version`;
+
+/** The days a label-free monitor resumed from a checkpoint needs: its reference's, and those from the checkpoint's week on (keys 'hospital|product|model_version'). */
+export const LABEL_FREE_NEEDED = `(drift_cells.day < transform(concat(hospital, '|', product, '|', model_version), {monitors:Array(String)}, {reference_ends:Array(Date)}, toDate('2149-01-01'))
+  OR week >= transform(concat(hospital, '|', product, '|', model_version), {monitors:Array(String)}, {resume_weeks:Array(Date)}, toDate('1970-01-01')))`;
+
+/** The latest checkpoint of each label-free monitor before the week its group's replay starts. */
+export const LABEL_FREE_CHECKPOINTS = `
+SELECT hospital, product, model_version, toString(week) AS checkpoint_week, state FROM drift_label_free_checkpoints FINAL
+WHERE {groups}
+  AND week < transform(concat(hospital, '|', product), {keys:Array(String)}, {from_weeks:Array(Date)}, toDate('1970-01-01'))
+ORDER BY hospital, product, model_version, week DESC LIMIT 1 BY hospital, product, model_version`;
 
 /** The verdicted binary cases per week of the groups whose cells changed: the reference of each monitor. */
 export const VERDICTED_WEEKS = `

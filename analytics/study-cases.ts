@@ -4,12 +4,10 @@ import {
   DIRTY_STUDIES,
   HOSPITAL_STUDIES,
   INDEX_STUDIES,
-  MARK_BENEFIT_CELLS,
   MARK_DIRTY_STUDIES,
-  MARK_NEW_CELLS,
-  MARK_OLD_CELLS,
+  OLD_INDEX_ROWS,
+  REFRESHED_INDEX_ROWS,
   STUDY_CASES,
-  STUDY_TOMBSTONES,
 } from './queries.ts';
 
 /** The norm of each product and urgency as the two arrays the SQL binds. */
@@ -55,10 +53,29 @@ export async function refreshStudyCases(
   await store.exec('TRUNCATE TABLE study_cases_refresh');
   await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES, 'study_cases_refresh'), { version: versions.version });
   await store.exec('INSERT INTO study_cases SELECT * FROM study_cases_refresh');
-  await store.exec(withStudies(MARK_OLD_CELLS, DIRTY_STUDIES), { marked: versions.version });
-  await store.exec(withStudies(STUDY_TOMBSTONES, DIRTY_STUDIES), { version: versions.tombstone });
-  await store.exec(MARK_NEW_CELLS, { marked: versions.version });
-  await store.exec(withStudies(MARK_BENEFIT_CELLS, DIRTY_STUDIES), { marked: versions.version });
+  // The studies' index rows are read once (the lookup of a few thousand keys in the index is the costly part), and
+  // give the tombstones of their old rows, the cells of their old and new rows (MARK_OLD_CELLS, MARK_NEW_CELLS) and
+  // the cells whose rows changed in what benefit reads (MARK_BENEFIT_CELLS).
+  const old = await store.query<IndexRow>(withStudies(OLD_INDEX_ROWS, DIRTY_STUDIES));
+  const refreshed = await store.query<IndexRow>(REFRESHED_INDEX_ROWS);
+  await store.insert('study_cases', old.map((r) => ({ hospital: r.hospital, product: r.product, week: r.week, study_key: r.study_key, computed_at: versions.tombstone, is_deleted: 1 })));
+  const cellsOf = (rows: IndexRow[]) => [...new Map(rows.map((r) => [`${r.hospital}|${r.product}|${r.week}`, { marked_at: versions.version, hospital: r.hospital, product: r.product, week: r.week }])).values()];
+  await store.insert('dirty_cells', cellsOf([...old, ...refreshed]));
+  const rowCount = new Map<string, { row: IndexRow; count: number }>();
+  for (const r of [...old, ...refreshed]) {
+    const key = JSON.stringify([r.hospital, r.study_key, r.product, r.week, r.hash]);
+    const seen = rowCount.get(key) ?? rowCount.set(key, { row: r, count: 0 }).get(key)!;
+    seen.count++;
+  }
+  await store.insert('benefit_dirty_cells', cellsOf([...rowCount.values()].filter((c) => c.count === 1).map((c) => c.row)));
   await store.exec(INDEX_STUDIES.replace('{source}', 'study_cases_refresh'));
   return Number(n);
+}
+
+interface IndexRow {
+  hospital: string;
+  study_key: string;
+  product: string;
+  week: string;
+  hash: string;
 }

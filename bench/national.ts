@@ -11,11 +11,19 @@
  *   - every dashboard panel's query over the last 90 days and over the year.
  *
  *   npm run bench:national [-- --scales 1,8,national:8 --weeks 52 --store DIR --workers N]   (the default; add 32 and national for the whole growth)
+ *   npm run bench:national -- --scales national:52 --store DIR --only incremental [--runs N --panels --statements --traffic-seed S]
+ *
+ * `--only incremental` skips the two rebuilds on a loaded store: only the traffic
+ * and the incremental run (`--runs N` of them, each after its own traffic; the
+ * first in a fresh process also makes its drift charts), the panels with
+ * `--panels`. Its traffic is seeded by the time unless `--traffic-seed` is given
+ * (traffic of a seed already run is deduplicated: nothing new to count).
  *
  * A scale may name its own weeks (`national:8`). The year is loaded by the bulk
  * load (`aifi simulate --bulk`): the rows the collector would store.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAnalytics } from '../analytics/index.ts';
@@ -34,19 +42,34 @@ const { values } = parseArgs({
     store: { type: 'string' },
     seed: { type: 'string', default: 'national-bench' },
     workers: { type: 'string' },
+    // `incremental`: only the traffic and the incremental run (no rebuilds) on a loaded store; `--panels` to time the panels too.
+    only: { type: 'string' },
+    panels: { type: 'boolean', default: false },
+    // The seed of the five minutes of traffic (a rerun with the same seed adds nothing new: its events are deduplicated).
+    'traffic-seed': { type: 'string' },
+    // Incremental runs one after the other, each after its own five minutes of traffic (the first in a fresh process makes its drift charts; `aifi up` keeps them).
+    runs: { type: 'string', default: '1' },
+    // Time every statement of the last incremental run and print the slowest on stderr.
+    statements: { type: 'boolean', default: false },
   },
 });
+const onlyIncremental = values.only === 'incremental';
+if (values.only !== undefined && !onlyIncremental) throw new Error(`--only: '${values.only}' is not a part this bench can run alone (only 'incremental')`);
+const trafficSeed = values['traffic-seed'] ?? (onlyIncremental ? `${values.seed}|${Date.now()}` : values.seed!);
 const say = progress('national');
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 sampler.unref();
-const peak = async <T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; peakRssMib: number }> => {
+/** A step's wall time, peak RSS, and the CPU time of the whole process (chDB's threads included): on a shared machine the CPU time is the steadier figure. */
+const peak = async <T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; cpuSeconds: number; peakRssMib: number }> => {
   peakRss = process.memoryUsage().rss;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const value = await work();
+  const cpu = process.cpuUsage(cpu0);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  return { value, seconds: (performance.now() - t0) / 1000, peakRssMib: Math.round(peakRss / 2 ** 20) };
+  return { value, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMib: Math.round(peakRss / 2 ** 20) };
 };
 
 function scenarioOf(scale: string): Scenario {
@@ -68,11 +91,11 @@ async function loadYear(store: EmbeddedStore, scenario: Scenario, weeks: number)
 }
 
 /** Five minutes of national traffic after the loaded year: new studies with their events, and late verdicts on older ones. */
-async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, weeklyStudies: number): Promise<Row[]> {
+async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, weeklyStudies: number, trafficSeed: string): Promise<Row[]> {
   const start = Date.parse(`${scenario.start}T00:00:00Z`) + weeks * 7 * 86_400_000;
   // The week after, thinned to a few thousand studies, of which the first 1,500 arrive.
   const thinned = { ...shiftScenario(scenario, new Date(start).toISOString().slice(0, 10)), volume_factor: scenario.volume_factor * Math.min(1, 3000 / weeklyStudies) };
-  const next = new Backfill({ scenario: thinned, seed: `${values.seed}|next`, weeks: 1 });
+  const next = new Backfill({ scenario: thinned, seed: `${trafficSeed}|next`, weeks: 1 });
   const rows: Row[] = [];
   const studies = new Set<string>();
   for (const week of next.weeks()) {
@@ -94,7 +117,7 @@ async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, 
     rows.push(
       eventToRow(
         makeEvent('verdict.recorded', {
-          event_id: uuidv7For(`${values.seed}|late|${i}`, at),
+          event_id: uuidv7For(`${trafficSeed}|late|${i}`, at),
           occurred_at: new Date(at).toISOString(),
           hospital: c.hospital,
           source: 'bench',
@@ -108,6 +131,30 @@ async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, 
     );
   });
   return rows;
+}
+
+/** Times every statement the store runs until stopped; stop gives the slowest 25, by their first 160 characters. */
+function timeStatements(store: EmbeddedStore): { stop: () => { ms: number; sql: string }[] } {
+  const timings: { ms: number; sql: string }[] = [];
+  const methods = ['exec', 'query', 'insert'] as const;
+  const originals = methods.map((m) => store[m]);
+  methods.forEach((m, i) => {
+    const original = originals[i]! as (...args: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[m] = async (...args: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await original.apply(store, args);
+      } finally {
+        timings.push({ ms: performance.now() - t0, sql: `${m}: ${String(args[0]).replace(/\s+/g, ' ').trim().slice(0, 160)}` });
+      }
+    };
+  });
+  return {
+    stop: () => {
+      methods.forEach((m, i) => ((store as unknown as Record<string, unknown>)[m] = originals[i]));
+      return timings.sort((a, b) => b.ms - a.ms).slice(0, 25);
+    },
+  };
 }
 
 /** Every dashboard panel's query over a range ending at the end of the loaded year. */
@@ -139,22 +186,40 @@ for (const spec of values.scales!.split(',')) {
   const loaded = reuse
     ? { value: { studies: -1, events: Number((await store.query<{ n: number }>('SELECT count() AS n FROM events'))[0]!.n) }, seconds: 0, peakRssMib: 0 }
     : await peak(() => loadYear(store, scenario, weeks));
-  say(`scale ${scale}: making the per-study rows and every result`);
-  const full = await peak(() => runAnalytics(store, { rebuildCases: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: per-study rows ${done}/${total} hospitals`) }));
-  say(`scale ${scale}: rebuilding every result`);
-  const rebuild = await peak(() => runAnalytics(store, { rebuild: true, settleMs: 0 }));
+  if (onlyIncremental && !reuse) throw new Error(`--only incremental needs a loaded store (--store DIR with ${scale}/ loaded): ${dir.path} has none`);
+  const skipped = { value: { steps: [] as { step: string; seconds: number }[] }, seconds: Number.NaN, peakRssMib: 0 };
+  let full = skipped;
+  let rebuild = skipped;
+  if (!onlyIncremental) {
+    say(`scale ${scale}: making the per-study rows and every result`);
+    full = await peak(() => runAnalytics(store, { rebuildCases: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: per-study rows ${done}/${total} hospitals`) }));
+    say(`scale ${scale}: rebuilding every result`);
+    rebuild = await peak(() => runAnalytics(store, { rebuild: true, settleMs: 0 }));
+  }
   const studies = Number((await store.query<{ n: number }>("SELECT uniqExact(hospital, study_key) AS n FROM lifecycle WHERE type = 'study.received'"))[0]!.n);
-  say(`scale ${scale}: five minutes of traffic`);
-  const rows = await traffic(store, scenario, weeks, studies / weeks);
-  await store.insert('events', rows);
-  const incremental = await peak(() => runAnalytics(store, { settleMs: 0 }));
+  const runs: { rows: Row[]; run: Awaited<ReturnType<typeof runAnalytics>>; seconds: number; cpuSeconds: number; peakRssMib: number; load: number[] }[] = [];
+  for (let k = 0; k < Number(values.runs); k++) {
+    say(`scale ${scale}: five minutes of traffic (${k + 1}/${values.runs})`);
+    const rows = await traffic(store, scenario, weeks, studies / weeks, k === 0 ? trafficSeed : `${trafficSeed}|${k}`);
+    await store.insert('events', rows);
+    say(`scale ${scale}: incremental run (${k + 1}/${values.runs})`);
+    const timing = values.statements && k === Number(values.runs) - 1 ? timeStatements(store) : null;
+    const measured = await peak(() => runAnalytics(store, { settleMs: 0 }));
+    if (timing) for (const t of timing.stop()) say(`${t.ms.toFixed(0).padStart(7)} ms  ${t.sql}`);
+    runs.push({ rows, run: measured.value, seconds: measured.seconds, cpuSeconds: measured.cpuSeconds, peakRssMib: measured.peakRssMib, load: loadavg().map((l) => Number(l.toFixed(1))) });
+    const r = runs[runs.length - 1]!;
+    say(`scale ${scale}: incremental run ${k + 1}: ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s), ${r.run.studies} studies, ${r.run.steps.map((s) => `${s.step} ${s.seconds.toFixed(2)}`).join(', ')}`);
+    endProgress();
+  }
+  const { rows, ...incremental } = { ...runs[runs.length - 1]!, value: runs[runs.length - 1]!.run };
   const [{ to }] = (await store.query<{ to: string }>('SELECT toString(max(received_at)) AS to FROM study_cases')) as [{ to: string }];
   const end = new Date(`${to.replace(' ', 'T')}Z`);
   const hospitals = (await store.query<{ h: string }>('SELECT DISTINCT hospital AS h FROM study_cases ORDER BY h')).map((r) => r.h);
   const products = (await store.query<{ p: string }>('SELECT DISTINCT product AS p FROM study_cases ORDER BY p')).map((r) => r.p);
-  say(`scale ${scale}: panels`);
-  const last90 = await panels(store, hospitals, products, end, 90);
-  const year = await panels(store, hospitals, products, end, 366);
+  const timePanels = !onlyIncremental || values.panels;
+  if (timePanels) say(`scale ${scale}: panels`);
+  const last90 = timePanels ? await panels(store, hospitals, products, end, 90) : 'not run';
+  const year = timePanels ? await panels(store, hospitals, products, end, 366) : 'not run';
   results.push({
     scale: scale === 'national' ? 'national' : `${scale} x pilot`,
     weeks,
@@ -172,6 +237,8 @@ for (const spec of values.scales!.split(',')) {
     incremental_seconds: Number(incremental.seconds.toFixed(2)),
     incremental_studies: incremental.value.studies,
     incremental_steps: Object.fromEntries(incremental.value.steps.map((s) => [s.step, Number(s.seconds.toFixed(2))])),
+    incremental_peak_rss_mib: incremental.peakRssMib,
+    incremental_runs: runs.map((r) => ({ seconds: Number(r.seconds.toFixed(2)), cpu_seconds: Number(r.cpuSeconds.toFixed(2)), load_average: r.load, studies: r.run.studies, steps: Object.fromEntries(r.run.steps.map((s) => [s.step, Number(s.seconds.toFixed(2))])) })),
     panels_90_days: last90,
     panels_year: year,
   });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
 import { makeTrustedEvent } from '../events/index.ts';
 import { Backfill, loadScenario, type Truth } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
-import { emptyStore, migratedStore, verdictedCases } from '../testing/index.ts';
+import { loadSimulation, migratedStore, verdictedCases } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
 import { calibrate, cusumWeights, DEFAULT_SETTINGS, driftOfCases, queries, readReport, runAnalytics, wilson, type DriftCase } from './index.ts';
 import { labelFreeRows, type LabelFreeDay } from './label-free.ts';
@@ -17,12 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-async function load(scenario: string, seed: string, weeks: number, volume = 1): Promise<Truth> {
-  await emptyStore(store);
-  const backfill = new Backfill({ scenario: { ...loadScenario(scenario), volume_factor: volume }, seed, weeks });
-  for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
-  return backfill.truth.result();
-}
+const load = (scenario: string, seed: string, weeks: number, volume = 1): Promise<Truth> => loadSimulation(store, { ...loadScenario(scenario), volume_factor: volume }, seed, weeks);
 
 /**
  * RBfracture's network sensitivity over a week of the stable pilot at 0.4 of its volume, counted from the

@@ -14,13 +14,9 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.aifi/**'],
-    // chDB allows one data directory per process at a time: test files run in forks, and each file
-    // closes the stores it opened before the next file of its fork starts.
+    // chDB allows one data directory per process: isolate test files in forks.
     pool: 'forks',
     maxWorkers: workers,
-    // A fork runs its files one after another in one module graph, without importing every module
-    // anew for each file: on 45 of the smaller files, 119 s of CPU isolated, 66 s not.
-    isolate: false,
     // Deadlines that catch a hang, not a speed check: with several files sharing the cores a test
     // takes a few times its time alone.
     testTimeout: 300_000,

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
 import { makeTrustedEvent } from '../events/index.ts';
 import { Backfill, loadScenario, type Truth } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
-import { emptyStore, migratedStore, verdictedCases } from '../testing/index.ts';
+import { loadSimulation, migratedStore, verdictedCases } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
 import { calibrate, cusumWeights, DEFAULT_SETTINGS, driftOfCases, queries, readReport, runAnalytics, wilson, type DriftCase } from './index.ts';
 import { labelFreeRows, type LabelFreeDay } from './label-free.ts';
@@ -17,12 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-async function load(scenario: string, seed: string, weeks: number, volume = 1): Promise<Truth> {
-  await emptyStore(store);
-  const backfill = new Backfill({ scenario: { ...loadScenario(scenario), volume_factor: volume }, seed, weeks });
-  for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
-  return backfill.truth.result();
-}
+const load = (scenario: string, seed: string, weeks: number, volume = 1): Promise<Truth> => loadSimulation(store, { ...loadScenario(scenario), volume_factor: volume }, seed, weeks);
 
 /**
  * RBfracture's network sensitivity over a week of the stable pilot at 0.4 of its volume, counted from the
@@ -70,10 +64,14 @@ describe('analytics on a simulated pilot with known truth', () => {
   });
 
   it('follow a slowing product week by week in the time to result, and no other, and list each late study', async () => {
-    await load('slow', '8', 12);
+    // The slow scenario's change sooner and quicker: CINA-iPE's inference slows from 19 January to
+    // three times its time by 2 February, so that two weeks before and two at the full slowdown
+    // fit in six weeks (the scenario itself takes twelve).
+    const slow = loadScenario('slow');
+    await loadSimulation(store, { ...slow, changes: [{ ...slow.changes[0]!, start: '2026-01-19', ramp_weeks: 2 }] }, '8', 6);
     await runAnalytics(store, { jobs: ['turnaround'] });
     const weekly = await store.query<{ product: string; before: number; after: number; n: number; total: number }>(
-      `SELECT product, avgIf(p90_min, week < '2026-02-02') AS before, avgIf(p90_min, week >= '2026-03-16') AS after, sum(n) AS n,
+      `SELECT product, avgIf(p90_min, week < '2026-01-19') AS before, avgIf(p90_min, week >= '2026-02-02') AS after, sum(n) AS n,
               (SELECT sum(n) FROM turnaround FINAL WHERE urgency = 'routine' AND send_mode = 'automatic' AND product = w.product) AS total
        FROM turnaround_weekly AS w FINAL WHERE urgency = 'routine' AND send_mode = 'automatic' GROUP BY product ORDER BY product`,
     );
@@ -92,6 +90,8 @@ describe('analytics on a simulated pilot with known truth', () => {
        JOIN (SELECT * FROM turnaround FINAL) AS t ON s.hospital = t.hospital AND s.product = t.product AND s.urgency = t.urgency AND s.send_mode = t.send_mode
        GROUP BY key ORDER BY key`,
     );
+    const ratios = weekly.map((w) => `${w.product} ${(w.after / w.before).toFixed(2)}`).join(', ');
+    console.log(`slowing CINA-iPE: p90 after / before ${ratios}; ${groups.length} groups, ${groups.reduce((sum, g) => sum + g.late, 0)} late studies`);
     expect(groups.length).toBeGreaterThan(20);
     for (const g of groups) expect({ key: g.key, n: g.n, late: g.late, traced: g.traced }).toEqual({ key: g.key, n: g.summary_n, late: g.summary_late, traced: g.n });
     expect(groups.reduce((sum, g) => sum + g.late, 0)).toBeGreaterThan(100);

@@ -3,7 +3,7 @@ import { eventToRow } from '../collector/index.ts';
 import type { AifiEvent } from '../events/index.ts';
 import { Backfill, loadScenario, TRUE_REPORT_EFFECT_MIN } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
-import { emptyStore, migratedStore } from '../testing/index.ts';
+import { loadSimulation, migratedStore } from '../testing/index.ts';
 import { MAX_REPORT_MINUTES } from './benefit.ts';
 import { histogramOf, hodgesLehmann } from './hodges-lehmann.ts';
 import { readReport, runAnalytics } from './index.ts';
@@ -109,9 +109,7 @@ describe('measured benefit on a simulated pilot with a known effect per product'
   });
 
   it('compares before and after go-live where a product ran unseen first, and sets apart the studies of the shadow weeks', async () => {
-    await emptyStore(store);
-    const backfill = new Backfill({ scenario: loadScenario('go-live'), seed: SEED, weeks: 6 });
-    for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+    await loadSimulation(store, loadScenario('go-live'), SEED, 6);
     await runAnalytics(store, { settleMs: 0, rebuild: true });
     type Row = { hospital: string; product: string; comparison: string; n_a: number; n_b: number; ci_low_min: number | null; ci_high_min: number | null };
     const rows = await store.query<Row>("SELECT hospital, product, comparison, n_a, n_b, ci_low_min, ci_high_min FROM benefit FINAL WHERE urgency = '' AND product != 'cina-ipe'");

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
-import { Backfill, loadScenario, type Scenario, type Truth } from '../simulator/index.ts';
+import { loadScenario, type Scenario, type Truth } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
-import { emptyStore, migratedStore } from '../testing/index.ts';
+import { loadSimulation, migratedStore } from '../testing/index.ts';
 import { contractsSchema, DEFAULT_CONTRACTS, planCosts, readReport, readVolumes, runAnalytics, type Contracts } from './index.ts';
 
 let store: EmbeddedStore;
@@ -40,12 +39,10 @@ interface Year {
 }
 
 async function simulate(scenario: Scenario): Promise<{ truth: Truth; cost: Year[] }> {
-  await emptyStore(store);
   // 52 weeks from Monday 5 January 2026: the 2026 contract year is whole, and January 2027 has begun.
-  const backfill = new Backfill({ scenario: { ...scenario, volume_factor: VOLUME }, seed: 'cost', weeks: 52 });
-  for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+  const truth = await loadSimulation(store, { ...scenario, volume_factor: VOLUME }, 'cost', 52);
   await runAnalytics(store, { jobs: ['adoption', 'cost'], contracts: CONTRACTS, settleMs: 0 });
-  return { truth: backfill.truth.result(), cost: (await readReport(store, 'lead')).cost as unknown as Year[] };
+  return { truth, cost: (await readReport(store, 'lead')).cost as unknown as Year[] };
 }
 
 const hospitalYear = (cost: Year[], hospital: string) => {

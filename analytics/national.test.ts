@@ -12,7 +12,8 @@ const WEEKS = 26;
 beforeAll(async () => {
   ({ store, close } = await migratedStore('national'));
   // The national network at 2 % of its volume: 70 hospitals, 20 products, stable performance throughout.
-  ({ truth } = await bulkLoad({ store, scenario: loadScenario('national'), seed: 'national-test', weeks: WEEKS, volumeFactor: 0.02 }));
+  // One worker: test files run side by side on the cores, and one worker spends the least CPU.
+  ({ truth } = await bulkLoad({ store, scenario: loadScenario('national'), seed: 'national-test', weeks: WEEKS, volumeFactor: 0.02, workers: 1 }));
   await runAnalytics(store, { settleMs: 0 });
 }, 600_000);
 afterAll(() => close());

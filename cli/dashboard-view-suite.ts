@@ -51,7 +51,7 @@ export async function dashboardViewSuite(options: ViewSuiteOptions): Promise<voi
     hospitals = networkOf(scenario).hospitals;
     stack = await startStack(config, { port: 0, dicomPort: null, hospitals });
     if (options.bulkVolumeFactor === undefined) await backfillInto(stack.collector, scenario, 'view', WEEKS);
-    else await bulkLoad({ store: stack.store, scenario, seed: 'view', weeks: WEEKS, volumeFactor: options.bulkVolumeFactor });
+    else await bulkLoad({ store: stack.store, scenario, seed: 'view', weeks: WEEKS, volumeFactor: options.bulkVolumeFactor, workers: 1 });
     await runAnalytics(stack.store, { settleMs: 0 });
     browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { startProcess, tempDir, waitFor } from '../testing/index.ts';
+import { aifiHere } from './aifi-here.ts';
 
 const run = promisify(execFile);
 
-/** Runs `aifi …` in another process; resolves with its exit code and output. */
-async function aifi(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `aifi …` in another process, as a user does; resolves with its exit code and output. */
+async function aifiSpawned(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['bin/aifi.mjs', ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
@@ -19,6 +20,12 @@ async function aifi(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
 }
 
 describe('aifi query and aifi report while aifi up runs', () => {
+  /** `aifi …` in this process, with the test's environment; the same fields as aifiSpawned's. */
+  const aifi = async (args: string[], env: NodeJS.ProcessEnv) => {
+    const { code, out, err } = await aifiHere(args, { ...env, AIFI_CLICKHOUSE_URL: env.AIFI_CLICKHOUSE_URL });
+    return { code, stdout: out, stderr: err };
+  };
+
   it('are answered by the running process, read-only and bounded, with the report it gives after stopping', { timeout: 420_000 }, async () => {
     const dir = tempDir('local-access');
     const env: NodeJS.ProcessEnv = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent', AIFI_QUERY_MAX_ROWS: '5000000' };
@@ -40,7 +47,8 @@ describe('aifi query and aifi report while aifi up runs', () => {
       expect(credential.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(credential.pid).toBe(up.child.pid);
 
-      const whileRunning = await aifi(['report', '--format', 'json'], env);
+      // The first as a user runs it; the others in this process (a client process of its own each would check nothing more).
+      const whileRunning = await aifiSpawned(['report', '--format', 'json'], env);
       expect(whileRunning.code, whileRunning.stderr).toBe(0);
       const report = JSON.parse(whileRunning.stdout) as Record<string, unknown[]>;
       expect(report.adoption!.length).toBeGreaterThan(0);

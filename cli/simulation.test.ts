@@ -7,6 +7,7 @@ import { loadSecrets, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { LiveSimulation, loadScenario, type Truth } from '../simulator/index.ts';
 import { productsOfVendor } from '../events/index.ts';
 import { tempDir, waitFor } from '../testing/index.ts';
+import { aifiHere } from './aifi-here.ts';
 import { startStack } from './index.ts';
 
 describe('the live simulation, through the real interfaces', () => {
@@ -55,7 +56,7 @@ describe('the live simulation, through the real interfaces', () => {
 });
 
 describe('aifi simulate', () => {
-  it('backfills a scenario with a progress report and writes the truth', () => {
+  it('backfills a scenario with a progress report and writes the truth', async () => {
     const dir = tempDir('simulate');
     const truthFile = join(dir.path, 'truth.json');
     const result = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--scenario', 'drift', '--weeks', '2', '--seed', '9', '--truth-out', truthFile], {
@@ -76,22 +77,23 @@ describe('aifi simulate', () => {
     expect(truth.rates.every((r) => ['2026-01-05', '2026-01-12', '2026-01-19'].includes(r.week))).toBe(true);
     const eligible = truth.rates.reduce((s, r) => s + r.eligible, 0);
     expect(eligible).toBeLessThan(Number(line![1]));
-    const query = spawnSync(process.execPath, ['bin/aifi.mjs', 'query', "SELECT count() FROM events FINAL", '--format', 'TSV'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
-    expect(Number(query.stdout.trim())).toBe(Number(line![2]));
-    const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
-    const analytics = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
-    expect(analytics.status, analytics.stderr).toBe(0);
-    expect(analytics.stdout).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, drift_episodes \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit_weeks \d+, benefit_live \d+, benefit_cells \d+, benefit \d+, report_agreement \d+$/m);
+    // The commands after it in this process: a process of its own for each would check nothing more.
+    const aifi = (...args: string[]) => aifiHere(args, { AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' });
+    const query = await aifi('query', 'SELECT count() FROM events FINAL', '--format', 'TSV');
+    expect(Number(query.out.trim())).toBe(Number(line![2]));
+    const analytics = await aifi('analytics', 'run');
+    expect(analytics.code, analytics.err).toBe(0);
+    expect(analytics.out).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, drift_episodes \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit_weeks \d+, benefit_live \d+, benefit_cells \d+, benefit \d+, report_agreement \d+$/m);
     // Run again with nothing new: an incremental run (it looks a minute back past its watermark, so it may count recent studies again).
-    const again = spawnSync(process.execPath, ['bin/aifi.mjs', 'analytics', 'run'], { encoding: 'utf8', env });
-    expect(again.stdout).toMatch(/^analytics \(incremental, \d+ studies refreshed\)/m);
-    const report = spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--format', 'json', '--audience', 'vendor:avicenna'], { encoding: 'utf8', env });
-    const json = JSON.parse(report.stdout) as Record<string, { product?: string }[]>;
+    const again = await aifi('analytics', 'run');
+    expect(again.out).toMatch(/^analytics \(incremental, \d+ studies refreshed\)/m);
+    const report = await aifi('report', '--format', 'json', '--audience', 'vendor:avicenna');
+    const json = JSON.parse(report.out) as Record<string, { product?: string }[]>;
     // A vendor's report has data in its own sections only; every other section is there, and empty.
     const withData = Object.entries(json).filter(([k, v]) => k !== 'audience' && Array.isArray(v) && v.length > 0).map(([k]) => k);
     expect(withData.every((k) => ['performance', 'drift', 'episodes'].includes(k)), withData.join(', ')).toBe(true);
     // Its rows are the whole report's rows of its products in those sections, none left out and none added.
-    const whole = JSON.parse(spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--format', 'json', '--audience', 'all'], { encoding: 'utf8', env }).stdout) as typeof json;
+    const whole = JSON.parse((await aifi('report', '--format', 'json', '--audience', 'all')).out) as typeof json;
     const sections = [...new Set([...Object.keys(whole), ...Object.keys(json)])].filter((k) => k !== 'audience');
     expect(sections.sort()).toEqual(['adoption', 'availability', 'benefit', 'cost', 'drift', 'episodes', 'performance', 'report_agreement', 'turnaround', 'users']);
     for (const k of sections) {
@@ -102,15 +104,15 @@ describe('aifi simulate', () => {
     expect(json.performance!.length).toBeGreaterThan(0);
     expect(new Set([...json.performance!, ...json.drift!].map((r) => r.product))).toEqual(new Set(['cina-ipe']));
     expect(json.availability).toEqual([]);
-    const wrongAudience = spawnSync(process.execPath, ['bin/aifi.mjs', 'report', '--audience', 'vendor:nobody'], { encoding: 'utf8', env });
-    expect(wrongAudience.status).toBe(2);
-    const bad = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--weeks', 'many'], { encoding: 'utf8', env: { ...process.env, AIFI_DATA_DIR: dir.path } });
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--weeks takes a whole number/);
+    const wrongAudience = await aifi('report', '--audience', 'vendor:nobody');
+    expect(wrongAudience.code).toBe(2);
+    const bad = await aifi('simulate', '--weeks', 'many');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--weeks takes a whole number/);
     dir.remove();
   });
 
-  it('bulk-loads the national network with --bulk, and a repeat changes nothing', () => {
+  it('bulk-loads the national network with --bulk, and a repeat changes nothing', async () => {
     const dir = tempDir('simulate-bulk');
     const env = { ...process.env, AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' };
     const args = ['bin/aifi.mjs', 'simulate', '--scenario', 'national', '--weeks', '1', '--volume-factor', '0.01', '--bulk', '--seed', '4'];
@@ -119,12 +121,15 @@ describe('aifi simulate', () => {
     expect(result.stderr).toMatch(/bulk national: 100\/100 %/);
     const line = /national: 1 weeks from 2026-01-05, seed 4: (\d+) studies, (\d+) events in [\d.]+ s \(\d+ events\/s, \d+ workers\)/.exec(result.stdout);
     expect(line, result.stdout).not.toBeNull();
-    expect(spawnSync(process.execPath, args, { encoding: 'utf8', env }).status).toBe(0);
-    const query = spawnSync(process.execPath, ['bin/aifi.mjs', 'query', 'SELECT count() FROM events FINAL', '--format', 'TSV'], { encoding: 'utf8', env });
-    expect(Number(query.stdout.trim())).toBe(Number(line![2]));
-    const bad = spawnSync(process.execPath, ['bin/aifi.mjs', 'simulate', '--workers', '2'], { encoding: 'utf8', env });
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--workers goes with --bulk/);
+    // The repeat and the checks after it in this process: a process of its own for each would check nothing more.
+    const aifi = (...more: string[]) => aifiHere(more, { AIFI_DATA_DIR: dir.path, AIFI_LOG_LEVEL: 'silent' });
+    const repeat = await aifi(...args.slice(1));
+    expect(repeat.code, repeat.err).toBe(0);
+    const query = await aifi('query', 'SELECT count() FROM events FINAL', '--format', 'TSV');
+    expect(Number(query.out.trim())).toBe(Number(line![2]));
+    const bad = await aifi('simulate', '--workers', '2');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--workers goes with --bulk/);
     dir.remove();
   });
 });

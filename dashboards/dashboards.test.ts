@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
-import { eventToRow } from '../collector/index.ts';
 import { PRODUCT_IDS, productsOfVendor } from '../events/index.ts';
-import { Backfill, loadScenario } from '../simulator/index.ts';
+import { loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
-import { migratedStore, rowsOfPanelThatMayBeEmpty } from '../testing/index.ts';
+import { loadSimulation, migratedStore, rowsOfPanelThatMayBeEmpty } from '../testing/index.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
@@ -18,8 +17,7 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   ({ store, close } = await migratedStore('dashboards'));
-  const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'dashboards', weeks: 6 });
-  for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+  await loadSimulation(store, loadScenario('stable'), 'dashboards', 6);
   await runAnalytics(store);
 });
 afterAll(() => close());

@@ -21,6 +21,13 @@ export interface KafkaBroker {
   stop: () => Promise<void>;
 }
 
+/**
+ * The JVM of a test's broker: it lives for seconds to minutes, so only the quick compiler (C1)
+ * compiles, on one thread, and the heap is collected serially; a long-running broker would want
+ * the defaults of deploy/kafka/start.sh.
+ */
+const TEST_JVM = { KAFKA_JVM_OPTS: '-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UseG1GC -XX:+UseSerialGC' };
+
 /** Starts a single-node Kafka (KRaft) on 127.0.0.1 with deploy/kafka/start.sh, its own storage and free ports. */
 export async function startKafka(): Promise<KafkaBroker> {
   const dir = tempDir('kafka');
@@ -38,7 +45,7 @@ export async function startKafka(): Promise<KafkaBroker> {
         await admin.describeCluster();
         return true;
       },
-      { timeoutMs: 90_000, intervalMs: 500 },
+      { timeoutMs: 90_000, intervalMs: 500, env: { ...process.env, ...TEST_JVM } },
     );
     return { brokers, stop: broker.stop };
   } finally {
@@ -69,7 +76,7 @@ export async function startKafkaCluster(nodes: number): Promise<KafkaCluster> {
   const start = (i: number) => {
     const data = join(dir.path, `node-${i + 1}`);
     mkdirSync(data, { recursive: true });
-    const env = { ...process.env, KAFKA_NODE_ID: String(i + 1), KAFKA_VOTERS: voters, KAFKA_CLUSTER_ID: clusterId, KAFKA_HEAP: '384m' };
+    const env = { ...process.env, KAFKA_NODE_ID: String(i + 1), KAFKA_VOTERS: voters, KAFKA_CLUSTER_ID: clusterId, KAFKA_HEAP: '384m', ...TEST_JVM };
     running[i] = startProcess(join(DEPLOY, 'start.sh'), [data, String(ports[i]![0]), String(ports[i]![1])], { cwd: data, env });
   };
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();

@@ -108,9 +108,9 @@ export async function startService(
   args: string[],
   dir: { path: string; remove: () => void },
   ready: () => Promise<boolean>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
+  options: { timeoutMs?: number; intervalMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ stop: () => Promise<void> }> {
-  const service = startProcess(command, args, { cwd: dir.path });
+  const service = startProcess(command, args, { cwd: dir.path, env: options.env });
   try {
     await waitFor(
       `${name} to answer`,

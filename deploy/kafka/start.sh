@@ -65,6 +65,9 @@ log4j.logger.kafka.server.BrokerServer=INFO
 PROPS
 
 java_opts=("-Xmx${KAFKA_HEAP:-512m}" -Xms128m -XX:+UseG1GC -Djava.awt.headless=true "-Dlog4j.configuration=file:$data/log4j.properties" -cp "$here/lib/*")
+# More JVM options, space-separated (the tests' short-lived brokers compile less: testing/kafka.ts).
+read -ra extra_opts <<<"${KAFKA_JVM_OPTS:-}"
+java_opts+=("${extra_opts[@]}")
 if [ ! -f "$data/logs/meta.properties" ]; then
   cluster_id="${KAFKA_CLUSTER_ID:-$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid)}"
   java "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$data/server.properties" >/dev/null

@@ -208,7 +208,6 @@ export async function runDriftMonitors(
   const time = (t: string | null) => (t === null ? null : chTime(Date.parse(t)));
   await store.insert('drift', rows.map((d) => ({ ...d, since: time(d.since), onset: time(d.onset), computed_at: computedAt })));
   await store.insert('drift_checkpoints', checkpoints);
-  if (!incremental) await store.exec('TRUNCATE TABLE drift_label_free_checkpoints');
   await store.insert('drift_label_free_checkpoints', labelFree.checkpoints);
   await store.insert('drift_episodes', episodes.map((e) => ({ ...e, onset: time(e.onset), first_signal: time(e.first_signal), closed: time(e.closed), computed_at: computedAt })));
   if (incremental) {

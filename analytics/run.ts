@@ -117,7 +117,7 @@ export const JOBS: readonly AnalyticsJob[] = [
   { name: 'performance', tables: ['performance_cells', 'performance'], watermark: 'version', run: cells('performance') },
   {
     name: 'drift',
-    tables: ['drift_cells', 'drift_checkpoints', 'drift', 'drift_episodes'],
+    tables: ['drift_cells', 'drift_checkpoints', 'drift_label_free_checkpoints', 'drift', 'drift_episodes'],
     watermark: 'version',
     run: async (r) => {
       await cells('drift')(r);

@@ -83,7 +83,7 @@ describe('aifi simulate', () => {
     expect(Number(query.out.trim())).toBe(Number(line![2]));
     const analytics = await aifi('analytics', 'run');
     expect(analytics.code, analytics.err).toBe(0);
-    expect(analytics.out).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift \d+, drift_episodes \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit_weeks \d+, benefit_live \d+, benefit_cells \d+, benefit \d+, report_agreement \d+$/m);
+    expect(analytics.out).toMatch(/^analytics \(rebuild, \d+ studies refreshed\) in [\d.]+ s: adoption_weekly \d+, user_usage_weekly \d+, user_usage \d+, turnaround_weekly \d+, turnaround \d+, data_quality_weekly \d+, availability_daily \d+, performance_cells \d+, performance \d+, drift_cells \d+, drift_checkpoints \d+, drift_label_free_checkpoints \d+, drift \d+, drift_episodes \d+, cost_cells \d+, cost_monthly \d+, cost_yearly \d+, benefit_weeks \d+, benefit_live \d+, benefit_cells \d+, benefit \d+, report_agreement \d+$/m);
     // Run again with nothing new: an incremental run (it looks a minute back past its watermark, so it may count recent studies again).
     const again = await aifi('analytics', 'run');
     expect(again.out).toMatch(/^analytics \(incremental, \d+ studies refreshed\)/m);

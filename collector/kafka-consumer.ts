@@ -22,6 +22,38 @@ export interface KafkaIngestOptions {
   lagIntervalMs?: number;
   /** The hospitals that exist: an event of another goes to the dead-letter topic (default: no check). */
   hospitals?: readonly string[];
+  /** How long each client may take to close at shutdown (default CLOSE_MS). */
+  closeMs?: number;
+}
+
+/** How long each Kafka client may take to close before the collector goes on without it. */
+export const CLOSE_MS = 20_000;
+
+/**
+ * The last step, at shutdown: disconnects the clients one after another, each
+ * within `boundMs`. kafkajs's consumer may never finish leaving its group when
+ * it is reconnecting to a broker that went away or a rebalance is under way
+ * (kafkajs issues #1147 and #1462); a collector that waited would never exit.
+ * Going on without it loses nothing: offsets are committed only after their
+ * events are stored, so what was not committed is delivered again (and is
+ * deduplicated by event_id), and the group moves the partitions after its
+ * session timeout. A client that did not close in time is named in a warning.
+ */
+export async function closeClients(clients: readonly { name: string; disconnect: () => Promise<void> }[], boundMs: number, log: { warn: (fields: object, message: string) => void }): Promise<void> {
+  for (const client of clients) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), boundMs)));
+    const closed = client.disconnect().then(
+      () => 'closed' as const,
+      (error: Error) => {
+        log.warn({ client: client.name, reason: error.message }, `kafka ${client.name} failed to close`);
+        return 'closed' as const;
+      },
+    );
+    const outcome = await Promise.race([closed, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') log.warn({ client: client.name, waitedMs: boundMs }, `kafka ${client.name} did not close within ${boundMs} ms; going on without it (uncommitted messages are delivered again)`);
+  }
 }
 
 /** A message that can never be stored, and why. */
@@ -252,13 +284,19 @@ export class KafkaIngest {
     }
   }
 
-  /** Stops consuming after the batch in hand, then closes the clients. Safe to call twice. */
+  /** Stops consuming after the batch in hand, then closes the clients, each within `closeMs` (see `closeClients`). Safe to call twice. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.lagTimer) clearInterval(this.lagTimer);
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
-    await this.admin.disconnect();
+    await closeClients(
+      [
+        { name: 'consumer', disconnect: () => this.consumer.disconnect() },
+        { name: 'producer', disconnect: () => this.producer.disconnect() },
+        { name: 'admin', disconnect: () => this.admin.disconnect() },
+      ],
+      this.options.closeMs ?? CLOSE_MS,
+      this.options.log,
+    );
   }
 }

@@ -4,7 +4,7 @@ import { exampleEvent, makeEvent } from '../events/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { migratedStore, outageSwitch, sampleStudyEvents } from '../testing/index.ts';
 import { Collector } from './index.ts';
-import { classify, deadLetterMessages, nextOffset, storeValid } from './kafka-consumer.ts';
+import { classify, closeClients, deadLetterMessages, nextOffset, storeValid } from './kafka-consumer.ts';
 
 const quiet = { warn: () => {}, error: () => {} };
 const message = (offset: string, value: string, key = 'k'): KafkaMessage => ({
@@ -97,5 +97,22 @@ describe("the steps of a Kafka batch", () => {
   it('commit: the offset after the last message of the batch, exact beyond 2^53', () => {
     expect(nextOffset([message('3', ''), message('40', '')])).toBe('41');
     expect(nextOffset([message('9007199254740993', '')])).toBe('9007199254740994');
+  });
+
+  it('close: goes on past a client that never finishes closing, names it, and still closes the others in order', async () => {
+    const warnings: string[] = [];
+    const closed: string[] = [];
+    const log = { warn: (_: unknown, message: string) => void warnings.push(message) };
+    await closeClients(
+      [
+        { name: 'consumer', disconnect: () => new Promise<void>(() => {}) },
+        { name: 'producer', disconnect: async () => void closed.push('producer') },
+        { name: 'admin', disconnect: async () => { closed.push('admin'); throw new Error('socket hang up'); } },
+      ],
+      50,
+      log,
+    );
+    expect(closed).toEqual(['producer', 'admin']);
+    expect(warnings).toEqual(['kafka consumer did not close within 50 ms; going on without it (uncommitted messages are delivered again)', 'kafka admin failed to close']);
   });
 });

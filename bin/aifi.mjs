@@ -9,3 +9,8 @@ const stopTelemetry = startTelemetry();
 const { main } = await import('../cli/index.ts');
 process.exitCode = await main(process.argv.slice(2));
 await stopTelemetry();
+// The command is done. A client library may still hold the event loop: kafkajs's
+// consumer goes on reconnecting to a broker after its disconnect has resolved
+// (kafkajs issue #1147), so a collector stopped by SIGTERM never exited. What is
+// left gets a moment to finish writing, then the process exits with the code.
+setTimeout(() => process.exit(), 2_000).unref();

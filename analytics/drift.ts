@@ -269,7 +269,7 @@ export function chartsOf(failures: number, n: number, perDay: number, settings: 
 const chartsMade = new Map<string, Omit<MetricReference, 'from' | 'weeks'>>();
 
 /** What `make` gives for a key, made once per key in this process (at most KEPT keys kept). */
-function kept<T>(made: Map<string, T>, key: string, make: () => T): T {
+export function kept<T>(made: Map<string, T>, key: string, make: () => T): T {
   const known = made.get(key);
   if (known !== undefined) return known;
   const value = make();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { binomialZ, chiSquareCritical } from './distributions.ts';
-import { MIN_BASELINE, mondayOf, NO_CHART, type DriftRow } from './drift.ts';
+import { kept, MIN_BASELINE, mondayOf, NO_CHART, type DriftRow } from './drift.ts';
 import type { AnalyticsSettings } from './norms.ts';
 
 /** One day of a monitor's label-free counts (a row of drift_cells): AI outputs, positives, binned scores, input mix. */
@@ -79,10 +79,7 @@ function mixOf(days: LabelFreeDay[], dimension: string): Map<string, number> {
 
 /** The chi-square critical values met so far (a function of alpha and the degrees of freedom alone). */
 const criticalValues = new Map<string, number>();
-function critical(alpha: number, df: number): number {
-  const key = `${alpha}|${df}`;
-  return criticalValues.get(key) ?? criticalValues.set(key, chiSquareCritical(alpha, df)).get(key)!;
-}
+const critical = (alpha: number, df: number) => kept(criticalValues, `${alpha}|${df}`, () => chiSquareCritical(alpha, df));
 
 /**
  * The KS statistic of the reference's score histogram against each window's,

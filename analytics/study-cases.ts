@@ -54,8 +54,9 @@ export async function refreshStudyCases(
   await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES, 'study_cases_refresh'), { version: versions.version });
   await store.exec('INSERT INTO study_cases SELECT * FROM study_cases_refresh');
   // The studies' index rows are read once (the lookup of a few thousand keys in the index is the costly part), and
-  // give the tombstones of their old rows, the cells of their old and new rows (MARK_OLD_CELLS, MARK_NEW_CELLS) and
-  // the cells whose rows changed in what benefit reads (MARK_BENEFIT_CELLS).
+  // give the tombstones of their old rows, the cells of their old and new rows (dirty_cells) and the cells of the
+  // rows that moved, appeared, disappeared or changed in what benefit reads (benefit_dirty_cells: a row in only
+  // one of the two).
   const old = await store.query<IndexRow>(withStudies(OLD_INDEX_ROWS, DIRTY_STUDIES));
   const refreshed = await store.query<IndexRow>(REFRESHED_INDEX_ROWS);
   await store.insert('study_cases', old.map((r) => ({ hospital: r.hospital, product: r.product, week: r.week, study_key: r.study_key, computed_at: versions.tombstone, is_deleted: 1 })));

@@ -144,14 +144,20 @@ FROM (
 )
 GROUP BY hospital, product, week, urgency, viewed_before, after_live, modality, age_band`;
 
-/** The groups' histograms of acquisition to final report per urgency and arm, rolled up from their cells. */
+/**
+ * The groups' histograms of acquisition to final report per urgency and arm, rolled up from
+ * their cells: one row per group x urgency x arm, its minutes and their counts as two arrays
+ * (a row per minute would be some 200 k rows to bring into JavaScript at national volume).
+ */
 export const BENEFIT_HISTOGRAMS = `
-SELECT hospital, product, urgency, viewed_before, after_live, minute, sum(studies) AS n
-FROM benefit_cells {final}
-ARRAY JOIN mapKeys(minutes) AS minute, mapValues(minutes) AS studies
-WHERE {groups}
-GROUP BY hospital, product, urgency, viewed_before, after_live, minute
-ORDER BY hospital, product, urgency, viewed_before, after_live, minute`;
+SELECT hospital, product, urgency, viewed_before, after_live, mapKeys(m) AS minutes, mapValues(m) AS counts
+FROM (
+    SELECT hospital, product, urgency, viewed_before, after_live, sumMap(minutes) AS m
+    FROM benefit_cells {final}
+    WHERE {groups}
+    GROUP BY hospital, product, urgency, viewed_before, after_live
+)
+ORDER BY hospital, product, urgency, viewed_before, after_live`;
 
 /** The groups' case mix per urgency and arm, rolled up from their cells. */
 export const BENEFIT_MIX = `
@@ -203,8 +209,9 @@ interface HistogramRow {
   urgency: string;
   viewed_before: Flag;
   after_live: Flag;
-  minute: number;
-  n: number;
+  /** The whole minutes reported in, and how many studies each. */
+  minutes: number[];
+  counts: number[];
 }
 
 /** One arm's cases: its histogram and its mix, by the columns of the rows it selects. */
@@ -305,7 +312,7 @@ export function benefitRows(histograms: HistogramRow[], mixes: MixRow[], version
       const inUrgency = <T extends { urgency: string }>(r: T) => urgency === '' || r.urgency === urgency;
       for (const [comparison, arms] of Object.entries(COMPARISONS)) {
         const arm = (pick: (r: { viewed_before: Flag; after_live: Flag }) => boolean): Arm => ({
-          histogram: mergeHistograms(g.h.filter((r) => inUrgency(r) && pick(r)).map((r) => [Number(r.minute), Number(r.n)] as const)),
+          histogram: mergeHistograms(...g.h.filter((r) => inUrgency(r) && pick(r)).map((r) => r.minutes.map((m, i) => [Number(m), Number(r.counts[i])] as const))),
           mix: g.m.filter((r) => inUrgency(r) && pick(r)),
         });
         rows.push(benefitRow({ hospital: g.hospital, product: g.product, urgency, comparison }, arm(arms.a), arm(arms.b), version));

@@ -52,6 +52,9 @@ const stage = (from: string, to: string) => `if(${from} IS NULL OR ${to} IS NULL
  * study x products that were ever routed are merged (most routing decisions are
  * "not eligible"), grouped by a 64-bit hash of the study key, which is cheaper
  * than the key itself. Rows carry `{version:DateTime64(3, 'UTC')}` as computed_at.
+ * `{lifecycle}` is the table of events read: `lifecycle` itself, or in an
+ * incremental run the refreshed studies' events copied out of it once
+ * (LIFECYCLE_REFRESH), since the statement reads them three times.
  */
 export const STUDY_CASES = `
 INSERT INTO {target} (hospital, product, week, study_key, received_at, acquired_at, urgency, send_mode, modality, body_part, age_band, sex, manufacturer, device_model,
@@ -87,9 +90,9 @@ FROM
            argMaxIf((toString(label), value, agreement), occurred_at, type = 'verdict.recorded') AS verdict,
            arraySort(groupUniqArrayIf(user_key, type = 'result.viewed')) AS viewer_keys,
            arraySort(groupUniqArrayIf(user_key, type = 'verdict.recorded')) AS verdict_readers
-    FROM lifecycle
+    FROM {lifecycle}
     WHERE product != '' AND {studies}
-      AND (hospital, study_key, product) IN (SELECT hospital, study_key, product FROM lifecycle WHERE type = 'study.routed' AND outcome = 'routed' AND {studies})
+      AND (hospital, study_key, product) IN (SELECT hospital, study_key, product FROM {lifecycle} WHERE type = 'study.routed' AND outcome = 'routed' AND {studies})
     GROUP BY hospital, key, product
     HAVING routing = 'routed'
 ) AS p
@@ -101,12 +104,25 @@ INNER JOIN
            anyIf(manufacturer, type = 'study.received') AS manufacturer, anyIf(device_model, type = 'study.received') AS device_model,
            anyIf(urgency, type = 'study.received') AS urgency, anyIf(send_mode, type = 'study.received') AS send_mode,
            minIf(toNullable(trace_id), trace_id != '') AS trace_id
-    FROM lifecycle
+    FROM {lifecycle}
     WHERE product = '' AND {studies}
     GROUP BY hospital, key
     HAVING received_at IS NOT NULL
 ) AS s
 ON p.hospital = s.hospital AND p.key = s.key`;
+
+/** The lifecycle's columns STUDY_CASES reads (not the patient's key, the event's id or the inference details). */
+const LIFECYCLE_READ = `hospital, study_key, product, type, occurred_at, trace_id, modality, body_part, age_years, sex, manufacturer, device_model,
+    urgency, send_mode, acquired_at, outcome, model_version, finding, score, value, acknowledged, user_key, label, agreement`;
+
+/**
+ * The events of the studies of `{studies}`, copied out of the lifecycle into its scratch table
+ * (emptied first): a few thousand studies' events read once from a table of some 100 M rows,
+ * where STUDY_CASES would look each study up there three times.
+ */
+export const LIFECYCLE_REFRESH = `
+INSERT INTO lifecycle_refresh (${LIFECYCLE_READ})
+SELECT ${LIFECYCLE_READ} FROM lifecycle WHERE {studies}`;
 
 /** The norms the run counts with, for the breaches table of the dashboards. */
 export const TURNAROUND_NORMS = `

@@ -4,6 +4,7 @@ import {
   DIRTY_STUDIES,
   HOSPITAL_STUDIES,
   INDEX_STUDIES,
+  LIFECYCLE_REFRESH,
   MARK_DIRTY_STUDIES,
   OLD_INDEX_ROWS,
   REFRESHED_INDEX_ROWS,
@@ -19,7 +20,8 @@ export function normParams(settings: Pick<AnalyticsSettings, 'norms'>): { norm_k
   return { norm_keys: norms.map((n) => n[0]), norm_values: norms.map((n) => n[1]) };
 }
 
-const withStudies = (sql: string, studies: string, target = 'study_cases') => sql.replaceAll('{studies}', studies).replaceAll('{target}', target);
+const withStudies = (sql: string, studies: string, target = 'study_cases', lifecycle = 'lifecycle') =>
+  sql.replaceAll('{studies}', studies).replaceAll('{target}', target).replaceAll('{lifecycle}', lifecycle);
 
 /**
  * Rebuilds `study_cases` from the lifecycle, one hospital at a time (memory
@@ -51,7 +53,9 @@ export async function refreshStudyCases(
   const [{ n }] = (await store.query<{ n: number }>('SELECT count() AS n FROM dirty_studies')) as [{ n: number }];
   if (Number(n) === 0) return 0;
   await store.exec('TRUNCATE TABLE study_cases_refresh');
-  await store.exec(withStudies(STUDY_CASES, DIRTY_STUDIES, 'study_cases_refresh'), { version: versions.version });
+  await store.exec('TRUNCATE TABLE lifecycle_refresh');
+  await store.exec(withStudies(LIFECYCLE_REFRESH, DIRTY_STUDIES));
+  await store.exec(withStudies(STUDY_CASES, '1', 'study_cases_refresh', 'lifecycle_refresh'), { version: versions.version });
   await store.exec('INSERT INTO study_cases SELECT * FROM study_cases_refresh');
   // The studies' index rows are read once (the lookup of a few thousand keys in the index is the costly part), and
   // give the tombstones of their old rows, the cells of their old and new rows (dirty_cells) and the cells of the

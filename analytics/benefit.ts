@@ -327,15 +327,26 @@ export const MARKED_BENEFIT_CELLS = `
 INSERT INTO benefit_scope
 SELECT DISTINCT hospital, product, week FROM benefit_dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')}`;
 
-/** The cells of the studies whose accessions got a report (or a study) ingested in (reports_since, until]. */
+/** The studies whose accessions got a report (or a study) ingested in (reports_since, until], into `benefit_reported` (emptied first). */
+export const REPORTED_STUDIES = `
+INSERT INTO benefit_reported
+SELECT hospital, study_key FROM study_accessions
+WHERE (hospital, accession_key) IN (
+    SELECT hospital, accession_key FROM report_accessions_touched
+    WHERE ingested_at > {reports_since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')})`;
+
+/**
+ * The cells of those studies. Those among the studies this run refreshed (most: a new
+ * study and its report come together) are where their refreshed rows are; only the others
+ * are looked up in the index, so that five minutes of traffic look few keys up there.
+ */
 export const REPORTED_CELLS = `
 INSERT INTO benefit_scope
+SELECT DISTINCT hospital, product, week FROM study_cases_refresh
+WHERE (hospital, study_key) IN (SELECT hospital, study_key FROM dirty_studies) AND (hospital, study_key) IN (SELECT hospital, study_key FROM benefit_reported)
+UNION ALL
 SELECT DISTINCT hospital, product, week FROM study_index FINAL
-WHERE (hospital, study_key) IN (
-    SELECT hospital, study_key FROM study_accessions
-    WHERE (hospital, accession_key) IN (
-        SELECT hospital, accession_key FROM report_accessions_touched
-        WHERE ingested_at > {reports_since:DateTime64(3, 'UTC')} AND ingested_at <= {until:DateTime64(3, 'UTC')}))`;
+WHERE (hospital, study_key) IN (SELECT hospital, study_key FROM benefit_reported WHERE (hospital, study_key) NOT IN (SELECT hospital, study_key FROM dirty_studies))`;
 
 const flag = (v: unknown): Flag => (Number(v) === 1 ? 1 : 0);
 
@@ -399,7 +410,9 @@ export async function rebuildBenefit(store: Store, params: BenefitParams, final:
 export async function refreshBenefit(store: Store, window: { since: string; reportsSince: string; until: string }, params: BenefitParams): Promise<number> {
   await store.exec('TRUNCATE TABLE benefit_scope');
   await store.exec(MARKED_BENEFIT_CELLS, { since: window.since });
-  await store.exec(REPORTED_CELLS, { reports_since: window.reportsSince, until: window.until });
+  await store.exec('TRUNCATE TABLE benefit_reported');
+  await store.exec(REPORTED_STUDIES, { reports_since: window.reportsSince, until: window.until });
+  await store.exec(REPORTED_CELLS);
   const hospitals = (await store.query<{ hospital: string }>('SELECT DISTINCT hospital FROM benefit_scope ORDER BY hospital')).map((r) => r.hospital);
   if (hospitals.length === 0) return 0;
   const p = { hospitals, ...params };

@@ -144,9 +144,14 @@ export const INDEX_STUDIES = `
 INSERT INTO study_index (hospital, study_key, product, week, benefit_hash, computed_at)
 SELECT hospital, study_key, product, week, ${BENEFIT_HASH}, computed_at FROM {source}`;
 
-/** The index rows of the refreshed studies as they were (read before INDEX_STUDIES), and as they are now: where tombstones go, and which cells are marked. */
+/**
+ * The index rows of the refreshed studies as they were (read before INDEX_STUDIES), and as they are now: where tombstones go, and which cells are marked.
+ * The latest version of each is picked by argMax rather than FINAL (what FINAL would keep, for a few thousand keys at less cost).
+ */
 export const OLD_INDEX_ROWS = `
-SELECT hospital, study_key, product, toString(week) AS week, toString(benefit_hash) AS hash FROM study_index FINAL WHERE {studies}`;
+SELECT hospital, study_key, product, toString(argMax(week, computed_at)) AS week, toString(argMax(benefit_hash, computed_at)) AS hash
+FROM study_index WHERE {studies}
+GROUP BY hospital, study_key, product`;
 export const REFRESHED_INDEX_ROWS = `
 SELECT hospital, study_key, product, toString(week) AS week, toString(${BENEFIT_HASH}) AS hash FROM study_cases_refresh`;
 

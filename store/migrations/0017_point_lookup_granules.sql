@@ -83,3 +83,13 @@ SELECT
 FROM events
 WHERE type = 'report.signed'
 GROUP BY hospital, accession_key;
+
+-- The studies whose reports an incremental benefit run counts (scratch of the run in progress;
+-- analytics/benefit.ts REPORTED_STUDIES): looked up once, read twice.
+CREATE TABLE IF NOT EXISTS benefit_reported
+(
+    hospital  LowCardinality(String),
+    study_key String
+)
+ENGINE = MergeTree
+ORDER BY (hospital, study_key);

@@ -1,4 +1,5 @@
-import { bulkLoad, type Scenario, type Truth } from '../simulator/index.ts';
+import { makeTrustedEvent, type AifiEvent } from '../events/index.ts';
+import { Backfill, bulkLoad, type Scenario, type Truth } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { emptyStore } from './store.ts';
 
@@ -10,4 +11,23 @@ import { emptyStore } from './store.ts';
 export async function loadSimulation(store: EmbeddedStore, scenario: Scenario, seed: string, weeks: number): Promise<Truth> {
   await emptyStore(store);
   return (await bulkLoad({ store, scenario, seed, weeks, workers: 1 })).truth;
+}
+
+/**
+ * The events of `weeks` weeks of a scenario as the bulk load's workers make them (hospital-week by
+ * hospital-week, made without the schema check), one hospital-week held at a time, without the
+ * gateway heartbeats (most of a week's events, and nothing the study analytics count). For counting
+ * on simulated draws what a chDB load would count, at a fraction of its CPU.
+ */
+export function* studyEventsOf(scenario: Scenario, seed: string, weeks: number): Generator<AifiEvent> {
+  const backfill = new Backfill({ scenario, seed, weeks, makeEvent: makeTrustedEvent });
+  for (let week = 0; week < weeks; week++) {
+    for (const hospital of backfill.hospitalIds) {
+      const made: AifiEvent[] = [];
+      backfill.hospitalWeek(week, hospital, (e) => {
+        if (e.type !== 'gateway.heartbeat') made.push(e);
+      });
+      yield* made;
+    }
+  }
 }

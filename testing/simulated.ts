@@ -1,5 +1,5 @@
 import { makeTrustedEvent, type AifiEvent } from '../events/index.ts';
-import { Backfill, bulkLoad, type Scenario, type Truth } from '../simulator/index.ts';
+import { Backfill, bulkLoad, studiesOfWeek, Timeline, type Scenario, type Truth } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { emptyStore } from './store.ts';
 
@@ -14,20 +14,17 @@ export async function loadSimulation(store: EmbeddedStore, scenario: Scenario, s
 }
 
 /**
- * The events of `weeks` weeks of a scenario as the bulk load's workers make them (hospital-week by
- * hospital-week, made without the schema check), one hospital-week held at a time, without the
- * gateway heartbeats (most of a week's events, and nothing the study analytics count). For counting
- * on simulated draws what a chDB load would count, at a fraction of its CPU.
+ * The study events of `weeks` weeks of a scenario, as the backfill makes them (made without the
+ * schema check, as the bulk load makes them), one week's studies held at a time; without the gateway
+ * heartbeats, which are most of a week's events and nothing the study analytics count. For counting
+ * on simulated draws what a chDB load of the same seed would count, at a fraction of its CPU.
  */
 export function* studyEventsOf(scenario: Scenario, seed: string, weeks: number): Generator<AifiEvent> {
   const backfill = new Backfill({ scenario, seed, weeks, makeEvent: makeTrustedEvent });
+  const timeline = new Timeline(scenario);
   for (let week = 0; week < weeks; week++) {
-    for (const hospital of backfill.hospitalIds) {
-      const made: AifiEvent[] = [];
-      backfill.hospitalWeek(week, hospital, (e) => {
-        if (e.type !== 'gateway.heartbeat') made.push(e);
-      });
-      yield* made;
+    for (const plan of studiesOfWeek(scenario, timeline, seed, week)) {
+      for (const e of backfill.studyEvents(plan)) if (Date.parse(e.occurred_at) < backfill.endsAt) yield e;
     }
   }
 }

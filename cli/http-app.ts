@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { readSettingFile } from '../config/index.ts';
-import { collectDefaultMetrics, register } from 'prom-client';
+import { collectDefaultMetrics, register, Registry } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import type { ScrapeToken } from './scrape-token.ts';
 
@@ -16,7 +16,8 @@ export interface ReadinessCheck {
  * handler (4xx carry the reason, 5xx say only "internal error" and the detail
  * goes to the log), /healthz, /readyz over the given checks, and /metrics for
  * whoever presents the scrape token (ops' Prometheus: the figures cover every
- * hospital and every vendor's products).
+ * hospital and every vendor's products): the process's default registry and
+ * the registries of the parts (a collector's own), which may be added after.
  */
 /**
  * The HTTPS settings of a service: its certificate and key, and with a client CA mutual TLS:
@@ -30,7 +31,7 @@ export function tlsOptions(tls: NonNullable<Config['http']['tls']>): { cert: Buf
   return { cert, key, ca: read(tls.clientCaFile, 'AIFI_TLS_CLIENT_CA_FILE'), requestCert: true, rejectUnauthorized: true };
 }
 
-export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrape: ScrapeToken): FastifyInstance {
+export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrape: ScrapeToken, registries: readonly Registry[] = []): FastifyInstance {
   if (!defaultMetrics) {
     collectDefaultMetrics();
     defaultMetrics = true;
@@ -68,7 +69,8 @@ export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrap
     if (!scrape.admits(request.headers.authorization)) {
       return reply.code(401).header('www-authenticate', 'Bearer realm="aifi-metrics"').send({ error: 'the scrape token is required (Authorization: Bearer <token>)' });
     }
-    return reply.type(register.contentType).send(await register.metrics());
+    const all = registries.length ? Registry.merge([register, ...registries]) : register;
+    return reply.type(all.contentType).send(await all.metrics());
   });
   return app as unknown as FastifyInstance;
 }

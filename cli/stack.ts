@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { Collector, InProcessSink, ingestRoutes, KafkaIngest, SenderTokens } from '../collector/index.ts';
 import { readSettingFile, type Config } from '../config/index.ts';
 import {
@@ -94,7 +95,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
   const readiness: ReadinessCheck[] = [];
   const hospitals = options.hospitals ?? loadHospitals(config.orchestrator.hospitalsFile);
   const scrape = ScrapeToken.fromFile(config.metrics.tokenFile, config.metrics.generated);
-  const app = createHttpApp(config, readiness, scrape);
+  const registries: Registry[] = [];
+  const app = createHttpApp(config, readiness, scrape, registries);
   // Each part's cleanup is an onClose hook, added as the part starts: app.close() stops taking requests, waits for
   // those in flight, then runs the hooks last added first, so that the orchestrator hands over what it holds before
   // the collector writes it, and the collector before the store closes.
@@ -124,6 +126,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         window: config.collector.window,
       });
       collector = c;
+      registries.push(c.metrics.registry);
       onClose(() => c.shutdown());
       readiness.push({
         name: 'clickhouse',

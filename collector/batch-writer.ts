@@ -1,7 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
 import { StoreError, type Store } from '../store/index.ts';
-import { batchRows, flushFailures, flushSeconds, queueCapacity, queueDepth, rowsWritten } from './metrics.ts';
+import { CollectorMetrics } from './metrics.ts';
 
 export interface BatchWriterOptions {
   /** Flush when this many rows are queued (default 10,000). */
@@ -16,6 +16,8 @@ export interface BatchWriterOptions {
   maxDelayMs?: number;
   /** While the store refuses writes, how often it is pinged to learn that it is back (default 1 s). */
   probeIntervalMs?: number;
+  /** Where the writer's figures go (default: a registry of its own). */
+  metrics?: CollectorMetrics;
 }
 
 export class QueueFullError extends Error {
@@ -67,6 +69,7 @@ export class BatchWriter {
   private readonly probeIntervalMs: number;
   private readonly retries: RetryPolicy;
   private readonly stopping = new AbortController();
+  readonly metrics: CollectorMetrics;
 
   constructor(
     private readonly store: Store,
@@ -74,6 +77,7 @@ export class BatchWriter {
     private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
     options: BatchWriterOptions = {},
   ) {
+    this.metrics = options.metrics ?? new CollectorMetrics();
     this.maxBatchRows = options.maxBatchRows ?? 10_000;
     this.flushIntervalMs = options.flushIntervalMs ?? 1_000;
     this.maxQueueRows = options.maxQueueRows ?? 100_000;
@@ -88,11 +92,11 @@ export class BatchWriter {
     });
     this.retries.onRetry((r) => {
       const e = 'error' in r ? (r.error as StoreError) : null;
-      flushFailures.inc({ table: this.table, kind: e?.kind ?? 'failed', final: 'false' });
+      this.metrics.flushFailures.inc({ table: this.table, kind: e?.kind ?? 'failed', final: 'false' });
       this.markFailing();
       this.log.warn({ table: this.table, attempt: r.attempt, wait_ms: Math.round(r.delay), kind: e?.kind, reason: e?.message }, 'insert failed; retrying');
     });
-    queueCapacity.set({ table }, this.maxQueueRows);
+    this.metrics.queueCapacity.set({ table }, this.maxQueueRows);
   }
 
   /** Rows queued or being written. */
@@ -140,7 +144,7 @@ export class BatchWriter {
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     this.queue.push({ rows, settle });
     this.queuedRows += rows.length;
-    queueDepth.set({ table: this.table }, this.depth);
+    this.metrics.queueDepth.set({ table: this.table }, this.depth);
     if (this.queuedRows >= this.maxBatchRows) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
@@ -176,7 +180,7 @@ export class BatchWriter {
         await this.settle(batch);
       } finally {
         this.inFlightRows -= count;
-        queueDepth.set({ table: this.table }, this.depth);
+        this.metrics.queueDepth.set({ table: this.table }, this.depth);
         this.wakeRoomWaiters();
       }
     }
@@ -225,14 +229,14 @@ export class BatchWriter {
       }, this.stopping.signal);
     } catch (error) {
       const e = error as StoreError;
-      flushFailures.inc({ table: this.table, kind: e.kind, final: 'true' });
+      this.metrics.flushFailures.inc({ table: this.table, kind: e.kind, final: 'true' });
       if (e.retryable) this.markFailing();
       throw e;
     }
     this.markHealthy();
-    batchRows.observe({ table: this.table }, rows.length);
-    rowsWritten.inc({ table: this.table }, rows.length);
-    flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
+    this.metrics.batchRows.observe({ table: this.table }, rows.length);
+    this.metrics.rowsWritten.inc({ table: this.table }, rows.length);
+    this.metrics.flushSeconds.observe({ table: this.table }, (performance.now() - started) / 1000);
   }
 
   private giveUp(rows: readonly EncodedRow[], e: StoreError): void {

@@ -4,7 +4,7 @@ import type { Store } from '../store/index.ts';
 import { BatchWriter, QueueFullError, type BatchWriterOptions, type EncodedRow } from './batch-writer.ts';
 import { eventLine } from './event-row.ts';
 import { GatewayGauges } from './gateway-gauges.ts';
-import { eventsAccepted, eventsRejected } from './metrics.ts';
+import { CollectorMetrics } from './metrics.ts';
 import { DEFAULT_TIME_WINDOW, implausibleTime, type TimeWindow } from './time-window.ts';
 
 export type Transport = 'in-process' | 'http' | 'kafka';
@@ -57,16 +57,19 @@ export class Collector {
   readonly window: TimeWindow | null;
   private readonly now: () => number;
   private readonly gateways: GatewayGauges;
+  /** This collector's figures on /metrics (its writer's and its transports' too). */
+  readonly metrics: CollectorMetrics;
 
   constructor(
     readonly store: Store,
     log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
     options: CollectorOptions = {},
   ) {
-    this.writer = new BatchWriter(store, 'events', log, options);
+    this.metrics = options.metrics ?? new CollectorMetrics();
+    this.writer = new BatchWriter(store, 'events', log, { ...options, metrics: this.metrics });
     this.window = options.window === undefined ? DEFAULT_TIME_WINDOW : options.window;
     this.now = options.now ?? Date.now;
-    this.gateways = new GatewayGauges(options.maxComponentsPerHospital ?? 16);
+    this.gateways = new GatewayGauges(options.maxComponentsPerHospital ?? 16, this.metrics);
   }
 
   /**
@@ -94,7 +97,7 @@ export class Collector {
         return;
       }
       rejected.push({ index, path: check.issues[0]!.path, reason: describeIssues(check.issues) });
-      eventsRejected.inc({ transport, reason: 'invalid' });
+      this.metrics.eventsRejected.inc({ transport, reason: 'invalid' });
     });
     return { events, indexes, rejected };
   }
@@ -116,20 +119,20 @@ export class Collector {
       const refusal = outOfScope(event, scope);
       if (refusal) {
         rejected.push({ index, ...refusal });
-        eventsRejected.inc({ transport, reason: 'scope' });
+        this.metrics.eventsRejected.inc({ transport, reason: 'scope' });
         return;
       }
       const implausible = window && implausibleTime(window, Date.parse(event.occurred_at), now);
       if (implausible) {
         rejected.push({ index, path: 'occurred_at', reason: `occurred_at ${event.occurred_at} ${implausible}` });
-        eventsRejected.inc({ transport, reason: 'time' });
+        this.metrics.eventsRejected.inc({ transport, reason: 'time' });
         return;
       }
       if (event.type === 'gateway.heartbeat') {
         const unbounded = this.gateways.admit(event.hospital, event.component);
         if (unbounded) {
           rejected.push({ index, path: 'component', reason: unbounded });
-          eventsRejected.inc({ transport, reason: 'component' });
+          this.metrics.eventsRejected.inc({ transport, reason: 'component' });
           return;
         }
         heartbeats.push(event);
@@ -137,13 +140,13 @@ export class Collector {
       rows.push({ id: event.event_id, line: eventLine(event) });
     });
     if (!this.writer.hasRoomFor(rows.length)) {
-      eventsRejected.inc({ transport, reason: 'queue-full' }, rows.length);
+      this.metrics.eventsRejected.inc({ transport, reason: 'queue-full' }, rows.length);
       throw new QueueFullError(this.writer.table, this.writer.maxQueueRows);
     }
     for (const h of heartbeats) this.gateways.record(h.hospital, h.component, h.status, Math.min(Date.parse(h.occurred_at), now));
     const stored = this.writer.add(rows);
     stored.catch(() => {}); // observed by whoever awaits it; a give-up is logged by the writer
-    eventsAccepted.inc({ transport }, rows.length);
+    this.metrics.eventsAccepted.inc({ transport }, rows.length);
     return { accepted: rows.length, rejected, stored, eventIds: rows.map((r) => r.id) };
   }
 

@@ -1,4 +1,4 @@
-import { gatewayLastHeartbeat, gatewayUp } from './metrics.ts';
+import type { CollectorMetrics } from './metrics.ts';
 
 /**
  * The latest heartbeat of each gateway component on /metrics, for the
@@ -10,7 +10,10 @@ import { gatewayLastHeartbeat, gatewayUp } from './metrics.ts';
 export class GatewayGauges {
   private readonly latest = new Map<string, Map<string, number>>();
 
-  constructor(private readonly maxPerHospital: number) {}
+  constructor(
+    private readonly maxPerHospital: number,
+    private readonly metrics: CollectorMetrics,
+  ) {}
 
   /** Takes a place for the component, or says why it is refused (one component too many). */
   admit(hospital: string, component: string): string | null {
@@ -30,7 +33,7 @@ export class GatewayGauges {
     const t = atMs / 1000;
     if (t < (components.get(component) ?? 0)) return;
     components.set(component, t);
-    gatewayLastHeartbeat.set({ hospital, component }, t);
-    gatewayUp.set({ hospital, component }, status === 'up' ? 1 : status === 'degraded' ? 0.5 : 0);
+    this.metrics.gatewayLastHeartbeat.set({ hospital, component }, t);
+    this.metrics.gatewayUp.set({ hospital, component }, status === 'up' ? 1 : status === 'degraded' ? 0.5 : 0);
   }
 }

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleEvent, makeEvent, type AifiEvent } from '../events/index.ts';
 import { EmbeddedStore, migrate } from '../store/index.ts';
@@ -38,7 +37,7 @@ const heartbeat = (hospital = 'gelre', fields: { component?: string; status?: 'u
   makeEvent('gateway.heartbeat', { hospital, source: 'gateway', component: 'pacs-gateway', status: 'up', ...fields });
 
 async function gatewayUp(hospital: string): Promise<Map<string, number>> {
-  const values = (await register.getSingleMetric('aifi_gateway_up')!.get()).values;
+  const values = (await collector.metrics.gatewayUp.get()).values;
   return new Map(values.filter((v) => v.labels.hospital === hospital).map((v) => [String(v.labels.component), v.value]));
 }
 

@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreError } from '../store/index.ts';
 import { QueueFullError } from './batch-writer.ts';
 import type { Collector } from './collector.ts';
-import { requestsRejected } from './metrics.ts';
 import type { SenderTokens } from './sender-tokens.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -83,7 +82,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
 
   const refuse = (reply: FastifyReply, status: number, error: string, headers: Record<string, string> = {}) => {
-    requestsRejected.inc({ status: String(status) });
+    collector.metrics.requestsRejected.inc({ status: String(status) });
     return reply.code(status).headers(headers).send({ error });
   };
 
@@ -120,7 +119,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
       return refuse(reply, 503, 'the events could not be stored; retry later (a retry is safe: events are deduplicated on event_id)', { 'retry-after': '5' });
     }
     if (intake.accepted === 0 && intake.rejected.length > 0) {
-      requestsRejected.inc({ status: '400' });
+      collector.metrics.requestsRejected.inc({ status: '400' });
       return reply.code(400).send({ error: 'no event in the batch is valid', accepted: 0, rejected: intake.rejected });
     }
     return reply.code(202).send({ accepted: intake.accepted, rejected: intake.rejected });

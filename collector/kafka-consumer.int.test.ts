@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleEvent } from '../events/index.ts';
 import { EmbeddedStore, migrate } from '../store/index.ts';
@@ -44,7 +43,7 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
 
   /** Inserts given up so far: each is one round of a batch refused while storage is down. */
   const givenUp = async () =>
-    (await register.getSingleMetric('aifi_collector_flush_failures_total')!.get()).values.filter((v) => v.labels.final === 'true').reduce((n, v) => n + v.value, 0);
+    (await collector.metrics.flushFailures.get()).values.filter((v) => v.labels.final === 'true').reduce((n, v) => n + v.value, 0);
 
   /** Every dead letter on the topic so far (at least `atLeast`), read by a fresh group from the start. */
   async function deadLetters(atLeast: number): Promise<{ value: string; reason: string; path: string }[]> {

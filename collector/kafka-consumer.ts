@@ -4,7 +4,6 @@ import { Kafka, logLevel, type Admin, type Batch, type Consumer, type KafkaMessa
 import type { AifiEvent } from '../events/index.ts';
 import { QueueFullError } from './batch-writer.ts';
 import type { Collector, SenderScope } from './collector.ts';
-import { consumerLag, dlqMessages } from './metrics.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -260,7 +259,7 @@ export class KafkaIngest {
   private async deadLetter(topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
     if (dead.length === 0) return;
     await this.producer.send({ topic: this.dlqTopic, acks: -1, messages: deadLetterMessages(dead, topic, partition) });
-    for (const d of dead) dlqMessages.inc({ reason: d.reason.startsWith('not JSON') ? 'not-json' : 'invalid' });
+    for (const d of dead) this.options.collector.metrics.dlqMessages.inc({ reason: d.reason.startsWith('not JSON') ? 'not-json' : 'invalid' });
   }
 
   /** Messages not yet committed, per partition, into the consumer-lag gauge. */
@@ -274,7 +273,7 @@ export class KafkaIngest {
       let total = 0;
       for (const p of ends) {
         const lag = Number(BigInt(p.high) - (done.get(p.partition) ?? 0n));
-        consumerLag.set({ topic: this.options.topic, partition: String(p.partition) }, lag);
+        this.options.collector.metrics.consumerLag.set({ topic: this.options.topic, partition: String(p.partition) }, lag);
         total += lag;
       }
       return total;

@@ -33,6 +33,8 @@ export interface BackfillWeek {
 }
 
 const iso = (ms: number) => isoTime(Math.round(ms));
+/** From a study's arrival to its study.received event: the orchestrator's quiet period, as the backfill takes it. */
+const RECEIPT_DELAY_MS = 3_000;
 
 /**
  * The fast path for backfills: the pilot's events made directly with the event
@@ -120,10 +122,15 @@ export class Backfill {
     return events;
   }
 
-  /** Everything that happens to one study, from arrival to the last verdict. */
+  /**
+   * Everything that happens to one study, from arrival to the last verdict. A study acquired in the
+   * period but received after its end (sent late on its last day) is not made, nor counted in the
+   * truth: none of its events would be in the period.
+   */
   studyEvents(plan: StudyPlan): AifiEvent[] {
     const hospital = this.hospitals.get(plan.hospital.id)!;
     const seed = this.options.seed;
+    if (Math.round(plan.arrivesAt + RECEIPT_DELAY_MS) >= this.endsAt) return [];
     const random = new Random(`${seed}|study|${plan.id}`);
     const studyKey = digest(`${seed}|study|${plan.id}`);
     // The orchestrator puts the trace id of a study's span on its events; the backfill makes one up.
@@ -131,7 +138,7 @@ export class Backfill {
     const events: AifiEvent[] = [];
     let n = 0;
     const id = (t: number) => uuidv7For(`${seed}|${plan.id}|${n++}`, t);
-    const receivedAt = plan.arrivesAt + 3_000;
+    const receivedAt = plan.arrivesAt + RECEIPT_DELAY_MS;
     events.push(
       this.make('study.received', {
         ...common,

@@ -13,4 +13,4 @@ export { mllpSend, mllpSendInstalled, mllpSendPath } from './hl7.ts';
 export { verdictedCases, firstSignals, type TimedCase } from './drift-cases.ts';
 export { collectorProcess, rowsWritten, storedFigures, consumerGroupLag, type CollectorProcess } from './collector-process.ts';
 export { rowsOfPanelThatMayBeEmpty } from './panels.ts';
-export { loadSimulation } from './simulated.ts';
+export { loadSimulation, studyEventsOf } from './simulated.ts';

@@ -84,6 +84,14 @@ describe('the guaranteed threshold (Gandy & Kvaløy)', () => {
   }, 60_000);
 });
 
+describe('the share of the false-alarm rate each chart is set to', () => {
+  it('is refused, naming the setting, unless one positive share per shift sums to 1', () => {
+    for (const shiftShares of [[1], [0.5, 0.6], [0, 1], [0.2, Number.NaN]]) {
+      expect(() => chartsOf(45, 560, 10, { ...DEFAULT_SETTINGS, shiftShares }), JSON.stringify(shiftShares)).toThrow(/shiftShares must give one positive share per shift/);
+    }
+  });
+});
+
 describe('the guarantee level (predictive calibration to the stable-year target)', () => {
   it('keeps the share of years with a false alarm, over reference samples at the true rate, within what the target stands for', () => {
     // Sensitivity at 4 and 8 weeks of Gelre's volume, specificity at 4 weeks, and a small site's 8 weeks.

@@ -84,6 +84,14 @@ describe('the guaranteed threshold (Gandy & Kvaløy)', () => {
   }, 60_000);
 });
 
+describe('the share of the false-alarm rate each chart is set to', () => {
+  it('is refused, naming the setting, unless one positive share per shift sums to 1', () => {
+    for (const shiftShares of [[1], [0.5, 0.6], [0, 1], [0.2, Number.NaN]]) {
+      expect(() => chartsOf(45, 560, 10, { ...DEFAULT_SETTINGS, shiftShares }), JSON.stringify(shiftShares)).toThrow(/shiftShares must give one positive share per shift/);
+    }
+  });
+});
+
 describe('the guarantee level (predictive calibration to the stable-year target)', () => {
   it('keeps the share of years with a false alarm, over reference samples at the true rate, within what the target stands for', () => {
     // Sensitivity at 4 and 8 weeks of Gelre's volume, specificity at 4 weeks, and a small site's 8 weeks.
@@ -192,23 +200,31 @@ describe('the reference (cautious learning)', () => {
     }
   });
 
-  it('keeps a stable year free of sensitivity and specificity alarms at 95 % of sites or more (40 seeds)', () => {
+  it('keeps a stable year free of sensitivity and specificity alarms at 95 % of sites or more (300 seeds)', () => {
+    // 40 site-years cannot tell 5 % from 7.5 % (the target allows 2 of 40, and 2 are expected when the share is used in full); 300 can
+    // tell 5 % from 8 % (its standard error at 5 % is 1.3 %). Seeds 0-299: 13 with an alarm (4.3 %); over seeds 0-999, 42 (4.2 %).
     let withAlarm = 0;
-    for (let s = 0; s < 40; s++) if (monitorCases(site(`stable-year-${s}`, 52, () => 0.92), DEFAULT_SETTINGS).episodes.length > 0) withAlarm++;
-    expect(withAlarm, `${withAlarm} of 40 stable sites raised an alarm`).toBeLessThanOrEqual(2);
+    for (let s = 0; s < 300; s++) if (monitorCases(site(`stable-year-${s}`, 52, () => 0.92), DEFAULT_SETTINGS).episodes.length > 0) withAlarm++;
+    expect(withAlarm, `${withAlarm} of 300 stable sites raised an alarm`).toBeLessThanOrEqual(15);
   }, 120_000);
 });
 
 describe('the sensitivity monitor against the limit', () => {
-  it('first signals a fall of 0.20 within 1.7 x the delay of a CUSUM that knows the true rate and fall (median of 20 seeds), with at most one false alarm', () => {
+  it('first signals a fall of 0.20 within 1.5 x the delay of a CUSUM that knows the true rate and fall (medians of 200 seeds; 1.4 x in cases), with at most two false alarms', () => {
     // The drift scenario's monitor without a ClickHouse load: Gelre's volume of verdicted X-rays
     // (11 fractures and 23 others a day), RBfracture's sensitivity 0.92 falling to 0.72 on day 56.
+    // The delays in days cluster by the hours the fractures come in (the first 5.5 of each day here), so a ratio of two medians
+    // of them is noisy: over 20 seeds its 90 % range is about 1.0-1.6 x, over 40 1.0-1.55 x, over 200 1.0-1.3 x (bootstrap from
+    // 1,000 seeds, whose ratio is 1.24 x). The delay in verdict-positive cases after the onset, what the charts see, is steadier
+    // (1,000 seeds: 1.22 x; over 200, 1.14-1.29 x). Seeds 0-199: 1.06 x in days, 1.22 x in cases.
     const start = Date.parse('2026-01-05T00:00:00Z');
     const onset = start + 56 * DAY;
     const delays: number[] = [];
     const limits: number[] = [];
+    const casesToSignal: number[] = [];
+    const casesToLimit: number[] = [];
     let falseAlarms = 0;
-    for (let s = 0; s < 20; s++) {
+    for (let s = 0; s < 200; s++) {
       const random = new Random(`limit-${s}`);
       const cases: TimedCase[] = [];
       for (let day = 0; day < 13 * 7; day++) {
@@ -224,10 +240,17 @@ describe('the sensitivity monitor against the limit', () => {
       expect(result.episodesAfter + result.signalsBefore, `seed ${s}`).toBe(1);
       delays.push((result.monitor! - onset) / DAY);
       limits.push((result.limit! - onset) / DAY);
+      const after = cases.filter((c) => c.truth === 1 && c.at >= onset);
+      casesToSignal.push(after.filter((c) => c.at <= result.monitor!).length);
+      casesToLimit.push(after.filter((c) => c.at <= result.limit!).length);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    console.log(`fall of 0.20: first signal a median ${median(delays).toFixed(1)} days after the onset, the limit ${median(limits).toFixed(1)} (${(median(delays) / median(limits)).toFixed(2)} x)`);
-    expect(falseAlarms).toBeLessThanOrEqual(1);
-    expect(median(delays)).toBeLessThanOrEqual(1.7 * median(limits));
+    console.log(
+      `fall of 0.20: first signal a median ${median(delays).toFixed(2)} days after the onset, the limit ${median(limits).toFixed(2)} (${(median(delays) / median(limits)).toFixed(2)} x); ` +
+        `in verdict-positive cases ${median(casesToSignal)} against ${median(casesToLimit)} (${(median(casesToSignal) / median(casesToLimit)).toFixed(2)} x); ${falseAlarms} false alarms`,
+    );
+    expect(falseAlarms).toBeLessThanOrEqual(2);
+    expect(median(delays)).toBeLessThanOrEqual(1.5 * median(limits));
+    expect(median(casesToSignal)).toBeLessThanOrEqual(1.4 * median(casesToLimit));
   }, 120_000);
 });

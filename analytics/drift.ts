@@ -245,8 +245,8 @@ const POSTERIOR_DRAWS = 200;
  * for its estimation (guaranteedThresholds, Gandy & Kvaløy): at guarantee
  * level g, the in-control run length given the reference is at least the
  * target (`targetFalseAlarmYears` for the sensitivity and specificity monitors
- * together, so each metric's charts 2 × that, each chart the number of charts
- * times more) with probability g. The target stands for a share of stable
+ * together, so each metric's charts 2 × that, each chart that over its share
+ * of the metric's false-alarm rate, `shiftShares`) with probability g. The target stands for a share of stable
  * years with a false alarm (1 - e^-(year / target)); a fixed g on top of it
  * would ask for that share twice — once in the target, and again at g of the
  * references — which at 8 or more weeks of reference leaves half the share
@@ -261,7 +261,7 @@ const POSTERIOR_DRAWS = 200;
  * monotone the same way, so the per-chart quantiles hold together.
  */
 export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
-  const key = JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts]);
+  const key = JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts, settings.shiftShares]);
   return kept(chartsMade, key, () => makeCharts(failures, n, perDay, settings));
 }
 
@@ -278,6 +278,15 @@ export function kept<T>(made: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
+/** The share of a metric's false-alarm rate each chart's threshold is set to before the guarantee (settings.shiftShares), checked. */
+function chartShares(settings: AnalyticsSettings): number[] {
+  const shares = settings.shiftShares;
+  const total = shares.reduce((sum, x) => sum + x, 0);
+  if (shares.length !== settings.shifts.length || shares.some((x) => !(x > 0)) || Math.abs(total - 1) > 1e-9)
+    throw new Error(`analytics settings: shiftShares must give one positive share per shift (${settings.shifts.length}: ${settings.shifts.join(', ')}) summing to 1, got [${shares.join(', ')}]`);
+  return shares;
+}
+
 function makeCharts(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
   const perYear = perDay * 365;
   const target = Math.max(50, perYear * monitorYears(settings));
@@ -285,7 +294,8 @@ function makeCharts(failures: number, n: number, perDay: number, settings: Analy
   const levels = LEVELS.filter((g) => g >= settings.guarantee);
   if (levels.length === 0) levels.push(settings.guarantee);
   const p0 = chartRate(failures, n);
-  const families = settings.shifts.map((shift) => guaranteedThresholds(failures, n, shift, target * settings.shifts.length));
+  const shares = chartShares(settings);
+  const families = settings.shifts.map((shift, k) => guaranteedThresholds(failures, n, shift, target / shares[k]!));
   const steps = settings.shifts.map((shift) => cusumWeights(p0, shiftedRate(p0, shift)));
   const posterior = posteriorRates(failures, n, POSTERIOR_DRAWS);
   const roots = steps.map((w) => posterior.map((p) => runLengthRoot(w, p)));

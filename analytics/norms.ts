@@ -47,6 +47,8 @@ export interface AnalyticsSettings {
   guarantee: number;
   /** The falls in sensitivity or specificity (absolute) each monitor's CUSUMs are tuned to, one chart each: a fall of unknown size is found by the chart nearest to it. */
   shifts: number[];
+  /** The share of a metric's false-alarm rate each chart of `shifts` is set to before the guarantee level is chosen (one per shift, summing to 1): [0.2, 0.8] sets the 0.20 chart to 1.25 x the metric's run length and the 0.10 chart to 5 x, so that the 0.20 chart's threshold pays ln 1.25 for the second chart instead of ln 2. The level is then chosen for the charts together, so the stable-year share holds whatever the split (bench/README.md, drift). */
+  shiftShares: number[];
   /** Cells smaller than this are marked, not hidden. */
   smallCell: number;
   /** A time to result (acquisition to result) longer than this, in minutes, is implausible: left out of turnaround and counted beside it. */
@@ -61,6 +63,7 @@ export const DEFAULT_SETTINGS: AnalyticsSettings = {
   targetFalseAlarmYears: 20,
   guarantee: 0.5,
   shifts: [0.1, 0.2],
+  shiftShares: [0.2, 0.8],
   smallCell: 10,
   implausibleMinutes: 7 * 24 * 60,
 };

@@ -105,10 +105,15 @@ for (let seed = first; seed < first + seeds; seed++) {
   for (const week of stable.weeks()) stableEvents.push(...week.events);
   const stableRun = monitorCases(verdictedCases(stableEvents), settings);
   const days = (t: number | null) => (t === null ? null : Number(((t - onset) / DAY).toFixed(2)));
+  // The delays in verdict-positive cases after the onset (what the charts see): free of the weekday and hour the cases come in.
+  const fracturesAfter = gelre.filter((c) => c.truth === 1 && c.at >= onset);
+  const cases = (t: number | null) => (t === null ? null : fracturesAfter.filter((c) => c.at <= t).length);
   perSeed.push({
     seed,
     delay_days: days(atOnce.monitor),
     limit_days: days(atOnce.limit),
+    delay_cases: cases(atOnce.monitor),
+    limit_cases: cases(atOnce.limit),
     live_delay_days: days(live.monitor),
     live_limit_days: days(live.limit),
     episodes_after_onset: atOnce.episodesAfter,
@@ -120,7 +125,7 @@ for (let seed = first; seed < first + seeds; seed++) {
     stable_monitors: stableRun.rows.filter((r) => r.metric === 'sensitivity' || r.metric === 'specificity').filter((r) => r.status !== 'insufficient-data').length,
     stable_signals: stableRun.episodes.length,
   });
-  say(`seed ${seed - first + 1}/${seeds}: delay ${days(atOnce.monitor)} d (limit ${days(atOnce.limit)} d), live ${days(live.monitor)} d (limit ${days(live.limit)} d)`);
+  say(`seed ${seed - first + 1}/${seeds}: delay ${days(atOnce.monitor)} d, ${cases(atOnce.monitor)} cases (limit ${days(atOnce.limit)} d, ${cases(atOnce.limit)}), live ${days(live.monitor)} d (limit ${days(live.limit)} d)`);
 }
 endProgress();
 const num = (k: string) => perSeed.map((s) => s[k] as number | null).filter((v): v is number => v !== null);
@@ -141,6 +146,9 @@ console.log(
       median_delay_days: delay,
       median_limit_days: limit,
       delay_over_limit: Number((delay / limit).toFixed(2)),
+      median_delay_cases: median(num('delay_cases')),
+      median_limit_cases: median(num('limit_cases')),
+      delay_over_limit_in_cases: Number((median(num('delay_cases')) / median(num('limit_cases'))).toFixed(2)),
       median_live_delay_days: liveDelay,
       median_live_limit_days: liveLimit,
       live_delay_over_limit: Number((liveDelay / liveLimit).toFixed(2)),

@@ -1,10 +1,10 @@
 import type { Store } from '../store/index.ts';
 import { chTime } from './analytics-state.ts';
 import { tombstones } from './cell-jobs.ts';
-import { episodeRows, fingerprint, freshState, mondayOf, monitorRows, referenceOf, step, type DriftRow, type Episode, type EpisodeRow, type MonitorReference, type MonitorState, type RateMetric, type VerdictedWeek } from './drift.ts';
+import { chartsKey, episodeRows, fingerprint, freshState, keepCharts, knownFigures, mondayOf, monitorRows, referenceOf, step, type DriftRow, type Episode, type EpisodeRow, type MetricReference, type MonitorReference, type MonitorState, type RateMetric, type StatedFigures, type VerdictedWeek } from './drift.ts';
 import { labelFreeMonitors, type LabelFreeDay, type LabelFreeState } from './label-free.ts';
 import type { AnalyticsSettings } from './norms.ts';
-import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHECKPOINTS, DRIFT_DAYS, fill, LABEL_FREE_CHECKPOINTS, LABEL_FREE_NEEDED, LABEL_FREE_STARTS, VERDICTED_WEEKS, type Scope } from './queries.ts';
+import { CHANGED_FROM, DRIFT_CASES, DRIFT_CHARTS, DRIFT_CHECKPOINTS, DRIFT_DAYS, fill, LABEL_FREE_CHECKPOINTS, LABEL_FREE_NEEDED, LABEL_FREE_STARTS, VERDICTED_WEEKS, type Scope } from './queries.ts';
 
 /**
  * Hospitals whose verdicted cases a rebuild reads in one statement: memory holds
@@ -96,6 +96,61 @@ async function labelFreeOf(
   return { rows, checkpoints, replayed };
 }
 
+/** One reference's kept charts (drift_charts): its slot, the key they were made for, the charts and the stated figures ('' until simulated). */
+type ChartsRow = {
+  hospital: string;
+  product: string;
+  model_version: string;
+  metric: RateMetric;
+  weeks: number;
+  key: string;
+  charts: string;
+  figures: string;
+};
+
+/** JSON that keeps the infinite and undefined numbers a chart may hold (a threshold beyond reach). */
+const encode = (value: unknown) => JSON.stringify(value, (_, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+const decode = <T>(text: string): T => JSON.parse(text, (_, x: unknown) => (x === 'Infinity' ? Infinity : x === '-Infinity' ? -Infinity : x === 'NaN' ? NaN : x)) as T;
+const slotKey = (r: { hospital: string; product: string; model_version: string; metric: string; weeks: number }) => `${r.hospital}|${r.product}|${r.model_version}|${r.metric}|${Number(r.weeks)}`;
+
+/**
+ * The kept charts of the groups' references, read once and kept in the process
+ * (chartsOf and statedFigures return them for the same key): a new process's
+ * run does not make again the charts of references whose counts it has not
+ * seen change. Returns the rows read, by slot.
+ */
+async function readCharts(store: Store, groups: string[]): Promise<Map<string, ChartsRow>> {
+  const read = new Map<string, ChartsRow>();
+  if (groups.length === 0) return read;
+  for (const row of await store.query<ChartsRow>(DRIFT_CHARTS, { keys: groups })) {
+    keepCharts(row.key, decode<Omit<MetricReference, 'from' | 'weeks'>>(row.charts), row.figures ? decode<StatedFigures>(row.figures) : null);
+    read.set(slotKey(row), row);
+  }
+  return read;
+}
+
+/** The charts rows of the references in use whose charts or figures differ from those read: what the run made. */
+function madeCharts(references: Map<string, Map<string, MonitorReference>>, read: Map<string, ChartsRow>, settings: AnalyticsSettings, version: string) {
+  const rows: (ChartsRow & { computed_at: string })[] = [];
+  for (const [group, versions] of references) {
+    const [hospital, product] = group.split('|') as [string, string];
+    for (const [model_version, reference] of versions) {
+      for (const metric of ['sensitivity', 'specificity'] as const) {
+        for (const stage of reference.stages[metric]) {
+          const { from: _from, weeks, ...charts } = stage;
+          const key = chartsKey(charts.failures, charts.n, charts.perDay, settings);
+          const figures = knownFigures(charts);
+          const row = { hospital, product, model_version, metric, weeks, key, charts: encode(charts), figures: figures ? encode(figures) : '' };
+          const before = read.get(slotKey(row));
+          if (before?.key === key && (before.figures !== '' || !figures)) continue;
+          rows.push({ ...row, computed_at: version });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
 function byMonitor(days: LabelFreeDay[]): Map<string, LabelFreeDay[]> {
   const monitors = new Map<string, LabelFreeDay[]>();
   for (const d of days) {
@@ -143,6 +198,9 @@ export async function runDriftMonitors(
   const checkpoints: { hospital: string; product: string; model_version: string; week: string; state: string; computed_at: string }[] = [];
   const replayedFrom: { hospital: string; product: string; week: string }[] = [];
 
+  const charts = await readCharts(store, groups.filter((g) => verdicted.has(g)));
+  const used = new Map<string, Map<string, MonitorReference>>();
+
   const hospitals = [...new Set(groups.map((g) => g.split('|')[0]!))];
   // A rebuild reads DRIFT_BATCH hospitals at a time; an incremental run reads the changed weeks of every hospital at once.
   const batches = incremental ? [hospitals] : Array.from({ length: Math.ceil(hospitals.length / DRIFT_BATCH) }, (_, i) => hospitals.slice(i * DRIFT_BATCH, (i + 1) * DRIFT_BATCH));
@@ -154,6 +212,7 @@ export async function runDriftMonitors(
       const versions = new Map<string, MonitorReference>();
       for (const [version, weeks] of byVersion(verdicted.get(key)!)) versions.set(version, referenceOf(weeks, settings));
       references.set(key, versions);
+      used.set(key, versions);
     }
     const wanted = keys.map((k) => changed.get(k) ?? FROM_START);
     const saved = new Map<string, MonitorState>();
@@ -209,6 +268,7 @@ export async function runDriftMonitors(
   await store.insert('drift', rows.map((d) => ({ ...d, since: time(d.since), onset: time(d.onset), computed_at: computedAt })));
   await store.insert('drift_checkpoints', checkpoints);
   await store.insert('drift_label_free_checkpoints', labelFree.checkpoints);
+  await store.insert('drift_charts', madeCharts(used, charts, settings, params.version));
   await store.insert('drift_episodes', episodes.map((e) => ({ ...e, onset: time(e.onset), first_signal: time(e.first_signal), closed: time(e.closed), computed_at: computedAt })));
   if (incremental) {
     await store.exec(tombstones('drift', ['hospital', 'product', 'model_version', 'metric'], scope.groups), params);

@@ -261,8 +261,34 @@ const POSTERIOR_DRAWS = 200;
  * monotone the same way, so the per-chart quantiles hold together.
  */
 export function chartsOf(failures: number, n: number, perDay: number, settings: AnalyticsSettings): Omit<MetricReference, 'from' | 'weeks'> {
-  const key = JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts, settings.shiftShares]);
-  return kept(chartsMade, key, () => makeCharts(failures, n, perDay, settings));
+  return kept(chartsMade, chartsKey(failures, n, perDay, settings), () => makeCharts(failures, n, perDay, settings));
+}
+
+/** What a reference's charts are a function of: its counts, its volume and every setting makeCharts reads. */
+export const chartsKey = (failures: number, n: number, perDay: number, settings: AnalyticsSettings) =>
+  JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts, settings.shiftShares]);
+
+/** What a reference's stated figures are a function of: its charts (and the rate and counts they were tuned from). */
+const figuresKey = ({ failures, n, p0, charts }: Omit<MetricReference, 'from' | 'weeks'>) => JSON.stringify([failures, n, p0, charts]);
+
+/**
+ * Charts and stated figures made in another process (read from the store's
+ * drift_charts), kept as if made here: chartsOf and statedFigures then return
+ * them. The charts must be those of `key` (chartsKey), the figures those of the
+ * charts; the caller checks the key it read them under.
+ */
+export function keepCharts(key: string, charts: Omit<MetricReference, 'from' | 'weeks'>, figures: StatedFigures | null): void {
+  kept(chartsMade, key, () => charts);
+  if (figures) kept(stated, figuresKey(charts), () => figures);
+}
+
+/** The stated figures of a reference's charts if they were made (or kept) in this process, without simulating them. */
+export const knownFigures = (ref: Omit<MetricReference, 'from' | 'weeks'>): StatedFigures | null => stated.get(figuresKey(ref)) ?? null;
+
+/** Forget every chart and stated figure made or kept in this process (as a new process would start). */
+export function forgetCharts(): void {
+  chartsMade.clear();
+  stated.clear();
 }
 
 /** The charts of the references met so far in this process (a function of the reference's counts and the settings alone): a run after the first reuses them. */
@@ -326,8 +352,7 @@ const KEPT = 20_000;
 
 /** The in-control run length and expected delays of a reference's charts together. */
 export function statedFigures(ref: Omit<MetricReference, 'from' | 'weeks'>): StatedFigures {
-  const { failures, n, p0, charts } = ref;
-  return kept(stated, JSON.stringify([failures, n, p0, charts]), () => simulatedFigures(ref));
+  return kept(stated, figuresKey(ref), () => simulatedFigures(ref));
 }
 
 /** The stated figures by simulation of the charts together (seeded by the reference: the same on every run). */

@@ -5,7 +5,9 @@ import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore, Row } from '../store/index.ts';
 import { emptyStore, migratedStore } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
-import { runAnalytics } from './index.ts';
+import { chartsOf, forgetCharts, statedFigures, type MetricReference, type StatedFigures } from './drift.ts';
+import { DEFAULT_SETTINGS, runAnalytics } from './index.ts';
+import type { AnalyticsSettings } from './norms.ts';
 
 let store: EmbeddedStore;
 let close: () => Promise<void>;
@@ -60,6 +62,29 @@ async function snapshot(): Promise<Record<string, unknown[]>> {
     });
   }
   return out;
+}
+
+const revive = (text: string) => JSON.parse(text, (_, x: unknown) => (x === 'Infinity' ? Infinity : x === '-Infinity' ? -Infinity : x)) as unknown;
+
+/**
+ * Every row of drift_charts is what chartsOf makes, in a process that has made
+ * nothing, for the counts and settings of its key (and its stated figures, if
+ * any, what statedFigures simulates for them). Returns the rows.
+ */
+async function chartsAreMade(): Promise<{ slot: string; key: string; figures: string; computed_at: string }[]> {
+  const rows = await store.query<{ slot: string; key: string; charts: string; figures: string; computed_at: string }>(
+    "SELECT concat(hospital, '|', product, '|', model_version, '|', metric, '|', toString(weeks)) AS slot, key, charts, figures, toString(computed_at) AS computed_at FROM drift_charts FINAL ORDER BY slot",
+  );
+  forgetCharts();
+  for (const row of rows) {
+    const [failures, n, perDay, targetFalseAlarmYears, guarantee, shifts, shiftShares] = JSON.parse(row.key) as [number, number, number, number, number, number[], number[]];
+    const settings: AnalyticsSettings = { ...DEFAULT_SETTINGS, targetFalseAlarmYears, guarantee, shifts, shiftShares };
+    const made = chartsOf(failures, n, perDay, settings);
+    expect(revive(row.charts), row.slot).toEqual(made);
+    if (row.figures) expect(revive(row.figures) as StatedFigures, row.slot).toEqual(statedFigures(made as Omit<MetricReference, 'from' | 'weeks'>));
+  }
+  forgetCharts();
+  return rows;
 }
 
 describe('incremental analytics', () => {
@@ -144,6 +169,8 @@ describe('incremental analytics', () => {
       if (week < 5) continue;
       await store.insert('events', batch);
       batch = [];
+      // Each run as from cron, a new process: the charts of the references it touches come from drift_charts or are made.
+      forgetCharts();
       const run = await runAnalytics(store, { settleMs: 0 });
       expect(run.mode).toBe(runs === 0 ? 'rebuild' : 'incremental');
       runs++;
@@ -156,12 +183,53 @@ describe('incremental analytics', () => {
       expect(Number(kept), table).toBeGreaterThan(1);
     }
     const incremental = await snapshot();
+    // The kept charts are those chartsOf makes, and some were kept from earlier runs (not made again).
+    const charts = await chartsAreMade();
+    expect(new Set(charts.map((c) => c.computed_at)).size).toBeGreaterThan(1);
+    expect(charts.some((c) => c.figures !== '')).toBe(true);
+    // A rebuild in a new process with the kept charts emptied: the drift rows it makes from nothing are those of the runs that read them.
+    await store.exec('TRUNCATE TABLE drift_charts');
     await runAnalytics(store, { rebuildCases: true, settleMs: 0 });
     const rebuilt = await snapshot();
     for (const table of Object.keys(RESULTS)) {
       expect(rebuilt[table]!.length, table).toBeGreaterThan(0);
       expect(incremental[table], `${table} (seed ${seed})`).toEqual(rebuilt[table]);
     }
+    // The rebuild kept a row for every reference the incremental runs had kept (each with the same key).
+    const again = await chartsAreMade();
+    expect(again.map((c) => [c.slot, c.key])).toEqual(charts.map((c) => [c.slot, c.key]));
+  }, 300_000);
+
+  it('keep the drift charts of each reference by its counts and settings: a changed setting makes new charts', async () => {
+    await emptyStore(store);
+    forgetCharts();
+    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'charts', weeks: 10 });
+    for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+    await runAnalytics(store, { jobs: ['performance', 'drift'], settleMs: 0 });
+    const first = await chartsAreMade();
+    expect(first.length).toBeGreaterThan(0);
+    const drift = () => store.query<Row>("SELECT * EXCEPT (computed_at, is_deleted) FROM drift FINAL WHERE metric IN ('sensitivity', 'specificity') ORDER BY hospital, product, model_version, metric");
+    const before = await drift();
+    // A new process, the same settings: the charts are read, none made or written again, the rows the same.
+    forgetCharts();
+    const same = await runAnalytics(store, { jobs: ['performance', 'drift'], settleMs: 0, rebuild: true });
+    expect(same.steps.map((s) => `${s.step} ${s.mode}`)).toContain('drift rebuild');
+    expect((await chartsAreMade()).map((c) => [c.slot, c.key, c.computed_at])).toEqual(first.map((c) => [c.slot, c.key, c.computed_at]));
+    expect(await drift()).toEqual(before);
+    // Another split of the false-alarm rate between the charts: every reference gets new charts (the key holds shiftShares).
+    const shiftShares = [0.5, 0.5];
+    expect(DEFAULT_SETTINGS.shiftShares).not.toEqual(shiftShares);
+    forgetCharts();
+    const changed = await runAnalytics(store, { jobs: ['performance', 'drift'], settleMs: 0, settings: { shiftShares } });
+    expect(changed.steps.map((s) => `${s.step} ${s.mode}`)).toContain('drift rebuild');
+    const after = await chartsAreMade();
+    expect(after.map((c) => c.slot)).toEqual(first.map((c) => c.slot));
+    for (const [i, c] of after.entries()) {
+      expect(c.key, c.slot).not.toEqual(first[i]!.key);
+      expect(JSON.parse(c.key)[6]).toEqual(shiftShares);
+    }
+    const thresholds = (rows: Row[]) => rows.filter((r) => r.status !== 'insufficient-data').map((r) => r.arl_days);
+    expect(thresholds(await drift())).not.toEqual(thresholds(before));
   }, 300_000);
 
   it('count nothing twice and rebuild when the settings change', async () => {

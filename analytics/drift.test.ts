@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { firstSignals, type TimedCase } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
 import { binomialQuantiles } from './distributions.ts';
-import { chartsOf, monitorYears, statedFigures } from './drift.ts';
+import { chartsKey, chartsOf, forgetCharts, keepCharts, knownFigures, monitorYears, statedFigures } from './drift.ts';
 import { cusumWeights, guaranteedThreshold, runLength, thresholdFor, type Steps } from './cusum.ts';
 import { activeReference, DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
 
@@ -89,6 +89,30 @@ describe('the share of the false-alarm rate each chart is set to', () => {
     for (const shiftShares of [[1], [0.5, 0.6], [0, 1], [0.2, Number.NaN]]) {
       expect(() => chartsOf(45, 560, 10, { ...DEFAULT_SETTINGS, shiftShares }), JSON.stringify(shiftShares)).toThrow(/shiftShares must give one positive share per shift/);
     }
+  });
+});
+
+describe('the charts kept from another process', () => {
+  it('are returned for their own counts and settings only, with their stated figures; any other setting makes charts anew', () => {
+    forgetCharts();
+    const made = chartsOf(12, 300, 4, DEFAULT_SETTINGS);
+    const figures = statedFigures(made);
+    forgetCharts();
+    expect(knownFigures(made)).toBeNull();
+    // Kept as if read from the store: marked so that a use of them shows.
+    const marked = { ...made, charts: made.charts.map((c) => ({ ...c, h: c.h + 1 })) };
+    keepCharts(chartsKey(12, 300, 4, DEFAULT_SETTINGS), marked, { arl0: 1, delays: [1, 2, 3] });
+    expect(chartsOf(12, 300, 4, DEFAULT_SETTINGS)).toBe(marked);
+    expect(statedFigures(marked)).toEqual({ arl0: 1, delays: [1, 2, 3] });
+    for (const other of [{ shiftShares: [0.5, 0.5] }, { guarantee: 0.7 }, { targetFalseAlarmYears: 10 }, { shifts: [0.1, 0.25] }]) {
+      const settings = { ...DEFAULT_SETTINGS, ...other };
+      expect(chartsKey(12, 300, 4, settings), JSON.stringify(other)).not.toBe(chartsKey(12, 300, 4, DEFAULT_SETTINGS));
+      expect(chartsOf(12, 300, 4, settings).charts, JSON.stringify(other)).not.toEqual(marked.charts);
+    }
+    for (const [failures, n, perDay] of [[13, 300, 4], [12, 301, 4], [12, 300, 4.5]] as const) expect(chartsOf(failures, n, perDay, DEFAULT_SETTINGS)).not.toBe(marked);
+    forgetCharts();
+    expect(chartsOf(12, 300, 4, DEFAULT_SETTINGS)).toEqual(made);
+    expect(statedFigures(made)).toEqual(figures);
   });
 });
 

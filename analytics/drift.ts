@@ -264,9 +264,16 @@ export function chartsOf(failures: number, n: number, perDay: number, settings: 
   return kept(chartsMade, chartsKey(failures, n, perDay, settings), () => makeCharts(failures, n, perDay, settings));
 }
 
-/** What a reference's charts are a function of: its counts, its volume and every setting makeCharts reads. */
+/**
+ * The version of how charts and their stated figures are made (makeCharts, simulatedFigures):
+ * raised with any change to them, so that the charts a store keeps (drift_charts) from an
+ * earlier version are not read as this one's.
+ */
+const CHARTS_METHOD = 1;
+
+/** What a reference's charts are a function of: its counts, its volume, every setting makeCharts reads, and the method's version. */
 export const chartsKey = (failures: number, n: number, perDay: number, settings: AnalyticsSettings) =>
-  JSON.stringify([failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts, settings.shiftShares]);
+  JSON.stringify([CHARTS_METHOD, failures, n, perDay, settings.targetFalseAlarmYears, settings.guarantee, settings.shifts, settings.shiftShares]);
 
 /** What a reference's stated figures are a function of: its charts (and the rate and counts they were tuned from). */
 const figuresKey = ({ failures, n, p0, charts }: Omit<MetricReference, 'from' | 'weeks'>) => JSON.stringify([failures, n, p0, charts]);

@@ -77,7 +77,7 @@ async function chartsAreMade(): Promise<{ slot: string; key: string; figures: st
   );
   forgetCharts();
   for (const row of rows) {
-    const [failures, n, perDay, targetFalseAlarmYears, guarantee, shifts, shiftShares] = JSON.parse(row.key) as [number, number, number, number, number, number[], number[]];
+    const [, failures, n, perDay, targetFalseAlarmYears, guarantee, shifts, shiftShares] = JSON.parse(row.key) as [number, number, number, number, number, number, number[], number[]];
     const settings: AnalyticsSettings = { ...DEFAULT_SETTINGS, targetFalseAlarmYears, guarantee, shifts, shiftShares };
     const made = chartsOf(failures, n, perDay, settings);
     expect(revive(row.charts), row.slot).toEqual(made);
@@ -226,7 +226,7 @@ describe('incremental analytics', () => {
     expect(after.map((c) => c.slot)).toEqual(first.map((c) => c.slot));
     for (const [i, c] of after.entries()) {
       expect(c.key, c.slot).not.toEqual(first[i]!.key);
-      expect(JSON.parse(c.key)[6]).toEqual(shiftShares);
+      expect(JSON.parse(c.key)[7]).toEqual(shiftShares);
     }
     const thresholds = (rows: Row[]) => rows.filter((r) => r.status !== 'insufficient-data').map((r) => r.arl_days);
     expect(thresholds(await drift())).not.toEqual(thresholds(before));

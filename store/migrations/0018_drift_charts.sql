@@ -2,7 +2,8 @@
 -- reference span) and, once simulated, their stated figures, so that a new process (`aifi
 -- analytics run` from cron) does not make again every touched reference's charts: a run reads
 -- the rows of the groups it touches, uses a row only when its key (the reference's counts and
--- volume and every setting the charts depend on: analytics/drift.ts chartsKey) is the key of
+-- volume, every setting the charts depend on and the version of how they are made:
+-- analytics/drift.ts chartsKey) is the key of
 -- the reference at hand, and writes the rows whose charts or figures it made. A cache: one row
 -- per reference in use, rewritten when its counts or the settings change; a rebuild does not
 -- empty it (a row of other counts or settings is never used). Empty, it is filled by the next run.

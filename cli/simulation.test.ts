@@ -13,7 +13,9 @@ import { startStack } from './index.ts';
 describe('the live simulation, through the real interfaces', () => {
   it('sends studies by STOW-RS, gets results into its PACS, reports views and verdicts, and sends the RIS reports by MLLP', async () => {
     const dir = tempDir('live');
-    const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '50', AIFI_LOG_LEVEL: 'silent' });
+    // The collector flushes every 50 ms (1 s by default): a report is acknowledged once its event is stored,
+    // and the RIS sends one report at a time, so the flush interval paces the reports.
+    const config = loadConfig({ AIFI_DATA_DIR: dir.path, AIFI_STUDY_QUIET_MS: '50', AIFI_COLLECTOR_FLUSH_MS: '50', AIFI_LOG_LEVEL: 'silent' });
     const live = new LiveSimulation({ scenario: loadScenario('stable'), seed: 'live', acceleration: 20_000, startWeek: 0, maxStudies: 40, log: { warn: () => {} } });
     const hospitals = await live.preparePacs(PILOT_HOSPITALS);
     const stack = await startStack(config, { port: 0, dicomPort: null, hospitals });

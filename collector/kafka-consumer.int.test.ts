@@ -26,7 +26,7 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     await migrate(store);
     outage = outageSwitch(store);
     collector = new Collector(outage.store, quiet, { flushIntervalMs: 100, baseDelayMs: 20, maxDelayMs: 50, maxAttempts: 2 });
-    ingest = new KafkaIngest({ brokers: broker.brokers, topic, collector, log: quiet, pauseMs: 300, lagIntervalMs: 500 });
+    ingest = new KafkaIngest({ brokers: broker.brokers, topic, collector, log: quiet, pauseMs: 300, lagIntervalMs: 500, fetchWaitMs: 100 });
     await ingest.start();
     kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -52,7 +52,7 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     const end = (await admin.fetchTopicOffsets(ingest.dlq)).reduce((n, p) => n + Number(p.high), 0);
     await admin.disconnect();
     const dead: { value: string; reason: string; path: string }[] = [];
-    const reader = kafka.consumer({ groupId: `dlq-reader-${Date.now()}-${Math.random()}` });
+    const reader = kafka.consumer({ groupId: `dlq-reader-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 100 });
     await reader.connect();
     await reader.subscribe({ topic: ingest.dlq, fromBeginning: true });
     await reader.run({
@@ -125,7 +125,7 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     // A collector whose queue holds 40 rows and writes only when told, and a consumer that would rest 10 minutes after an outage.
     const small = new Collector(store, quiet, { maxQueueRows: 40, maxBatchRows: 40, flushIntervalMs: 600_000 });
     const smallTopic = `${topic}.small`;
-    const slow = new KafkaIngest({ brokers: broker.brokers, topic: smallTopic, groupId: `small-${Date.now()}`, collector: small, log: quiet, pauseMs: 600_000 });
+    const slow = new KafkaIngest({ brokers: broker.brokers, topic: smallTopic, groupId: `small-${Date.now()}`, collector: small, log: quiet, pauseMs: 600_000, fetchWaitMs: 100 });
     expect(slow.sessionTimeoutMs).toBeGreaterThan(small.writer.maxRetryMs);
     await slow.start();
     try {

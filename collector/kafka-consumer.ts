@@ -23,6 +23,11 @@ export interface KafkaIngestOptions {
   hospitals?: readonly string[];
   /** How long each client may take to close at shutdown (default CLOSE_MS). */
   closeMs?: number;
+  /**
+   * How long a fetch waits at the broker for new messages (kafkajs's maxWaitTimeInMs, default 5 s). A
+   * partition resumed after a pause is fetched with the next request, so a resume may wait this long.
+   */
+  fetchWaitMs?: number;
 }
 
 /** How long each Kafka client may take to close before the collector goes on without it. */
@@ -184,6 +189,7 @@ export class KafkaIngest {
       rebalanceTimeout: Math.max(60_000, this.sessionTimeoutMs),
       heartbeatInterval: 1_000,
       retry: { retries: 10 },
+      ...(options.fetchWaitMs !== undefined && { maxWaitTimeInMs: options.fetchWaitMs }),
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.admin = this.kafka.admin();

@@ -97,12 +97,23 @@ export class LiveSimulation {
   }
 
   get finished(): boolean {
-    return this.options.maxStudies !== undefined && this.studiesSeen >= this.options.maxStudies && this.queue.length === 0;
+    return this.capped && this.queue.length === 0;
+  }
+
+  /** Whether the studies to send (`maxStudies`) have all been sent. */
+  private get capped(): boolean {
+    return this.options.maxStudies !== undefined && this.studiesSeen >= this.options.maxStudies;
   }
 
   private tick(): void {
     const now = this.now();
     this.tuneVendors(now);
+    // Once the last study is sent no further week is planned: `finished` holds from the next tick on
+    // (a refilled queue would hold it false until a study of the next week was due).
+    if (this.capped) {
+      this.queue = [];
+      return;
+    }
     while (this.queue.length === 0 || this.queue[this.queue.length - 1]!.arrivesAt < now) {
       const next = studiesOfWeek(this.options.scenario, this.timeline, this.options.seed, this.week++);
       this.queue.push(...next);

@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import { LongestFirst } from './testing/sequencer.ts';
 
 /**
  * Test files run side by side: most of the suite's time is spent waiting on
@@ -30,8 +29,6 @@ export default defineConfig({
     // takes a few times its time alone.
     testTimeout: 300_000,
     hookTimeout: 300_000,
-    // The longest files first, so the workers end together (testing/sequencer.ts).
-    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'shared', include: ['**/*.test.ts'], exclude: [...EXCLUDE, ...ISOLATED], isolate: false } },
       { extends: true, test: { name: 'isolated', include: ISOLATED, exclude: EXCLUDE, isolate: true } },

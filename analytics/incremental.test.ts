@@ -72,9 +72,7 @@ const revive = (text: string) => JSON.parse(text, (_, x: unknown) => (x === 'Inf
  * any, what statedFigures simulates for them). Returns the rows.
  */
 async function chartsAreMade(): Promise<{ slot: string; key: string; figures: string; computed_at: string }[]> {
-  const rows = await store.query<{ slot: string; key: string; charts: string; figures: string; computed_at: string }>(
-    "SELECT concat(hospital, '|', product, '|', model_version, '|', metric, '|', toString(weeks)) AS slot, key, charts, figures, toString(computed_at) AS computed_at FROM drift_charts FINAL ORDER BY slot",
-  );
+  const rows = await chartRows();
   forgetCharts();
   for (const row of rows) {
     const [, failures, n, perDay, targetFalseAlarmYears, guarantee, shifts, shiftShares] = JSON.parse(row.key) as [number, number, number, number, number, number, number[], number[]];
@@ -86,6 +84,12 @@ async function chartsAreMade(): Promise<{ slot: string; key: string; figures: st
   forgetCharts();
   return rows;
 }
+
+/** The rows of drift_charts, each under its hospital | product | model version | metric | weeks. */
+const chartRows = () =>
+  store.query<{ slot: string; key: string; charts: string; figures: string; computed_at: string }>(
+    "SELECT concat(hospital, '|', product, '|', model_version, '|', metric, '|', toString(weeks)) AS slot, key, charts, figures, toString(computed_at) AS computed_at FROM drift_charts FINAL ORDER BY slot",
+  );
 
 describe('incremental analytics', () => {
   it('give every row one rebuild gives, with events arriving in any order, late, replayed, and studies moving week', async () => {
@@ -196,7 +200,7 @@ describe('incremental analytics', () => {
       expect(incremental[table], `${table} (seed ${seed})`).toEqual(rebuilt[table]);
     }
     // The rebuild kept a row for every reference the incremental runs had kept (each with the same key).
-    const again = await chartsAreMade();
+    const again = await chartRows();
     expect(again.map((c) => [c.slot, c.key])).toEqual(charts.map((c) => [c.slot, c.key]));
   }, 300_000);
 
@@ -214,7 +218,7 @@ describe('incremental analytics', () => {
     forgetCharts();
     const same = await runAnalytics(store, { jobs: ['performance', 'drift'], settleMs: 0, rebuild: true });
     expect(same.steps.map((s) => `${s.step} ${s.mode}`)).toContain('drift rebuild');
-    expect((await chartsAreMade()).map((c) => [c.slot, c.key, c.computed_at])).toEqual(first.map((c) => [c.slot, c.key, c.computed_at]));
+    expect((await chartRows()).map((c) => [c.slot, c.key, c.computed_at])).toEqual(first.map((c) => [c.slot, c.key, c.computed_at]));
     expect(await drift()).toEqual(before);
     // Another split of the false-alarm rate between the charts: every reference gets new charts (the key holds shiftShares).
     const shiftShares = [0.5, 0.5];

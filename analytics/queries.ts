@@ -430,12 +430,12 @@ FROM (
     GROUP BY hospital, product, model_version
 )`;
 
-/** The latest checkpoint of each monitor before the week its replay starts. */
 /** The kept charts of the drift references of the groups a run touches (drift_charts, migration 0018). */
 export const DRIFT_CHARTS = `
 SELECT hospital, product, model_version, metric, weeks, key, charts, figures FROM drift_charts FINAL
 WHERE concat(hospital, '|', product) IN {keys:Array(String)}`;
 
+/** The latest checkpoint of each monitor before the week its replay starts. */
 export const DRIFT_CHECKPOINTS = `
 SELECT hospital, product, model_version, state FROM drift_checkpoints FINAL
 WHERE hospital IN {hospitals:Array(String)}

@@ -12,14 +12,6 @@ export interface ReadinessCheck {
 }
 
 /**
- * A fastify instance with what every service of the stack shares: one error
- * handler (4xx carry the reason, 5xx say only "internal error" and the detail
- * goes to the log), /healthz, /readyz over the given checks, and /metrics for
- * whoever presents the scrape token (ops' Prometheus: the figures cover every
- * hospital and every vendor's products): the process's default registry and
- * the registries of the parts (a collector's own), which may be added after.
- */
-/**
  * The HTTPS settings of a service: its certificate and key, and with a client CA mutual TLS:
  * a client without a certificate that CA signed is refused in the handshake, before any request.
  */
@@ -31,6 +23,14 @@ export function tlsOptions(tls: NonNullable<Config['http']['tls']>): { cert: Buf
   return { cert, key, ca: read(tls.clientCaFile, 'AIFI_TLS_CLIENT_CA_FILE'), requestCert: true, rejectUnauthorized: true };
 }
 
+/**
+ * A fastify instance with what every service of the stack shares: one error
+ * handler (4xx carry the reason, 5xx say only "internal error" and the detail
+ * goes to the log), /healthz, /readyz over the given checks, and /metrics for
+ * whoever presents the scrape token (ops' Prometheus: the figures cover every
+ * hospital and every vendor's products): the process's default registry and
+ * the registries of the parts (a collector's own), which may be added after.
+ */
 export function createHttpApp(config: Config, readiness: ReadinessCheck[], scrape: ScrapeToken, registries: readonly Registry[] = []): FastifyInstance {
   if (!defaultMetrics) {
     collectDefaultMetrics();

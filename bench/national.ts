@@ -12,12 +12,16 @@
  *
  *   npm run bench:national [-- --scales 1,8,national:8 --weeks 52 --store DIR --workers N]   (the default; add 32 and national for the whole growth)
  *   npm run bench:national -- --scales national:52 --store DIR --only incremental [--runs N --panels --statements --traffic-seed S]
+ *   npm run bench:national -- --scales 1,8,national:8 --store DIR --only panels
  *
  * `--only incremental` skips the two rebuilds on a loaded store: only the traffic
  * and the incremental run (`--runs N` of them, each after its own traffic; the
  * first in a fresh process also makes its drift charts), the panels with
  * `--panels`. Its traffic is seeded by the time unless `--traffic-seed` is given
  * (traffic of a seed already run is deduplicated: nothing new to count).
+ * `--only panels` times the panels alone on a loaded store, and beside the table
+ * "What each PACS received" the query it replaced (every delivery's JSON in `events FINAL`).
+ * Every run first applies the migrations a reused store lacks, timed (`migrate_seconds`).
  *
  * A scale may name its own weeks (`national:8`). The year is loaded by the bulk
  * load (`aifi simulate --bulk`): the rows the collector would store.
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: 'national-bench' },
     workers: { type: 'string' },
     // `incremental`: only the traffic and the incremental run (no rebuilds) on a loaded store; `--panels` to time the panels too.
+    // `panels`: only the panels on a loaded store (after the migrations it lacks, timed).
     only: { type: 'string' },
     panels: { type: 'boolean', default: false },
     // The seed of the five minutes of traffic (a rerun with the same seed adds nothing new: its events are deduplicated).
@@ -54,7 +59,8 @@ const { values } = parseArgs({
   },
 });
 const onlyIncremental = values.only === 'incremental';
-if (values.only !== undefined && !onlyIncremental) throw new Error(`--only: '${values.only}' is not a part this bench can run alone (only 'incremental')`);
+const onlyPanels = values.only === 'panels';
+if (values.only !== undefined && !onlyIncremental && !onlyPanels) throw new Error(`--only: '${values.only}' is not a part this bench can run alone ('incremental' or 'panels')`);
 const trafficSeed = values['traffic-seed'] ?? (onlyIncremental ? `${values.seed}|${Date.now()}` : values.seed!);
 const say = progress('national');
 
@@ -157,20 +163,46 @@ function timeStatements(store: EmbeddedStore): { stop: () => { ms: number; sql: 
   };
 }
 
-/** Every dashboard panel's query over a range ending at the end of the loaded year. */
+/**
+ * The table "What each PACS received" as it read before migration 0019: every delivery's
+ * JSON in `events FINAL` unpacked. `--only panels` times it beside the panel that reads
+ * `pacs_forms`, over the same range in the same run.
+ */
+const FORMS_FROM_EVENTS = `SELECT hospital, product, argMax(JSONExtractString(payload, 'pacs_via'), occurred_at) AS via,
+       countIf(form = 'sr') AS sr_sent, countIf(form = 'sr' AND ack) AS sr_acknowledged, countIf(form = 'sc') AS sc_sent,
+       countIf(form = 'sc' AND ack) AS sc_acknowledged, countIf(form = 'ko') AS ko_sent, countIf(form = 'ko' AND ack) AS ko_acknowledged,
+       countIf(NOT ack) AS unacknowledged, argMaxIf(status, occurred_at, NOT ack) AS last_refusal_status
+FROM (
+  SELECT hospital, product, occurred_at, payload,
+         arrayJoin(if(JSONHas(payload, 'forms'), JSONExtractArrayRaw(payload, 'forms'),
+                      [concat('{"form":"', if(channel = 'dicom-sc', 'sc', 'sr'), '","acknowledged":', if(acknowledged = 1, 'true', 'false'), '}')])) AS f,
+         JSONExtractString(f, 'form') AS form, JSONExtractBool(f, 'acknowledged') AS ack, JSONExtract(f, 'status', 'Nullable(UInt16)') AS status
+  FROM events FINAL
+  WHERE type = 'result.delivered' AND channel != 'none' AND $__timeFilter(occurred_at) AND hospital IN (\${hospital:singlequote}) AND product IN (\${product:singlequote})
+)
+GROUP BY hospital, product ORDER BY unacknowledged DESC, hospital, product LIMIT 100`;
+
+/** Every dashboard panel's query over a range ending at the end of the loaded year: the total and the five slowest. */
 async function panels(store: EmbeddedStore, hospitals: string[], products: string[], to: Date, days: number) {
   const from = new Date(to.getTime() - days * 86_400_000);
   const timings: { panel: string; ms: number }[] = [];
+  const answers = new Map<string, unknown>();
+  const time = async (panel: string, sql: string, variables: Record<string, string[]>) => {
+    const t0 = performance.now();
+    const text = await store.queryText(expandMacros(sql, { from, to, variables }), 'JSONCompact');
+    timings.push({ panel, ms: performance.now() - t0 });
+    answers.set(panel, (JSON.parse(text) as { data: unknown }).data);
+  };
   for (const d of dashboards({ hospitals })) {
-    for (const spec of d.panels) {
-      const sql = expandMacros(spec.sql, { from, to, variables: { hospital: hospitals, product: d.products.length ? d.products : products } });
-      const t0 = performance.now();
-      await store.queryText(sql, 'JSONCompact');
-      timings.push({ panel: `${d.uid}: ${spec.title}`, ms: performance.now() - t0 });
-    }
+    for (const spec of d.panels) await time(`${d.uid}: ${spec.title}`, spec.sql, { hospital: hospitals, product: d.products.length ? d.products : products });
   }
-  const slowest = timings.reduce((a, b) => (b.ms > a.ms ? b : a));
-  return { panels: timings.length, total_ms: Math.round(timings.reduce((s, t) => s + t.ms, 0)), slowest: `${slowest.panel} (${slowest.ms.toFixed(0)} ms)` };
+  const slowest = [...timings].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => `${t.panel} (${t.ms.toFixed(0)} ms)`);
+  const total_ms = Math.round(timings.reduce((s, t) => s + t.ms, 0));
+  if (!onlyPanels) return { panels: timings.length, total_ms, slowest };
+  await time('before 0019', FORMS_FROM_EVENTS, { hospital: hospitals, product: products });
+  const [forms, before] = [timings.find((t) => t.panel.endsWith(': What each PACS received'))!, timings[timings.length - 1]!];
+  const same = JSON.stringify(answers.get(forms.panel)) === JSON.stringify(answers.get(before.panel));
+  return { panels: timings.length - 1, total_ms, slowest, pacs_forms_ms: Math.round(forms.ms), from_events_final_ms: Math.round(before.ms), same_rows: same };
 }
 
 const results: Record<string, unknown>[] = [];
@@ -182,15 +214,16 @@ for (const spec of values.scales!.split(',')) {
   mkdirSync(dir.path, { recursive: true });
   const reuse = existsSync(join(dir.path, 'clickhouse', 'metadata'));
   const store = new EmbeddedStore({ path: join(dir.path, 'clickhouse') });
-  await migrate(store);
+  say(`scale ${scale}: migrations`);
+  const migrated = await peak(() => migrate(store));
   const loaded = reuse
     ? { value: { studies: -1, events: Number((await store.query<{ n: number }>('SELECT count() AS n FROM events'))[0]!.n) }, seconds: 0, peakRssMib: 0 }
     : await peak(() => loadYear(store, scenario, weeks));
-  if (onlyIncremental && !reuse) throw new Error(`--only incremental needs a loaded store (--store DIR with ${scale}/ loaded): ${dir.path} has none`);
+  if ((onlyIncremental || onlyPanels) && !reuse) throw new Error(`--only ${values.only} needs a loaded store (--store DIR with ${scale}/ loaded): ${dir.path} has none`);
   const skipped = { value: { steps: [] as { step: string; seconds: number }[] }, seconds: Number.NaN, peakRssMib: 0 };
   let full = skipped;
   let rebuild = skipped;
-  if (!onlyIncremental) {
+  if (!onlyIncremental && !onlyPanels) {
     say(`scale ${scale}: making the per-study rows and every result`);
     full = await peak(() => runAnalytics(store, { rebuildCases: true, settleMs: 0, progress: (step, done, total) => say(`scale ${scale}: per-study rows ${done}/${total} hospitals`) }));
     say(`scale ${scale}: rebuilding every result`);
@@ -198,7 +231,7 @@ for (const spec of values.scales!.split(',')) {
   }
   const studies = Number((await store.query<{ n: number }>("SELECT uniqExact(hospital, study_key) AS n FROM lifecycle WHERE type = 'study.received'"))[0]!.n);
   const runs: { rows: Row[]; run: Awaited<ReturnType<typeof runAnalytics>>; seconds: number; cpuSeconds: number; peakRssMib: number; load: number[] }[] = [];
-  for (let k = 0; k < Number(values.runs); k++) {
+  for (let k = 0; k < (onlyPanels ? 0 : Number(values.runs)); k++) {
     say(`scale ${scale}: five minutes of traffic (${k + 1}/${values.runs})`);
     const rows = await traffic(store, scenario, weeks, studies / weeks, k === 0 ? trafficSeed : `${trafficSeed}|${k}`);
     await store.insert('events', rows);
@@ -211,7 +244,10 @@ for (const spec of values.scales!.split(',')) {
     say(`scale ${scale}: incremental run ${k + 1}: ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s), ${r.run.studies} studies, ${r.run.steps.map((s) => `${s.step} ${s.seconds.toFixed(2)}`).join(', ')}`);
     endProgress();
   }
-  const { rows, ...incremental } = { ...runs[runs.length - 1]!, value: runs[runs.length - 1]!.run };
+  const last = runs[runs.length - 1];
+  const { rows, ...incremental } = last
+    ? { ...last, value: last.run }
+    : { rows: [] as Row[], seconds: Number.NaN, peakRssMib: 0, value: { studies: 0, steps: [] as { step: string; seconds: number }[] } };
   const [{ to }] = (await store.query<{ to: string }>('SELECT toString(max(received_at)) AS to FROM study_cases')) as [{ to: string }];
   const end = new Date(`${to.replace(' ', 'T')}Z`);
   const hospitals = (await store.query<{ h: string }>('SELECT DISTINCT hospital AS h FROM study_cases ORDER BY h')).map((r) => r.h);
@@ -226,6 +262,8 @@ for (const spec of values.scales!.split(',')) {
     studies,
     events: loaded.value.events,
     load_seconds: Number(loaded.seconds.toFixed(1)),
+    migrations: migrated.value.applied,
+    migrate_seconds: Number(migrated.seconds.toFixed(1)),
     full_rebuild_seconds: Number(full.seconds.toFixed(2)),
     full_rebuild_peak_rss_mib: full.peakRssMib,
     full_rebuild_us_per_study: Number(((full.seconds * 1e6) / studies).toFixed(1)),

@@ -109,19 +109,13 @@ export const adoptionPanels = (products: readonly ProductId[]): PanelSpec[] => [
     description:
       'Per hospital and product over the time range: how results reached the PACS (STOW-RS or C-STORE) and, per form (sr: TID 1500 SR, sc: Secondary Capture, ko: Key Object Selection), forms sent and acknowledged by the PACS, and the DICOM status of its latest refusal; results without a per-form record count as the form of their channel; the 100 pairs with the most unacknowledged forms first',
     kind: 'table',
-    sql: `SELECT hospital, product, argMax(JSONExtractString(payload, 'pacs_via'), occurred_at) AS via,
-                 countIf(form = 'sr') AS sr_sent, countIf(form = 'sr' AND ack) AS sr_acknowledged,
-                 countIf(form = 'sc') AS sc_sent, countIf(form = 'sc' AND ack) AS sc_acknowledged,
-                 countIf(form = 'ko') AS ko_sent, countIf(form = 'ko' AND ack) AS ko_acknowledged,
-                 countIf(NOT ack) AS unacknowledged, argMaxIf(status, occurred_at, NOT ack) AS last_refusal_status
-          FROM (
-            SELECT hospital, product, occurred_at, payload,
-                   arrayJoin(if(JSONHas(payload, 'forms'), JSONExtractArrayRaw(payload, 'forms'),
-                                [concat('{"form":"', if(channel = 'dicom-sc', 'sc', 'sr'), '","acknowledged":', if(acknowledged = 1, 'true', 'false'), '}')])) AS f,
-                   JSONExtractString(f, 'form') AS form, JSONExtractBool(f, 'acknowledged') AS ack, JSONExtract(f, 'status', 'Nullable(UInt16)') AS status
-            FROM events FINAL
-            WHERE type = 'result.delivered' AND channel != 'none' AND $__timeFilter(occurred_at) AND ${filter}
-          )
+    sql: `SELECT hospital, product, argMax(via, occurred_at) AS via,
+                 countIf(form = 'sr') AS sr_sent, countIf(form = 'sr' AND acknowledged = 1) AS sr_acknowledged,
+                 countIf(form = 'sc') AS sc_sent, countIf(form = 'sc' AND acknowledged = 1) AS sc_acknowledged,
+                 countIf(form = 'ko') AS ko_sent, countIf(form = 'ko' AND acknowledged = 1) AS ko_acknowledged,
+                 countIf(acknowledged = 0) AS unacknowledged, argMaxIf(status, occurred_at, acknowledged = 0) AS last_refusal_status
+          FROM pacs_forms FINAL
+          WHERE day >= toDate($__fromTime, 'UTC') AND day <= toDate($__toTime, 'UTC') AND $__timeFilter(occurred_at) AND ${filter}
           GROUP BY hospital, product ORDER BY unacknowledged DESC, hospital, product LIMIT 100`,
     columns: ['hospital', 'product', 'via', 'sr_sent', 'sr_acknowledged', 'sc_sent', 'sc_acknowledged', 'ko_sent', 'ko_acknowledged', 'unacknowledged', 'last_refusal_status'],
   },

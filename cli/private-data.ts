@@ -15,9 +15,18 @@ export function keepDataPrivate(config: Config): Config {
   return config;
 }
 
+/**
+ * Another process on the same data folder (a running `aifi up` beside `aifi analytics run`
+ * from cron) may remove a file between its listing and its visit: a file gone has nothing
+ * left to keep private.
+ */
 function restrict(path: string): void {
-  const stat = lstatSync(path);
-  if (stat.isSymbolicLink()) return;
-  if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
-  if (stat.isDirectory()) for (const name of readdirSync(path)) restrict(join(path, name));
+  try {
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) return;
+    if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
+    if (stat.isDirectory()) for (const name of readdirSync(path)) restrict(join(path, name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }

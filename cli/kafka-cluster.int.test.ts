@@ -63,7 +63,10 @@ describe.skipIf(!available)('a Kafka cluster of three nodes and two collectors',
     }
 
     const dataDirs = [join(dir.path, 'collector-a'), join(dir.path, 'collector-b')];
-    const env = (i: number) => ({ AIFI_DATA_DIR: dataDirs[i]!, AIFI_KAFKA_BROKERS: kafka.brokers.join(','), AIFI_KAFKA_TOPIC: topic, AIFI_LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' });
+    // A 12 s session (the writer's four attempts retry for 1.4 s): the killed collector's partitions move 12 s after its kill, not 33 s.
+    const env = (i: number) => ({
+      AIFI_DATA_DIR: dataDirs[i]!, AIFI_KAFKA_BROKERS: kafka.brokers.join(','), AIFI_KAFKA_TOPIC: topic, AIFI_KAFKA_SESSION_MS: '12000', AIFI_COLLECTOR_WRITE_ATTEMPTS: '4', AIFI_LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true',
+    });
     const studies = Array.from({ length: 240 }, (_, i) => sampleStudyEvents(i));
     const events: AifiEvent[] = studies.flat();
     const sink = new KafkaSink(kafka.brokers, topic, quiet);

@@ -123,6 +123,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         maxBatchRows: config.collector.batchRows,
         flushIntervalMs: config.collector.flushMs,
         maxQueueRows: config.collector.queueRows,
+        maxAttempts: config.collector.writeAttempts,
         window: config.collector.window,
       });
       collector = c;
@@ -141,7 +142,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       await app.register(viewRoutes, { source: s, viewers, hospitals: hospitals.hospitals.map((h) => h.id), products: contractedProducts(hospitals), traceUrl: config.traceUrl });
       app.get('/', async (_request, reply) => reply.redirect('/view/', 302));
       if (config.kafka) {
-        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log, hospitals: known });
+        const k = new KafkaIngest({ brokers: config.kafka.brokers, topic: config.kafka.topic, collector: c, log: app.log, hospitals: known, sessionTimeoutMs: config.kafka.sessionMs });
         kafka = k;
         onClose(() => k.stop());
         readiness.push({ name: 'kafka', check: () => k.ping() });

@@ -127,6 +127,10 @@ describe.skipIf(!available)('the Kafka consumer group', () => {
     const smallTopic = `${topic}.small`;
     const slow = new KafkaIngest({ brokers: broker.brokers, topic: smallTopic, groupId: `small-${Date.now()}`, collector: small, log: quiet, pauseMs: 600_000, fetchWaitMs: 100 });
     expect(slow.sessionTimeoutMs).toBeGreaterThan(small.writer.maxRetryMs);
+    // A session set shorter than the writer's retries and 10 s is refused, naming the settings; one long enough is used.
+    const options = { brokers: broker.brokers, topic: smallTopic, collector: small, log: quiet };
+    expect(() => new KafkaIngest({ ...options, sessionTimeoutMs: small.writer.maxRetryMs + 9_000 })).toThrow(/AIFI_KAFKA_SESSION_MS.*at least \d+ ms, or fewer AIFI_COLLECTOR_WRITE_ATTEMPTS/);
+    expect(new KafkaIngest({ ...options, sessionTimeoutMs: small.writer.maxRetryMs + 10_000 }).sessionTimeoutMs).toBe(small.writer.maxRetryMs + 10_000);
     await slow.start();
     try {
       const filler = [7, 8, 9].flatMap((i) => sampleStudyEvents(i)).slice(0, 35);

@@ -28,6 +28,11 @@ export interface KafkaIngestOptions {
    * partition resumed after a pause is fetched with the next request, so a resume may wait this long.
    */
   fetchWaitMs?: number;
+  /**
+   * How long the group waits for a silent member before it moves its partitions (default: 30 s, or
+   * the writer's retries and 10 s if longer). It must outlast the writer's retries by 10 s.
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** How long each Kafka client may take to close before the collector goes on without it. */
@@ -182,7 +187,14 @@ export class KafkaIngest {
     });
     // The session outlasts the writer's retries (heartbeats go on while a batch waits, too); a crashed member's
     // partitions move to a live one after it.
-    this.sessionTimeoutMs = Math.max(30_000, options.collector.writer.maxRetryMs + 10_000);
+    const least = options.collector.writer.maxRetryMs + 10_000;
+    if (options.sessionTimeoutMs !== undefined && options.sessionTimeoutMs < least) {
+      throw new Error(
+        `the Kafka session of ${options.sessionTimeoutMs} ms (AIFI_KAFKA_SESSION_MS) must outlast the writer's retries of ${options.collector.writer.maxRetryMs} ms by 10 s: ` +
+          `set it to at least ${least} ms, or fewer AIFI_COLLECTOR_WRITE_ATTEMPTS`,
+      );
+    }
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? Math.max(30_000, least);
     this.consumer = this.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.sessionTimeoutMs,

@@ -24,6 +24,7 @@ export const configSchema = z
     AIFI_CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, { error: 'must be the name of a cluster in the servers\' remote_servers' }).optional(),
     AIFI_KAFKA_BROKERS: z.string().optional(),
     AIFI_KAFKA_TOPIC: z.string().min(1).default('aifi.events'),
+    AIFI_KAFKA_SESSION_MS: z.coerce.number().int().min(6_000).max(300_000).optional(),
     AIFI_HOST: z.string().min(1).default('127.0.0.1'),
     AIFI_PORT: port.default(8080),
     AIFI_TRUST_PROXY: z
@@ -60,6 +61,7 @@ export const configSchema = z
     AIFI_COLLECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     AIFI_COLLECTOR_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     AIFI_COLLECTOR_QUEUE_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+    AIFI_COLLECTOR_WRITE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
     AIFI_EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
     AIFI_EVENT_MAX_AHEAD_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(15),
     AIFI_METRICS_TOKEN_FILE: z.string().min(1).optional(),
@@ -81,7 +83,8 @@ export interface Config {
   store:
     | { kind: 'embedded'; path: string }
     | { kind: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
-  kafka: { brokers: string[]; topic: string } | null;
+  /** `sessionMs`: the consumer group's session (undefined: the collector's default). */
+  kafka: { brokers: string[]; topic: string; sessionMs: number | undefined } | null;
   /** `trustProxy`: the proxies whose X-Forwarded-* headers are believed (none when empty). */
   http: {
     host: string;
@@ -100,6 +103,8 @@ export interface Config {
     batchRows: number;
     flushMs: number;
     queueRows: number;
+    /** Attempts per insert batch for retryable store errors. */
+    writeAttempts: number;
     /** How far an event's occurred_at may lie before and after its arrival. */
     window: { maxAgeMs: number; maxAheadMs: number };
   };
@@ -185,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : { kind: 'embedded', path: `${dataDir.replace(/\/+$/, '')}/clickhouse` },
     kafka: e.AIFI_KAFKA_BROKERS
-      ? { brokers: e.AIFI_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), topic: e.AIFI_KAFKA_TOPIC }
+      ? { brokers: e.AIFI_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean), topic: e.AIFI_KAFKA_TOPIC, sessionMs: e.AIFI_KAFKA_SESSION_MS }
       : null,
     http: {
       host: e.AIFI_HOST,
@@ -200,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: e.AIFI_COLLECTOR_BATCH_ROWS,
       flushMs: e.AIFI_COLLECTOR_FLUSH_MS,
       queueRows: e.AIFI_COLLECTOR_QUEUE_ROWS,
+      writeAttempts: e.AIFI_COLLECTOR_WRITE_ATTEMPTS,
       window: { maxAgeMs: e.AIFI_EVENT_MAX_AGE_DAYS * 86_400_000, maxAheadMs: e.AIFI_EVENT_MAX_AHEAD_MINUTES * 60_000 },
     },
     orchestrator: {

@@ -8,7 +8,9 @@
 -- one row after a merge and under FINAL, as in `events`. Partitioned by month and ordered by
 -- hospital x product x day, so that a time range prunes to its months and days. Filled from
 -- the events already stored, then by the materialized view; a row both write (an event
--- inserted while this runs) is the same row twice, collapsed alike. Safe to run again.
+-- inserted while this runs) is the same row twice, collapsed alike. Safe to run again. The
+-- backfill repeats the view's SELECT: a view cannot be run over the rows already stored, and
+-- POPULATE would lose the events inserted while it runs.
 CREATE TABLE IF NOT EXISTS pacs_forms
 (
     hospital      LowCardinality(String),

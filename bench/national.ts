@@ -6,8 +6,9 @@
  *     (`--rebuild-cases`), and the rebuild of every result from them (`--rebuild`);
  *   - an incremental run after five minutes of national traffic: 1,500 new
  *     studies with their events, and 1,500 late verdicts on studies of the six
- *     weeks before (the same traffic at every scale, so that the growth of the
- *     history shows, not of the traffic);
+ *     weeks before, drawn by the seed from every hospital and product (the same
+ *     traffic at every scale, so that the growth of the history shows, not of
+ *     the traffic);
  *   - every dashboard panel's query over the last 90 days and over the year.
  *
  *   npm run bench:national [-- --scales 1,8,national:8 --weeks 52 --store DIR --workers N]   (the default; add 32 and national for the whole growth)
@@ -97,6 +98,9 @@ async function loadYear(store: EmbeddedStore, scenario: Scenario, weeks: number)
 }
 
 /** Five minutes of national traffic after the loaded year: new studies with their events, and late verdicts on older ones. */
+/** The hospital × product groups the last traffic's late verdicts fall in. */
+let lateCells = 0;
+
 async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, weeklyStudies: number, trafficSeed: string): Promise<Row[]> {
   const start = Date.parse(`${scenario.start}T00:00:00Z`) + weeks * 7 * 86_400_000;
   // The week after, thinned to a few thousand studies, of which the first 1,500 arrive.
@@ -115,9 +119,13 @@ async function traffic(store: EmbeddedStore, scenario: Scenario, weeks: number, 
   }
   const old = await store.query<{ hospital: string; product: string; study_key: string; finding: string }>(
     `SELECT hospital, product, study_key, finding FROM study_cases FINAL
-     WHERE week >= toDate({from:DateTime64(3, 'UTC')}) AND finding IN ('positive', 'negative') AND verdict_at IS NULL LIMIT 1500`,
-    { from: new Date(start - 6 * 7 * 86_400_000).toISOString().slice(0, 23).replace('T', ' ') },
+     WHERE week >= toDate({from:DateTime64(3, 'UTC')}) AND finding IN ('positive', 'negative') AND verdict_at IS NULL
+     ORDER BY cityHash64(study_key, product, {seed:String}) LIMIT 1500`,
+    { from: new Date(start - 6 * 7 * 86_400_000).toISOString().slice(0, 23).replace('T', ' '), seed: trafficSeed },
   );
+  // Drawn at random (by the seed) from every hospital and product: the first 1,500 rows in the table's order would
+  // bunch in the first hospitals' cells and touch far fewer monitors than late verdicts over the network do.
+  lateCells = new Set(old.map((c) => `${c.hospital}|${c.product}`)).size;
   old.forEach((c, i) => {
     const at = start + 3 * 86_400_000 + i * 200;
     rows.push(
@@ -272,6 +280,7 @@ for (const spec of values.scales!.split(',')) {
     rebuild_peak_rss_mib: rebuild.peakRssMib,
     rebuild_us_per_study: Number(((rebuild.seconds * 1e6) / studies).toFixed(1)),
     incremental_events: rows.length,
+    late_verdict_groups: lateCells,
     incremental_seconds: Number(incremental.seconds.toFixed(2)),
     incremental_studies: incremental.value.studies,
     incremental_steps: Object.fromEntries(incremental.value.steps.map((s) => [s.step, Number(s.seconds.toFixed(2))])),

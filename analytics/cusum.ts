@@ -198,15 +198,35 @@ export interface SimChart {
   h: number;
 }
 
-/** A small fast generator for the simulations (xorshift32, seeded): the same figures on every run. */
-function generator(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
+/**
+ * The simulations below draw from xorshift32 (seeded: the same figures on every
+ * run), written out in their loops as `x ^= x << 13; x ^= x >>> 17; x ^= x << 5`
+ * and `(x >>> 0) / 2 ** 32`, and step the charts from typed arrays: they run
+ * millions of cases for each reference, and a closure per draw and an object
+ * per case cost several times the arithmetic.
+ */
+const seeded = (seed: number) => seed >>> 0 || 0x9e3779b9;
+const TWO_32 = 4294967296;
+
+function chartArrays(charts: SimChart[]) {
+  return { up: Float64Array.from(charts, (c) => c.failure), down: Float64Array.from(charts, (c) => c.success), h: Float64Array.from(charts, (c) => c.h) };
+}
+
+const GOING = 0;
+const BACK_AT_ZERO = 1;
+const SIGNALLED = 2;
+
+/** One case on every chart (`add` the step each takes): SIGNALLED if any reaches its limit, else BACK_AT_ZERO if all are at zero, else GOING. */
+function step(s: Float64Array, add: Float64Array, h: Float64Array): number {
+  let signal = false;
+  let zero = true;
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i]! + add[i]!;
+    s[i] = v > 0 ? v : 0;
+    if (v >= h[i]!) signal = true;
+    if (v > 0) zero = false;
+  }
+  return signal ? SIGNALLED : zero ? BACK_AT_ZERO : GOING;
 }
 
 /**
@@ -221,50 +241,49 @@ function generator(seed: number): () => number {
  * independent ones would, which the sum of their rates does not see.
  */
 export function simulatedRunLength(charts: SimChart[], p: number, tilts: number[], seed: number, cycles = 2000): number {
-  const random = generator(seed);
-  const k = charts.length;
-  const s = new Float64Array(k);
-  const step = (failure: boolean) => {
-    let signal = false;
-    let zero = true;
-    for (let i = 0; i < k; i++) {
-      const c = charts[i]!;
-      const v = s[i]! + (failure ? c.failure : c.success);
-      s[i] = v > 0 ? v : 0;
-      if (v >= c.h) signal = true;
-      if (v > 0) zero = false;
-    }
-    return { signal, zero };
-  };
+  let x = seeded(seed);
+  const { up, down, h } = chartArrays(charts);
+  const s = new Float64Array(charts.length);
   let length = 0;
   for (let n = 0; n < cycles * 4; n++) {
     s.fill(0);
     for (;;) {
       length++;
-      const { signal, zero } = step(random() < p);
-      if (signal || zero) break;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      if (step(s, (x >>> 0) / TWO_32 < p ? up : down, h) !== GOING) break;
     }
   }
   const meanCycle = length / (cycles * 4);
-  const logP = [Math.log(p), Math.log(1 - p)];
-  const logT = tilts.map((t) => [Math.log(t), Math.log(1 - t)]);
+  const logFailure = Math.log(p);
+  const logSuccess = Math.log(1 - p);
+  const m = tilts.length;
+  const tiltFailure = Float64Array.from(tilts, (t) => Math.log(t));
+  const tiltSuccess = Float64Array.from(tilts, (t) => Math.log(1 - t));
+  const under = new Float64Array(m);
   let weight = 0;
   for (let n = 0; n < cycles; n++) {
-    const tilt = tilts[n % tilts.length]!;
+    const tilt = tilts[n % m]!;
     s.fill(0);
+    under.fill(0);
     let own = 0;
-    const under = new Float64Array(tilts.length);
     for (let t = 0; t < 1e7; t++) {
-      const failure = random() < tilt;
-      own += logP[failure ? 0 : 1]!;
-      for (let j = 0; j < tilts.length; j++) under[j]! += logT[j]![failure ? 0 : 1]!;
-      const { signal, zero } = step(failure);
-      if (zero) break;
-      if (signal) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const failure = (x >>> 0) / TWO_32 < tilt;
+      own += failure ? logFailure : logSuccess;
+      for (let j = 0; j < m; j++) under[j]! += failure ? tiltFailure[j]! : tiltSuccess[j]!;
+      const state = step(s, failure ? up : down, h);
+      if (state === BACK_AT_ZERO) break;
+      if (state === SIGNALLED) {
         // The likelihood ratio of the path against the mixture of the tilts.
-        const top = Math.max(...under);
-        const mixture = top + Math.log(under.reduce((sum, u) => sum + Math.exp(u - top), 0) / tilts.length);
-        weight += Math.exp(own - mixture);
+        let top = -Infinity;
+        for (let j = 0; j < m; j++) if (under[j]! > top) top = under[j]!;
+        let sum = 0;
+        for (let j = 0; j < m; j++) sum += Math.exp(under[j]! - top);
+        weight += Math.exp(own - (top + Math.log(sum / m)));
         break;
       }
     }
@@ -275,21 +294,17 @@ export function simulatedRunLength(charts: SimChart[], p: number, tilts: number[
 
 /** The mean cases to the first signal of any chart (all starting at zero) when failures occur at rate p, by direct simulation. */
 export function simulatedDelay(charts: SimChart[], p: number, seed: number, runs = 1000): number {
-  const random = generator(seed);
+  let x = seeded(seed);
+  const { up, down, h } = chartArrays(charts);
   let total = 0;
   const s = new Float64Array(charts.length);
   for (let r = 0; r < runs; r++) {
     s.fill(0);
     for (let t = 1; t < 1e7; t++) {
-      const failure = random() < p;
-      let signal = false;
-      for (let i = 0; i < charts.length; i++) {
-        const c = charts[i]!;
-        const v = s[i]! + (failure ? c.failure : c.success);
-        s[i] = v > 0 ? v : 0;
-        if (v >= c.h) signal = true;
-      }
-      if (signal) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      if (step(s, (x >>> 0) / TWO_32 < p ? up : down, h) === SIGNALLED) {
         total += t;
         break;
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { firstSignals, type TimedCase } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
 import { binomialQuantiles } from './distributions.ts';
-import { chartsKey, chartsOf, forgetCharts, keepCharts, knownFigures, monitorYears, statedFigures } from './drift.ts';
+import { chartsKey, chartsOf, forgetCharts, keepCharts, knownFigures, mondayOf, monitorYears, statedFigures } from './drift.ts';
 import { cusumWeights, guaranteedThreshold, runLength, thresholdFor, type Steps } from './cusum.ts';
 import { activeReference, DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
 
@@ -29,6 +29,20 @@ function simulated(charts: { w: Steps; h: number }[], p: number, runs: number, s
   }
   return total / runs;
 }
+
+describe('the Monday of a time (the week of a case)', () => {
+  it("is the UTC calendar's Monday on or before the day, every 37 minutes from 1965 to 2035, and refuses a time that is none", () => {
+    const calendar = (ms: number) => {
+      const day = new Date(ms);
+      return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7))).toISOString().slice(0, 10);
+    };
+    let checked = 0;
+    for (let ms = Date.UTC(1965, 0, 1); ms < Date.UTC(2035, 0, 1); ms += 37 * 60_000, checked++) if (mondayOf(ms) !== calendar(ms)) expect.fail(`${new Date(ms).toISOString()}: ${mondayOf(ms)}, the calendar ${calendar(ms)}`);
+    expect(checked).toBeGreaterThan(990_000);
+    expect([mondayOf(Date.UTC(2026, 11, 6, 23, 59, 59, 999)), mondayOf(Date.UTC(2026, 11, 7)), mondayOf(Date.UTC(1970, 0, 1))]).toEqual(['2026-11-30', '2026-12-07', '1969-12-29']);
+    expect(() => mondayOf(Number.NaN)).toThrow(RangeError);
+  });
+});
 
 describe('the run length of a CUSUM at any failure rate (Siegmund)', () => {
   it('is within 20 % of simulation, below, at and above the rate the chart is tuned from', () => {

@@ -201,12 +201,12 @@ export interface SimChart {
 /**
  * The simulations below draw from xorshift32 (seeded: the same figures on every
  * run), written out in their loops as `x ^= x << 13; x ^= x >>> 17; x ^= x << 5`
- * and `(x >>> 0) / 2 ** 32`, and step the charts from typed arrays: they run
+ * and `(x >>> 0) / TWO_32`, and step the charts from typed arrays: they run
  * millions of cases for each reference, and a closure per draw and an object
  * per case cost several times the arithmetic.
  */
 const seeded = (seed: number) => seed >>> 0 || 0x9e3779b9;
-const TWO_32 = 4294967296;
+const TWO_32 = 2 ** 32;
 
 function chartArrays(charts: SimChart[]) {
   return { up: Float64Array.from(charts, (c) => c.failure), down: Float64Array.from(charts, (c) => c.success), h: Float64Array.from(charts, (c) => c.h) };

@@ -197,12 +197,12 @@ const mondayMs = (week: string) => Date.parse(`${week}T00:00:00.000Z`);
 
 /** The Monday (UTC, as ClickHouse's toMonday) of the week a time falls in, YYYY-MM-DD. */
 export function mondayOf(ms: number): string {
-  // Days since 1970-01-01, a Thursday: the Monday before is 3 days back. Each Monday's
-  // date is written once (the monitors ask it for every verdicted case).
-  const days = Math.floor(ms / 86_400_000);
+  // Day 0 (1970-01-01) is a Thursday, so day d's Monday is (d + 3) mod 7 days back. Each
+  // Monday's date is written once (the monitors ask it for every verdicted case).
+  const days = Math.floor(ms / DAY_MS);
   const monday = days - ((((days + 3) % 7) + 7) % 7);
   let date = MONDAYS.get(monday);
-  if (date === undefined) MONDAYS.set(monday, (date = new Date(monday * 86_400_000).toISOString().slice(0, 10)));
+  if (date === undefined) MONDAYS.set(monday, (date = new Date(monday * DAY_MS).toISOString().slice(0, 10)));
   return date;
 }
 const MONDAYS = new Map<number, string>();

@@ -3,7 +3,7 @@ import { firstSignals, type TimedCase } from '../testing/index.ts';
 import { Random } from '../vendors/index.ts';
 import { binomialQuantiles } from './distributions.ts';
 import { chartsKey, chartsOf, forgetCharts, keepCharts, knownFigures, mondayOf, monitorYears, statedFigures } from './drift.ts';
-import { cusumWeights, guaranteedThreshold, runLength, thresholdFor, type Steps } from './cusum.ts';
+import { cusumWeights, guaranteedThreshold, runLength, simulatedDelay, simulatedRunLength, thresholdFor, type Steps } from './cusum.ts';
 import { activeReference, DEFAULT_SETTINGS, monitorCases, type DriftCase } from './index.ts';
 
 const DAY = 86_400_000;
@@ -73,6 +73,26 @@ describe('the run length of a CUSUM at any failure rate (Siegmund)', () => {
       expect(delays[2]! / delay).toBeLessThan(1.2);
     }
   }, 120_000);
+});
+
+describe('the simulations that state a reference\'s figures', () => {
+  it('give two charts stepped as locals exactly what the same two give stepped as arrays, beside a chart that never moves', () => {
+    // A third chart with no steps and no reachable threshold stays at zero and never signals: the arrays' path with it
+    // runs the same cases to the same ends as the two charts' own path.
+    const never = { failure: 0, success: 0, h: Infinity };
+    const random = new Random('pair');
+    for (let i = 0; i < 12; i++) {
+      const p0 = 0.02 + random.next() * 0.2;
+      const charts = [0.1, 0.2].map((shift) => ({ ...cusumWeights(p0, p0 + shift), h: 2 + random.next() * 4 }));
+      const tilts = [p0 + 0.1, p0 + 0.2];
+      const arl = simulatedRunLength(charts, p0, tilts, 100 + i, 500);
+      expect(arl, `case ${i}`).toBeGreaterThan(0);
+      expect(Object.is(arl, simulatedRunLength([...charts, never], p0, tilts, 100 + i, 500)), `run length, case ${i}`).toBe(true);
+      const delay = simulatedDelay(charts, p0 + 0.1, 200 + i, 100);
+      expect(delay, `case ${i}`).toBeGreaterThan(1);
+      expect(Object.is(delay, simulatedDelay([...charts, never], p0 + 0.1, 200 + i, 100)), `delay, case ${i}`).toBe(true);
+    }
+  });
 });
 
 describe('the guaranteed threshold (Gandy & Kvaløy)', () => {

@@ -236,6 +236,36 @@ describe('incremental analytics', () => {
     expect(thresholds(await drift())).not.toEqual(thresholds(before));
   }, 300_000);
 
+  it('leave turnaround and cost alone when only verdicts arrive, and recompute the cells of the jobs that read them', async () => {
+    await emptyStore(store);
+    const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'verdicts-late', weeks: 2 });
+    const verdicts: Row[] = [];
+    for (const week of backfill.weeks()) {
+      const rows = week.events.map(eventToRow);
+      verdicts.push(...rows.filter((r) => r.type === 'verdict.recorded'));
+      await store.insert('events', rows.filter((r) => r.type !== 'verdict.recorded'));
+    }
+    expect(verdicts.length).toBeGreaterThan(50);
+    const jobs: ('adoption' | 'turnaround' | 'cost')[] = ['adoption', 'turnaround', 'cost'];
+    await runAnalytics(store, { jobs, settleMs: 0 });
+    // Every version of every row, tombstones included: a recomputed cell adds rows.
+    const versions = async () =>
+      Object.fromEntries(
+        await Promise.all(['turnaround_weekly', 'turnaround', 'data_quality_weekly', 'cost_cells', 'adoption_weekly'].map(async (t) => [t, Number((await store.query<{ n: number }>(`SELECT count() AS n FROM ${t}`))[0]!.n)])),
+      ) as Record<string, number>;
+    const before = await versions();
+    await store.insert('events', verdicts);
+    const run = await runAnalytics(store, { jobs, settleMs: 0 });
+    expect(run.mode).toBe('incremental');
+    expect(run.studies).toBe(new Set(verdicts.map((v) => `${v.hospital}|${v.study_key}`)).size);
+    const after = await versions();
+    for (const t of ['turnaround_weekly', 'turnaround', 'data_quality_weekly', 'cost_cells']) expect(after[t], t).toBe(before[t]);
+    expect(after.adoption_weekly).toBeGreaterThan(before.adoption_weekly!);
+    const [{ n }] = (await store.query<{ n: number }>('SELECT sum(verdicts) AS n FROM adoption_weekly FINAL')) as [{ n: number }];
+    expect(Number(n)).toBe(Number((await store.query<{ n: number }>('SELECT count() AS n FROM study_cases FINAL WHERE verdict_at IS NOT NULL'))[0]!.n));
+    expect(Number(n)).toBeGreaterThan(0);
+  }, 120_000);
+
   it('count nothing twice and rebuild when the settings change', async () => {
     await emptyStore(store);
     const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'settings', weeks: 3 });

@@ -21,10 +21,15 @@ export interface Scope {
 export const fill = (sql: string, scope: Scope) =>
   sql.replaceAll('{cells}', scope.cells).replaceAll('{groups}', scope.groups).replaceAll('{products}', scope.products).replaceAll('{final}', scope.final);
 
-/** The cells marked after a watermark, and their groups: what an incremental run recomputes. */
-export const MARKED_CELLS = "(hospital, product, week) IN (SELECT hospital, product, week FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')})";
-export const MARKED_GROUPS = "(hospital, product) IN (SELECT hospital, product FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')})";
-export const MARKED_PRODUCTS = "product IN (SELECT product FROM dirty_cells WHERE marked_at > {since:DateTime64(3, 'UTC')})";
+/**
+ * The cells marked in a table of marked cells after a watermark, and their groups: what an incremental run
+ * recomputes. `dirty_cells` holds every cell a refreshed study sits in (or sat in); `timing_dirty_cells` only
+ * those where it changed in what turnaround and cost read (TIMING_HASH).
+ */
+export function markedScope(table: 'dirty_cells' | 'timing_dirty_cells'): Scope {
+  const marked = (columns: string) => `(${columns}) IN (SELECT ${columns} FROM ${table} WHERE marked_at > {since:DateTime64(3, 'UTC')})`;
+  return { cells: marked('hospital, product, week'), groups: marked('hospital, product'), products: marked('product'), final: 'FINAL' };
+}
 
 /** The studies of one hospital (a rebuild goes hospital by hospital), or those touched since the last run. */
 export const HOSPITAL_STUDIES = 'hospital = {hospital:String}';
@@ -140,20 +145,29 @@ const NORM = "transform(concat(product, '|', urgency), {norm_keys:Array(String)}
  */
 export const BENEFIT_HASH = 'cityHash64(tuple(received_at, acquired_at, urgency, modality, age_band, delivered_at, first_viewed_at, finding))';
 
+/**
+ * A study row's fingerprint in what the turnaround job (with its data quality) and the cost job read: its
+ * times, urgency, send mode and device, not its verdict or viewers. Where it changes, the cells of the study's
+ * old and new rows are marked for them (`timing_dirty_cells`); a late verdict alone marks nothing there.
+ */
+export const TIMING_HASH =
+  'cityHash64(tuple(received_at, acquired_at, urgency, send_mode, manufacturer, device_model, routed_at, completed_at, delivered_at, first_viewed_at, minutes, impossible))';
+
 export const INDEX_STUDIES = `
-INSERT INTO study_index (hospital, study_key, product, week, benefit_hash, computed_at)
-SELECT hospital, study_key, product, week, ${BENEFIT_HASH}, computed_at FROM {source}`;
+INSERT INTO study_index (hospital, study_key, product, week, benefit_hash, timing_hash, computed_at)
+SELECT hospital, study_key, product, week, ${BENEFIT_HASH}, ${TIMING_HASH}, computed_at FROM {source}`;
 
 /**
  * The index rows of the refreshed studies as they were (read before INDEX_STUDIES), and as they are now: where tombstones go, and which cells are marked.
  * The latest version of each is picked by argMax rather than FINAL (what FINAL would keep, for a few thousand keys at less cost).
  */
 export const OLD_INDEX_ROWS = `
-SELECT hospital, study_key, product, toString(argMax(week, computed_at)) AS week, toString(argMax(benefit_hash, computed_at)) AS hash
+SELECT hospital, study_key, product, toString(argMax(week, computed_at)) AS week,
+       toString(argMax(benefit_hash, computed_at)) AS benefit, toString(argMax(timing_hash, computed_at)) AS timing
 FROM study_index WHERE {studies}
 GROUP BY hospital, study_key, product`;
 export const REFRESHED_INDEX_ROWS = `
-SELECT hospital, study_key, product, toString(week) AS week, toString(${BENEFIT_HASH}) AS hash FROM study_cases_refresh`;
+SELECT hospital, study_key, product, toString(week) AS week, toString(${BENEFIT_HASH}) AS benefit, toString(${TIMING_HASH}) AS timing FROM study_cases_refresh`;
 
 const adoptionCi = wilsonSql('viewed', 'eligible');
 

@@ -6,7 +6,7 @@ import { priceCosts } from './cost-job.ts';
 import { rebuildBenefit, refreshBenefit } from './benefit.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
-import { AVAILABILITY_DAILY, LATEST_INGEST, MARKED_CELLS, MARKED_GROUPS, MARKED_PRODUCTS, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
+import { AVAILABILITY_DAILY, LATEST_INGEST, markedScope, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
 import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.ts';
 
 /**
@@ -58,7 +58,6 @@ export interface AnalyticsOptions {
 }
 
 const EVERY_CELL: Scope = { cells: '1', groups: '1', products: '1', final: '' };
-const MARKED: Scope = { cells: MARKED_CELLS, groups: MARKED_GROUPS, products: MARKED_PRODUCTS, final: 'FINAL' };
 
 /** What a job is given for one run: where it goes on from, the cells it recomputes, and the versions of the rows it writes. */
 export interface JobRun {
@@ -85,6 +84,12 @@ export interface AnalyticsJob {
   tables: readonly string[];
   /** The job's watermark after a run: the run's row version, or the last ingest it counted (jobs that read events, not cells). */
   watermark: 'version' | 'ingest';
+  /**
+   * Where an incremental run finds the cells it recomputes: every cell a refreshed study sits or sat in
+   * (`dirty_cells`, the default), or those where the study changed in its times or device (`timing_dirty_cells`,
+   * for jobs that read no verdict: a late verdict leaves them alone).
+   */
+  marks?: 'dirty_cells' | 'timing_dirty_cells';
   run: (r: JobRun) => Promise<void>;
 }
 
@@ -100,6 +105,7 @@ export const JOBS: readonly AnalyticsJob[] = [
     name: 'turnaround',
     tables: ['turnaround_weekly', 'turnaround', 'data_quality_weekly'],
     watermark: 'version',
+    marks: 'timing_dirty_cells',
     run: async (r) => {
       await r.store.exec(TURNAROUND_NORMS, r.params);
       await cells('turnaround')(r);
@@ -128,6 +134,7 @@ export const JOBS: readonly AnalyticsJob[] = [
     name: 'cost',
     tables: ['cost_cells', 'cost_monthly', 'cost_yearly'],
     watermark: 'version',
+    marks: 'timing_dirty_cells',
     run: async (r) => {
       await cells('cost')(r);
       await priceCosts(r.store, r.options.contracts ?? DEFAULT_CONTRACTS, r.params);
@@ -151,8 +158,9 @@ export const JOBS: readonly AnalyticsJob[] = [
  * Runs the analytics. Incremental by default: the studies whose events were
  * ingested since the last run get their rows in `study_cases` refreshed, and
  * each job recomputes only the hospital x product x week cells those studies
- * sit in (and sat in), then rolls its cells up for the groups they belong to.
- * Any sequence of incremental runs gives the rows one rebuild gives. A step
+ * sit in (and sat in), then rolls its cells up for the groups they belong to
+ * (the jobs that read no verdict, only the cells whose studies changed in what
+ * they read). Any sequence of incremental runs gives the rows one rebuild gives. A step
  * rebuilds when it has no watermark yet, when the settings changed, or when
  * asked to; the watermarks are kept in ClickHouse (`analytics_state`).
  */
@@ -201,7 +209,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
       rebuild,
       since,
       until: latest,
-      scope: rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : MARKED,
+      scope: rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : markedScope(job.marks ?? 'dirty_cells'),
       params: { since, ...versions, small_cell: settings.smallCell, implausible_min: settings.implausibleMinutes, ...normParams(settings) },
       state: (step) => states.get(step),
       keep: (step, state) => next.set(step, state),

@@ -28,7 +28,7 @@ const withStudies = (sql: string, studies: string, target = 'study_cases', lifec
  * holds one hospital's studies), and indexes every row by its study.
  */
 export async function rebuildStudyCases(store: Store, version: string, progress?: (done: number, total: number) => void): Promise<number> {
-  for (const table of ['study_cases', 'study_index', 'dirty_studies', 'dirty_cells', 'benefit_dirty_cells']) await store.exec(`TRUNCATE TABLE ${table}`);
+  for (const table of ['study_cases', 'study_index', 'dirty_studies', 'dirty_cells', 'benefit_dirty_cells', 'timing_dirty_cells']) await store.exec(`TRUNCATE TABLE ${table}`);
   const hospitals = (await store.query<{ hospital: string }>("SELECT DISTINCT hospital FROM lifecycle WHERE product = '' ORDER BY hospital")).map((r) => r.hospital);
   for (const [i, hospital] of hospitals.entries()) {
     await store.exec(withStudies(STUDY_CASES, HOSPITAL_STUDIES), { hospital, version });
@@ -59,20 +59,15 @@ export async function refreshStudyCases(
   await store.exec('INSERT INTO study_cases SELECT * FROM study_cases_refresh');
   // The studies' index rows are read once (the lookup of a few thousand keys in the index is the costly part), and
   // give the tombstones of their old rows, the cells of their old and new rows (dirty_cells) and the cells of the
-  // rows that moved, appeared, disappeared or changed in what benefit reads (benefit_dirty_cells: a row in only
-  // one of the two).
+  // rows that moved, appeared, disappeared or changed in what benefit reads (benefit_dirty_cells) and in what
+  // turnaround and cost read (timing_dirty_cells).
   const old = await store.query<IndexRow>(withStudies(OLD_INDEX_ROWS, DIRTY_STUDIES));
   const refreshed = await store.query<IndexRow>(REFRESHED_INDEX_ROWS);
   await store.insert('study_cases', old.map((r) => ({ hospital: r.hospital, product: r.product, week: r.week, study_key: r.study_key, computed_at: versions.tombstone, is_deleted: 1 })));
   const cellsOf = (rows: IndexRow[]) => [...new Map(rows.map((r) => [`${r.hospital}|${r.product}|${r.week}`, { marked_at: versions.version, hospital: r.hospital, product: r.product, week: r.week }])).values()];
   await store.insert('dirty_cells', cellsOf([...old, ...refreshed]));
-  const rowCount = new Map<string, { row: IndexRow; count: number }>();
-  for (const r of [...old, ...refreshed]) {
-    const key = JSON.stringify([r.hospital, r.study_key, r.product, r.week, r.hash]);
-    const seen = rowCount.get(key) ?? rowCount.set(key, { row: r, count: 0 }).get(key)!;
-    seen.count++;
-  }
-  await store.insert('benefit_dirty_cells', cellsOf([...rowCount.values()].filter((c) => c.count === 1).map((c) => c.row)));
+  await store.insert('benefit_dirty_cells', cellsOf(changedRows(old, refreshed, 'benefit')));
+  await store.insert('timing_dirty_cells', cellsOf(changedRows(old, refreshed, 'timing')));
   await store.exec(INDEX_STUDIES.replace('{source}', 'study_cases_refresh'));
   return Number(n);
 }
@@ -82,5 +77,21 @@ interface IndexRow {
   study_key: string;
   product: string;
   week: string;
-  hash: string;
+  /** The row's fingerprints in what benefit reads (BENEFIT_HASH) and in what turnaround and cost read (TIMING_HASH). */
+  benefit: string;
+  timing: string;
+}
+
+/**
+ * The index rows, old and refreshed, that are in only one of the two when compared by their study, product,
+ * week and one fingerprint: the rows that moved, appeared, disappeared or changed in what the fingerprint covers.
+ */
+function changedRows(old: IndexRow[], refreshed: IndexRow[], hash: 'benefit' | 'timing'): IndexRow[] {
+  const rowCount = new Map<string, { row: IndexRow; count: number }>();
+  for (const r of [...old, ...refreshed]) {
+    const key = JSON.stringify([r.hospital, r.study_key, r.product, r.week, r[hash]]);
+    const seen = rowCount.get(key) ?? rowCount.set(key, { row: r, count: 0 }).get(key)!;
+    seen.count++;
+  }
+  return [...rowCount.values()].filter((c) => c.count === 1).map((c) => c.row);
 }

@@ -42,8 +42,8 @@ describe('the aifi command', () => {
   });
 
   it('migrates, and queries read-only with bound parameters in any format', async () => {
-    expect((await aifi('migrate')).out).toMatch(/applied 0001_events, 0002_lifecycle, 0003_analytics, 0004_drift_peak, 0005_turnaround_weekly, 0006_turnaround_studies, 0007_incremental, 0008_data_quality, 0009_lifecycle_events, 0010_drift_episodes, 0011_cost, 0012_reports, 0014_implausible_durations, 0015_benefit_cells, 0016_label_free_checkpoints, 0017_point_lookup_granules, 0018_drift_charts, 0019_pacs_forms/);
-    expect((await aifi('migrate')).out).toMatch(/schema already at version 19/);
+    expect((await aifi('migrate')).out).toMatch(/applied 0001_events, 0002_lifecycle, 0003_analytics, 0004_drift_peak, 0005_turnaround_weekly, 0006_turnaround_studies, 0007_incremental, 0008_data_quality, 0009_lifecycle_events, 0010_drift_episodes, 0011_cost, 0012_reports, 0014_implausible_durations, 0015_benefit_cells, 0016_label_free_checkpoints, 0017_point_lookup_granules, 0018_drift_charts, 0019_pacs_forms, 0020_timing_cells/);
+    expect((await aifi('migrate')).out).toMatch(/schema already at version 20/);
     const q = await aifi('query', 'SELECT count() AS n, {h:String} AS h FROM events', '--param', 'h=gelre', '--format', 'JSONEachRow');
     expect(q.code).toBe(0);
     expect(JSON.parse(q.out)).toEqual({ n: 0, h: 'gelre' });

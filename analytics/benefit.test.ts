@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventToRow } from '../collector/index.ts';
-import type { AifiEvent } from '../events/index.ts';
+import { makeTrustedEvent, type AifiEvent } from '../events/index.ts';
 import { Backfill, loadScenario, TRUE_REPORT_EFFECT_MIN } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { loadSimulation, migratedStore } from '../testing/index.ts';
@@ -15,7 +15,7 @@ const SEED = 'benefit-7';
 
 beforeAll(async () => {
   ({ store, close } = await migratedStore('benefit'));
-  const backfill = new Backfill({ scenario: loadScenario('stable'), seed: SEED, weeks: 5 });
+  const backfill = new Backfill({ scenario: loadScenario('stable'), seed: SEED, weeks: 5, makeEvent: makeTrustedEvent });
   for (const week of backfill.weeks()) {
     events.push(...week.events);
     await store.insert('events', week.events.map(eventToRow));

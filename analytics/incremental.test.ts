@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventToRow } from '../collector/index.ts';
-import { uuidv7For } from '../events/index.ts';
+import { makeTrustedEvent, uuidv7For } from '../events/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore, Row } from '../store/index.ts';
 import { emptyStore, migratedStore } from '../testing/index.ts';
@@ -96,7 +96,7 @@ describe('incremental analytics', () => {
     const seed = process.env.AIFI_TEST_SEED ?? String(Date.now() % 100_000);
     console.log(`incremental equivalence: seed ${seed}`);
     await emptyStore(store);
-    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'equivalence', weeks: 10 });
+    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'equivalence', weeks: 10, makeEvent: makeTrustedEvent });
     const rows: Row[] = [];
     for (const week of backfill.weeks()) rows.push(...week.events.map(eventToRow));
     const random = new Random(seed);
@@ -156,7 +156,7 @@ describe('incremental analytics', () => {
     console.log(`incremental in order: seed ${seed}`);
     await emptyStore(store);
     const random = new Random(seed);
-    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'in-order', weeks: 10 });
+    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'in-order', weeks: 10, makeEvent: makeTrustedEvent });
     // A third of each week's verdicts and of its reports arrive two weeks later (a late report is for a study no
     // other event of its run refreshes: its cells are found through the index); the first five weeks come at once.
     const late = new Map<number, Row[]>();
@@ -207,7 +207,7 @@ describe('incremental analytics', () => {
   it('keep the drift charts of each reference by its counts and settings: a changed setting makes new charts', async () => {
     await emptyStore(store);
     forgetCharts();
-    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'charts', weeks: 10 });
+    const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'charts', weeks: 10, makeEvent: makeTrustedEvent });
     for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
     await runAnalytics(store, { jobs: ['performance', 'drift'], settleMs: 0 });
     const first = await chartsAreMade();
@@ -238,7 +238,7 @@ describe('incremental analytics', () => {
 
   it('leave turnaround and cost alone when only verdicts arrive, and recompute the cells of the jobs that read them', async () => {
     await emptyStore(store);
-    const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'verdicts-late', weeks: 2 });
+    const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'verdicts-late', weeks: 2, makeEvent: makeTrustedEvent });
     const verdicts: Row[] = [];
     for (const week of backfill.weeks()) {
       const rows = week.events.map(eventToRow);
@@ -268,7 +268,7 @@ describe('incremental analytics', () => {
 
   it('count nothing twice and rebuild when the settings change', async () => {
     await emptyStore(store);
-    const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'settings', weeks: 3 });
+    const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'settings', weeks: 3, makeEvent: makeTrustedEvent });
     for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
     await runAnalytics(store, { jobs: ['turnaround'] });
     const again = await runAnalytics(store, { jobs: ['turnaround'] });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
 import { eventToRow } from '../collector/index.ts';
-import type { AifiEvent } from '../events/index.ts';
+import { makeTrustedEvent, type AifiEvent } from '../events/index.ts';
 import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
@@ -29,7 +29,7 @@ const onFastDevice = (e: AifiEvent) => e.type === 'study.received' && e.hospital
 
 beforeAll(async () => {
   ({ store, close } = await migratedStore('data-quality'));
-  const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'data-quality', weeks: 4 });
+  const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'data-quality', weeks: 4, makeEvent: makeTrustedEvent });
   for (const week of backfill.weeks()) {
     const events = week.events.map((e) => {
       if (e.type === 'study.received' && e.acquired_at && e.hospital !== HOSPITAL && e.manufacturer && e.device_model) {

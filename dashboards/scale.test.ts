@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
 import { eventToRow } from '../collector/index.ts';
-import { PRODUCT_IDS } from '../events/index.ts';
+import { makeTrustedEvent, PRODUCT_IDS } from '../events/index.ts';
 import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
@@ -22,7 +22,7 @@ const hospitals = new Set<string>();
 
 beforeAll(async () => {
   ({ store, close } = await migratedStore('dashboards-scale'));
-  const backfill = new Backfill({ scenario: { ...loadScenario('stable'), volume_factor: 0.1 }, seed: 'scale', weeks: 6 });
+  const backfill = new Backfill({ scenario: { ...loadScenario('stable'), volume_factor: 0.1 }, seed: 'scale', weeks: 6, makeEvent: makeTrustedEvent });
   for (const week of backfill.weeks()) {
     const rows = week.events.map(eventToRow);
     const copies = [];

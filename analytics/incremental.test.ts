@@ -91,6 +91,28 @@ const chartRows = () =>
     "SELECT concat(hospital, '|', product, '|', model_version, '|', metric, '|', toString(weeks)) AS slot, key, charts, figures, toString(computed_at) AS computed_at FROM drift_charts FINAL ORDER BY slot",
   );
 
+/** The tables a piece of work writes to (an INSERT's target, or a truncated table), in the order it wrote. */
+async function writesOf(work: () => Promise<unknown>): Promise<string[]> {
+  const written: string[] = [];
+  const { exec, insert } = store;
+  store.exec = ((sql: string, params?: Parameters<typeof exec>[1]) => {
+    const target = /^\s*(?:INSERT INTO|TRUNCATE TABLE)\s+(\w+)/i.exec(sql)?.[1];
+    if (target) written.push(target);
+    return exec.call(store, sql, params);
+  }) as typeof exec;
+  store.insert = ((table: string, rows: Row[]) => {
+    written.push(table);
+    return insert.call(store, table, rows);
+  }) as typeof insert;
+  try {
+    await work();
+  } finally {
+    store.exec = exec;
+    store.insert = insert;
+  }
+  return written;
+}
+
 describe('incremental analytics', () => {
   it('give every row one rebuild gives, with events arriving in any order, late, replayed, and studies moving week', async () => {
     const seed = process.env.AIFI_TEST_SEED ?? String(Date.now() % 100_000);
@@ -255,7 +277,12 @@ describe('incremental analytics', () => {
       ) as Record<string, number>;
     const before = await versions();
     await store.insert('events', verdicts);
-    const run = await runAnalytics(store, { jobs, settleMs: 0 });
+    let run!: Awaited<ReturnType<typeof runAnalytics>>;
+    const written = await writesOf(async () => (run = await runAnalytics(store, { jobs, settleMs: 0 })));
+    // Their statements are not even sent; adoption's are.
+    for (const t of ['turnaround_weekly', 'turnaround', 'data_quality_weekly', 'turnaround_norms', 'cost_cells']) expect(written, t).not.toContain(t);
+    expect(written).toContain('adoption_weekly');
+    expect(written).toContain('cost_monthly');
     expect(run.mode).toBe('incremental');
     expect(run.studies).toBe(new Set(verdicts.map((v) => `${v.hospital}|${v.study_key}`)).size);
     const after = await versions();
@@ -271,7 +298,10 @@ describe('incremental analytics', () => {
     const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'settings', weeks: 3, makeEvent: makeTrustedEvent });
     for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
     await runAnalytics(store, { jobs: ['turnaround'] });
-    const again = await runAnalytics(store, { jobs: ['turnaround'] });
+    let again!: Awaited<ReturnType<typeof runAnalytics>>;
+    // Nothing new: the touched studies sought (dirty_studies emptied, then filled with none), no cell marked, nothing
+    // of turnaround written, only where the run got to.
+    expect(await writesOf(async () => (again = await runAnalytics(store, { jobs: ['turnaround'] })))).toEqual(['dirty_studies', 'dirty_studies', 'analytics_state']);
     expect(again.mode).toBe('incremental');
     const before = await store.query<{ total: number; late: number }>('SELECT sum(n) AS total, total - sum(within) AS late FROM turnaround_weekly FINAL');
     const routed = await store.query<{ n: number }>("SELECT count() AS n FROM study_product_lifecycle WHERE routing_outcome = 'routed' AND completed_at IS NOT NULL");

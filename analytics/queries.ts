@@ -31,6 +31,9 @@ export function markedScope(table: 'dirty_cells' | 'timing_dirty_cells'): Scope 
   return { cells: marked('hospital, product, week'), groups: marked('hospital, product'), products: marked('product'), final: 'FINAL' };
 }
 
+/** A cell marked in `{marks}` after a watermark, if any. */
+export const ANY_MARKED = "SELECT 1 AS marked FROM {marks} WHERE marked_at > {since:DateTime64(3, 'UTC')} LIMIT 1";
+
 /** The studies of one hospital (a rebuild goes hospital by hospital), or those touched since the last run. */
 export const HOSPITAL_STUDIES = 'hospital = {hospital:String}';
 export const DIRTY_STUDIES = '(hospital, study_key) IN (SELECT hospital, study_key FROM dirty_studies)';

@@ -6,7 +6,7 @@ import { priceCosts } from './cost-job.ts';
 import { rebuildBenefit, refreshBenefit } from './benefit.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
-import { AVAILABILITY_DAILY, LATEST_INGEST, markedScope, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
+import { ANY_MARKED, AVAILABILITY_DAILY, LATEST_INGEST, markedScope, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
 import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.ts';
 
 /**
@@ -73,6 +73,11 @@ export interface JobRun {
   scope: Scope;
   /** The bound parameters of the jobs' SQL: the watermark, the row versions, the cell-size and norm settings. */
   params: Params & { since: string; version: string; tombstone: string };
+  /**
+   * True in an incremental run when no cell was marked in the job's marks since its watermark: its cells and
+   * roll-ups have nothing to recompute (a run after five quiet minutes, or turnaround after late verdicts only).
+   */
+  unmarked: () => Promise<boolean>;
   /** Where another step of the job got to (by its name), and a new watermark for it once the run is kept. */
   state: (step: string) => StepState | undefined;
   keep: (step: string, state: StepState) => void;
@@ -93,9 +98,14 @@ export interface AnalyticsJob {
   run: (r: JobRun) => Promise<void>;
 }
 
-/** Recomputes a job's cell tables over the run's scope, cells before their roll-ups. */
-const cells = (job: CellJob) => async (r: JobRun) => {
+/**
+ * Recomputes a job's cell tables over the run's scope, cells before their roll-ups, then what the job makes
+ * of its cells (`then`); nothing when no cell of the job was marked.
+ */
+const cells = (job: CellJob, then?: (r: JobRun) => Promise<unknown>) => async (r: JobRun) => {
+  if (await r.unmarked()) return;
   for (const step of CELL_JOBS[job]) await recompute(r.store, step, r.scope, r.params, !r.rebuild);
+  await then?.(r);
 };
 
 /** The jobs, in the order they run. */
@@ -106,10 +116,7 @@ export const JOBS: readonly AnalyticsJob[] = [
     tables: ['turnaround_weekly', 'turnaround', 'data_quality_weekly'],
     watermark: 'version',
     marks: 'timing_dirty_cells',
-    run: async (r) => {
-      await r.store.exec(TURNAROUND_NORMS, r.params);
-      await cells('turnaround')(r);
-    },
+    run: cells('turnaround', (r) => r.store.exec(TURNAROUND_NORMS, r.params)),
   },
   {
     name: 'availability',
@@ -125,10 +132,7 @@ export const JOBS: readonly AnalyticsJob[] = [
     name: 'drift',
     tables: ['drift_cells', 'drift_checkpoints', 'drift_label_free_checkpoints', 'drift', 'drift_episodes'],
     watermark: 'version',
-    run: async (r) => {
-      await cells('drift')(r);
-      await runDriftMonitors(r.store, r.settings, r.scope, r.params, !r.rebuild);
-    },
+    run: cells('drift', (r) => runDriftMonitors(r.store, r.settings, r.scope, r.params, !r.rebuild)),
   },
   {
     name: 'cost',
@@ -136,6 +140,7 @@ export const JOBS: readonly AnalyticsJob[] = [
     watermark: 'version',
     marks: 'timing_dirty_cells',
     run: async (r) => {
+      // Priced on every run, marked cells or not: the contracts (AIFI_CONTRACTS_FILE) may have changed.
       await cells('cost')(r);
       await priceCosts(r.store, r.options.contracts ?? DEFAULT_CONTRACTS, r.params);
     },
@@ -211,6 +216,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
       until: latest,
       scope: rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : markedScope(job.marks ?? 'dirty_cells'),
       params: { since, ...versions, small_cell: settings.smallCell, implausible_min: settings.implausibleMinutes, ...normParams(settings) },
+      unmarked: async () => !rebuild && (await store.query(ANY_MARKED.replace('{marks}', job.marks ?? 'dirty_cells'), { since })).length === 0,
       state: (step) => states.get(step),
       keep: (step, state) => next.set(step, state),
     };

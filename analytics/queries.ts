@@ -21,18 +21,21 @@ export interface Scope {
 export const fill = (sql: string, scope: Scope) =>
   sql.replaceAll('{cells}', scope.cells).replaceAll('{groups}', scope.groups).replaceAll('{products}', scope.products).replaceAll('{final}', scope.final);
 
+/** The tables of marked cells the jobs recompute from (benefit keeps its own, benefit_dirty_cells). */
+export type MarkedCells = 'dirty_cells' | 'timing_dirty_cells';
+
 /**
  * The cells marked in a table of marked cells after a watermark, and their groups: what an incremental run
  * recomputes. `dirty_cells` holds every cell a refreshed study sits in (or sat in); `timing_dirty_cells` only
  * those where it changed in what turnaround and cost read (TIMING_HASH).
  */
-export function markedScope(table: 'dirty_cells' | 'timing_dirty_cells'): Scope {
+export function markedScope(table: MarkedCells): Scope {
   const marked = (columns: string) => `(${columns}) IN (SELECT ${columns} FROM ${table} WHERE marked_at > {since:DateTime64(3, 'UTC')})`;
   return { cells: marked('hospital, product, week'), groups: marked('hospital, product'), products: marked('product'), final: 'FINAL' };
 }
 
-/** A cell marked in `{marks}` after a watermark, if any. */
-export const ANY_MARKED = "SELECT 1 AS marked FROM {marks} WHERE marked_at > {since:DateTime64(3, 'UTC')} LIMIT 1";
+/** A cell marked in the table after a watermark, if any. */
+export const anyMarked = (table: MarkedCells) => `SELECT 1 AS marked FROM ${table} WHERE marked_at > {since:DateTime64(3, 'UTC')} LIMIT 1`;
 
 /** The studies of one hospital (a rebuild goes hospital by hospital), or those touched since the last run. */
 export const HOSPITAL_STUDIES = 'hospital = {hospital:String}';

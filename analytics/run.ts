@@ -6,7 +6,7 @@ import { priceCosts } from './cost-job.ts';
 import { rebuildBenefit, refreshBenefit } from './benefit.ts';
 import { runDriftMonitors } from './drift-job.ts';
 import { DEFAULT_SETTINGS, type AnalyticsSettings } from './norms.ts';
-import { ANY_MARKED, AVAILABILITY_DAILY, LATEST_INGEST, markedScope, TOUCHED_DAYS, TURNAROUND_NORMS, type Scope } from './queries.ts';
+import { anyMarked, AVAILABILITY_DAILY, LATEST_INGEST, markedScope, TOUCHED_DAYS, TURNAROUND_NORMS, type MarkedCells, type Scope } from './queries.ts';
 import { normParams, rebuildStudyCases, refreshStudyCases } from './study-cases.ts';
 
 /**
@@ -94,7 +94,7 @@ export interface AnalyticsJob {
    * (`dirty_cells`, the default), or those where the study changed in its times or device (`timing_dirty_cells`,
    * for jobs that read no verdict: a late verdict leaves them alone).
    */
-  marks?: 'dirty_cells' | 'timing_dirty_cells';
+  marks?: MarkedCells;
   run: (r: JobRun) => Promise<void>;
 }
 
@@ -207,6 +207,7 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
   for (const job of jobs) {
     const rebuild = rebuildCases || fresh(job.name);
     const since = rebuild ? chTime(0) : states.get(job.name)!.watermark;
+    const marks = job.marks ?? 'dirty_cells';
     const run: JobRun = {
       store,
       settings,
@@ -214,9 +215,9 @@ export async function runAnalytics(store: Store, options: AnalyticsOptions = {})
       rebuild,
       since,
       until: latest,
-      scope: rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : markedScope(job.marks ?? 'dirty_cells'),
+      scope: rebuild ? { ...EVERY_CELL, final: rebuildCases ? '' : 'FINAL' } : markedScope(marks),
       params: { since, ...versions, small_cell: settings.smallCell, implausible_min: settings.implausibleMinutes, ...normParams(settings) },
-      unmarked: async () => !rebuild && (await store.query(ANY_MARKED.replace('{marks}', job.marks ?? 'dirty_cells'), { since })).length === 0,
+      unmarked: async () => !rebuild && (await store.query(anyMarked(marks), { since })).length === 0,
       state: (step) => states.get(step),
       keep: (step, state) => next.set(step, state),
     };

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readReport, runAnalytics } from '../analytics/index.ts';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { makeTrustedEvent } from '../events/index.ts';
 import { Backfill, loadScenario, type Scenario } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
@@ -64,7 +64,7 @@ describe.skipIf(!available)('analytics alerts through a real Alertmanager', () =
     const arrived = pending.filter((row) => Date.parse(`${String(row.occurred_at).replace(' ', 'T')}Z`) < now);
     const taken = new Set(arrived);
     pending = pending.filter((row) => !taken.has(row));
-    await store.insert('events', arrived);
+    await insertEventRows(store, arrived);
     await runAnalytics(store, { settleMs: 0 });
     const alerts = analyticsAlerts(await readReport(store, 'all'));
     await publishAlerts(am.url, alerts);

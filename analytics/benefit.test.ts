@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { makeTrustedEvent, type AifiEvent } from '../events/index.ts';
 import { Backfill, loadScenario, TRUE_REPORT_EFFECT_MIN } from '../simulator/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
@@ -18,7 +18,7 @@ beforeAll(async () => {
   const backfill = new Backfill({ scenario: loadScenario('stable'), seed: SEED, weeks: 5, makeEvent: makeTrustedEvent });
   for (const week of backfill.weeks()) {
     events.push(...week.events);
-    await store.insert('events', week.events.map(eventToRow));
+    await insertEventRows(store, week.events.map(eventToRow));
   }
   await runAnalytics(store, { settleMs: 0 });
 }, 300_000);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { makeTrustedEvent, uuidv7For } from '../events/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
 import type { EmbeddedStore, Row } from '../store/index.ts';
@@ -140,14 +140,14 @@ describe('incremental analytics', () => {
     for (let b = 0; b + 1 < cuts.length; b++) {
       const batch = rows.slice(cuts[b], cuts[b + 1]);
       if (batch.length === 0) continue;
-      await store.insert('events', batch);
+      await insertEventRows(store, batch);
       // A replayed batch (delivery is at-least-once) changes nothing.
-      if (b === 2) await store.insert('events', batch.slice(0, 500));
+      if (b === 2) await insertEventRows(store, batch.slice(0, 500));
       const run = await runAnalytics(store, { settleMs: 0 });
       expect(run.mode).toBe(runs === 0 ? 'rebuild' : 'incremental');
       runs++;
     }
-    await store.insert('events', moved);
+    await insertEventRows(store, moved);
     const last = await runAnalytics(store, { settleMs: 0 });
     expect(last.mode).toBe('incremental');
     // The last run refreshed the moved studies, not everything.
@@ -193,7 +193,7 @@ describe('incremental analytics', () => {
       batch.push(...(late.get(week) ?? []));
       week++;
       if (week < 5) continue;
-      await store.insert('events', batch);
+      await insertEventRows(store, batch);
       batch = [];
       // Each run as from cron, a new process: the charts of the references it touches come from drift_charts or are made.
       forgetCharts();
@@ -201,7 +201,7 @@ describe('incremental analytics', () => {
       expect(run.mode).toBe(runs === 0 ? 'rebuild' : 'incremental');
       runs++;
     }
-    await store.insert('events', [...late.entries()].filter(([w]) => w >= week).flatMap(([, rows]) => rows));
+    await insertEventRows(store, [...late.entries()].filter(([w]) => w >= week).flatMap(([, rows]) => rows));
     await runAnalytics(store, { settleMs: 0 });
     // The later runs went on from checkpoints: some of the label-free and rate checkpoints kept are of an earlier run.
     for (const table of ['drift_label_free_checkpoints', 'drift_checkpoints']) {
@@ -230,7 +230,7 @@ describe('incremental analytics', () => {
     await emptyStore(store);
     forgetCharts();
     const backfill = new Backfill({ scenario: { ...loadScenario('drift'), volume_factor: 0.5 }, seed: 'charts', weeks: 10, makeEvent: makeTrustedEvent });
-    for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+    for (const week of backfill.weeks()) await insertEventRows(store, week.events.map(eventToRow));
     await runAnalytics(store, { jobs: ['performance', 'drift'], settleMs: 0 });
     const first = await chartsAreMade();
     expect(first.length).toBeGreaterThan(0);
@@ -265,7 +265,7 @@ describe('incremental analytics', () => {
     for (const week of backfill.weeks()) {
       const rows = week.events.map(eventToRow);
       verdicts.push(...rows.filter((r) => r.type === 'verdict.recorded'));
-      await store.insert('events', rows.filter((r) => r.type !== 'verdict.recorded'));
+      await insertEventRows(store, rows.filter((r) => r.type !== 'verdict.recorded'));
     }
     expect(verdicts.length).toBeGreaterThan(50);
     const jobs: ('adoption' | 'turnaround' | 'cost')[] = ['adoption', 'turnaround', 'cost'];
@@ -276,7 +276,7 @@ describe('incremental analytics', () => {
         await Promise.all(['turnaround_weekly', 'turnaround', 'data_quality_weekly', 'cost_cells', 'adoption_weekly'].map(async (t) => [t, Number((await store.query<{ n: number }>(`SELECT count() AS n FROM ${t}`))[0]!.n)])),
       ) as Record<string, number>;
     const before = await versions();
-    await store.insert('events', verdicts);
+    await insertEventRows(store, verdicts);
     let run!: Awaited<ReturnType<typeof runAnalytics>>;
     const written = await writesOf(async () => (run = await runAnalytics(store, { jobs, settleMs: 0 })));
     // Their statements are not even sent; adoption's are.
@@ -296,7 +296,7 @@ describe('incremental analytics', () => {
   it('count nothing twice and rebuild when the settings change', async () => {
     await emptyStore(store);
     const backfill = new Backfill({ scenario: loadScenario('stable'), seed: 'settings', weeks: 3, makeEvent: makeTrustedEvent });
-    for (const week of backfill.weeks()) await store.insert('events', week.events.map(eventToRow));
+    for (const week of backfill.weeks()) await insertEventRows(store, week.events.map(eventToRow));
     await runAnalytics(store, { jobs: ['turnaround'] });
     let again!: Awaited<ReturnType<typeof runAnalytics>>;
     // Nothing new: the touched studies sought (dirty_studies emptied, then filled with none), no cell marked, nothing

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { EmbeddedStore, migrate, type Row } from '../store/index.ts';
 import { sampleStudyEvents, tempDir } from '../testing/index.ts';
 import { runAnalytics } from './index.ts';
@@ -19,7 +19,7 @@ describe('the per-study rows, made from the study events of the lifecycle', () =
     const store = new EmbeddedStore({ path: `${dir.path}/clickhouse` });
     try {
       await migrate(store);
-      await store.insert('events', rows);
+      await insertEventRows(store, rows);
       await runAnalytics(store, { rebuildCases: true, settleMs: 0 });
       const cases = await store.query<Row>(
         `SELECT ${FIELDS}, length(viewer_keys) AS viewers, trace_id FROM study_cases FINAL WHERE is_deleted = 0 ORDER BY hospital, product, study_key`,

@@ -32,7 +32,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAnalytics } from '../analytics/index.ts';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { dashboards, expandMacros } from '../dashboards/index.ts';
 import { makeEvent, uuidv7For } from '../events/index.ts';
 import { Backfill, bulkLoad, loadScenario, shiftScenario, type Scenario } from '../simulator/index.ts';
@@ -242,7 +242,7 @@ for (const spec of values.scales!.split(',')) {
   for (let k = 0; k < (onlyPanels ? 0 : Number(values.runs)); k++) {
     say(`scale ${scale}: five minutes of traffic (${k + 1}/${values.runs})`);
     const rows = await traffic(store, scenario, weeks, studies / weeks, k === 0 ? trafficSeed : `${trafficSeed}|${k}`);
-    await store.insert('events', rows);
+    await insertEventRows(store, rows);
     say(`scale ${scale}: incremental run (${k + 1}/${values.runs})`);
     const timing = values.statements && k === Number(values.runs) - 1 ? timeStatements(store) : null;
     const measured = await peak(() => runAnalytics(store, { settleMs: 0 }));

@@ -1,4 +1,4 @@
-export { eventToRow, eventLine, clickhouseTime, EVENT_ROW_COLUMNS } from './event-row.ts';
+export { eventToRow, eventLine, clickhouseTime, eventColumnTypes, insertEventRows, EVENT_ROW_COLUMNS } from './event-row.ts';
 export { BatchWriter, QueueFullError, type BatchWriterOptions, type EncodedRow } from './batch-writer.ts';
 export { Collector, type CollectorOptions, type Intake, type Rejection, type SenderScope, type Transport } from './collector.ts';
 export { InProcessSink } from './in-process-sink.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { makeTrustedEvent, type AifiEvent } from '../events/index.ts';
 import { PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
@@ -45,7 +45,7 @@ beforeAll(async () => {
       if (acquired > Date.parse(e.occurred_at)) afterReceipt.add(e.study_key);
       return { ...e, acquired_at: new Date(acquired).toISOString() };
     });
-    await store.insert('events', events.map(eventToRow));
+    await insertEventRows(store, events.map(eventToRow));
   }
   await runAnalytics(store);
 }, 180_000);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalytics } from '../analytics/index.ts';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import { makeTrustedEvent, PRODUCT_IDS } from '../events/index.ts';
 import { contractedProducts, PILOT_HOSPITALS } from '../orchestrator/index.ts';
 import { Backfill, loadScenario } from '../simulator/index.ts';
@@ -33,7 +33,7 @@ beforeAll(async () => {
         copies.push({ ...row, hospital, event_id: uuid(`${row.event_id}/${k}`) });
       }
     }
-    await store.insert('events', copies);
+    await insertEventRows(store, copies);
   }
   await runAnalytics(store);
 }, 300_000);

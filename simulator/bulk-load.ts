@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { EVENT_ROW_COLUMNS } from '../collector/index.ts';
+import { EVENT_ROW_COLUMNS, eventColumnTypes } from '../collector/index.ts';
 import { rowBinaryWriter, type ColumnType, type Store } from '../store/index.ts';
 import { networkOf } from './network.ts';
 import type { Scenario } from './scenario.ts';
@@ -104,9 +104,7 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<BulkLoadResult
   const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), chunks.length));
   const store = options.store;
   const rowBinary = (options.format ?? 'RowBinary') === 'RowBinary' && store.insertRowBinary !== undefined;
-  const types = rowBinary
-    ? await store.query<ColumnType>("SELECT name, type, default_expression FROM system.columns WHERE database = currentDatabase() AND table = 'events' ORDER BY position")
-    : null;
+  const types = rowBinary ? await eventColumnTypes(store) : null;
   // Made here first, so that a column it cannot write fails the load before any worker starts.
   const structure = types ? rowBinaryWriter(EVENT_ROW_COLUMNS, types).structure : '';
   const young = options.workerYoungGenerationMb === undefined ? BULK_WORKER_YOUNG_GENERATION_MB : options.workerYoungGenerationMb;

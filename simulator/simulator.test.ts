@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToRow } from '../collector/index.ts';
+import { eventToRow, insertEventRows } from '../collector/index.ts';
 import type { EmbeddedStore } from '../store/index.ts';
 import { migratedStore, tempDir } from '../testing/index.ts';
 import { Backfill, loadScenario, type Truth } from './index.ts';
@@ -70,7 +70,7 @@ describe('the simulated figures, computed from the store', () => {
     ({ store, close } = await migratedStore('sim-figures'));
     const result = run('11', 6);
     truth = result.truth;
-    await store.insert('events', result.events.map(eventToRow));
+    await insertEventRows(store, result.events.map(eventToRow));
   });
   afterAll(() => close());
 
